@@ -1,0 +1,33 @@
+// The `plugbox` command line is assembled from one registration function per
+// command family, each in its own cmd_*.cc, so the families stay independent.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace plugbox::cli {
+
+// DESIGN §5 exit statuses, shared by every command.
+enum ExitCode : int {
+  kOk = 0,
+  kFailedRolledBack = 1,
+  kBadInput = 2,
+  kRollbackIncomplete = 3,
+  kInterrupted = 130,
+};
+
+struct GlobalOptions {
+  std::optional<std::string> inventory;     // -i
+  std::optional<std::string> service_file;  // -f
+};
+
+// Each adds its subcommands and sets their callbacks. A callback reports its
+// exit status by throwing CLI::RuntimeError(code) (0 is success).
+void add_inventory_commands(CLI::App& app, GlobalOptions& opts);  // cmd_inventory.cc
+void add_fleet_exec_command(CLI::App& fleet, GlobalOptions& opts);  // cmd_exec.cc
+
+}  // namespace plugbox::cli

@@ -1,0 +1,87 @@
+// plugbox: the client. Parses the command line (CLI11) and hands over to the
+// command families registered in commands.h.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "orchestrator/commands.h"
+
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// CLI11 2.1 has no suggestions: for the first positional word that is not a
+// subcommand of the level it appears at, name the closest one.
+std::string did_you_mean(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* level = &app;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--") break;
+    if (word.rfind('-', 0) == 0) continue;
+    auto subs = level->get_subcommands([](const CLI::App*) { return true; });
+    if (subs.empty()) break;
+    const CLI::App* found = nullptr;
+    for (const auto* s : subs)
+      if (s->get_name() == word) found = s;
+    if (found) {
+      level = found;
+      continue;
+    }
+    std::string best;
+    size_t best_d = 3;  // more than two edits away is not a typo
+    for (const auto* s : subs) {
+      size_t d = edit_distance(word, s->get_name());
+      if (d < best_d) best_d = d, best = s->get_name();
+    }
+    std::string where = level == &app ? "plugbox" : "plugbox " + level->get_name();
+    if (!best.empty())
+      return "'" + word + "' is not a " + where + " command; did you mean '" + best + "'?";
+    return "";
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"plugbox: stage releases on every host, switch them live in health-gated batches, roll the fleet back"};
+  app.set_help_all_flag("--help-all", "Every command's help");
+  app.require_subcommand(1);
+  plugbox::cli::GlobalOptions opts;
+  app.add_option("-i,--inventory", opts.inventory,
+                 "Inventory file (default: $PLUGBOX_INVENTORY, else ./inventory.toml)");
+  app.add_option("-f,--service-file", opts.service_file, "Service file (default: ./plugbox.toml)");
+
+  plugbox::cli::add_inventory_commands(app, opts);
+  auto* fleet = app.add_subcommand("fleet", "Commands on a selection of hosts");
+  fleet->require_subcommand(1);
+  plugbox::cli::add_fleet_exec_command(*fleet, opts);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a command's own status; it printed its messages
+  } catch (const CLI::ParseError& e) {
+    std::string hint = did_you_mean(app, argc, argv);
+    std::cerr << "plugbox: " << (hint.empty() ? e.what() : hint) << "\n";
+    return plugbox::cli::kBadInput;
+  }
+  return plugbox::cli::kOk;
+}
