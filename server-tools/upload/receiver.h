@@ -1,0 +1,69 @@
+// The server side of the upload (`plugbox-server receive V`): turns a parsed
+// stream into exactly the manifest's tree inside the version directory.
+//
+// Every write is relative to the version directory's fd, walking parents with
+// O_NOFOLLOW|O_DIRECTORY, so nothing is ever written outside it, whatever the
+// stream says. Contents arrive under a temporary name, are checked against the
+// manifest's size and SHA-256, and only then renamed into place. Files whose
+// digest, mode and mtime match a file of a local ready version are hard-linked
+// from it (content matching but metadata differing: copied locally), so only
+// contents no version has cross the network.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "server-tools/upload/manifest.h"
+#include "server-tools/upload/stream_format.h"
+
+namespace plugbox::upload {
+
+// A ready version on this host whose files may be reused.
+struct LocalSource {
+  std::string dir;  // the version directory
+  Manifest manifest;
+};
+
+struct ReceiveStats {
+  std::uint64_t files = 0, dirs = 0, symlinks = 0;
+  std::uint64_t files_sent = 0;     // contents that came over the stream
+  std::uint64_t bytes_sent = 0;     // compressed bytes of those
+  std::uint64_t bytes_written = 0;  // uncompressed bytes of those
+  std::uint64_t files_linked = 0;   // hard-linked from a local version
+  std::uint64_t files_copied = 0;   // copied from a local file or a duplicate
+};
+
+class Receiver {
+ public:
+  // `version_dir` must exist; `reply` gets each JSON line for the client
+  // (hello, need, done, error) and must deliver it at once (flush).
+  Receiver(std::string version_dir, std::vector<LocalSource> sources,
+           std::function<void(const std::string&)> reply);
+  ~Receiver();
+
+  bool feed(std::string_view bytes);
+  // At EOF. True when the whole tree is in place and verified.
+  bool finish();
+  const std::string& error() const { return error_; }
+  const ReceiveStats& stats() const { return stats_; }
+  const Manifest& manifest() const { return manifest_; }
+
+ private:
+  struct Impl;
+  bool fail(const std::string& msg);
+
+  std::unique_ptr<Impl> impl_;
+  StreamParser parser_;
+  Manifest manifest_;
+  ReceiveStats stats_;
+  std::string error_;
+  bool replied_error_ = false;
+  std::function<void(const std::string&)> reply_;
+};
+
+}  // namespace plugbox::upload

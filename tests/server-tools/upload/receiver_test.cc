@@ -1,0 +1,183 @@
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "tests/server-tools/upload/tree_util.h"
+
+using namespace plugbox::upload;
+using namespace plugbox::upload::testutil;
+
+namespace {
+
+// An app with every kind of entry the mirror must reproduce.
+void make_app(const fs::path& dist) {
+  write_file(dist / "bin/app", "#!/bin/sh\necho app\n", 0755);
+  write_file(dist / "static/index.html", "<h1>shop</h1>");
+  write_file(dist / "static/empty.txt", "");
+  write_file(dist / "static/ünïcödé – name.css", "body{}");
+  write_file(dist / "data/private.key", "secret", 0600);
+  std::string big(3 << 20, '\0');
+  std::mt19937 rng(42);
+  for (auto& c : big) c = char(rng() % 7);  // compressible but not trivial
+  write_file(dist / "data/big.bin", big);
+  fs::create_directories(dist / "empty/nested");
+  fs::create_symlink("bin/app", dist / "current");
+  fs::create_symlink("../static/index.html", dist / "data/index-link");
+  fs::create_symlink("/nonexistent/target", dist / "dangling");
+  ::chmod((dist / "data").c_str(), 0750);
+}
+
+LocalTree tree_of(const fs::path& dist) { return build_manifest(TreeSpec{dist.parent_path(), dist.filename().string(), {}}); }
+
+}  // namespace
+
+TEST_CASE("an upload reproduces the tree exactly: modes, mtimes, symlinks, empty dirs, odd names") {
+  TempDir t;
+  make_app(t.path / "dist");
+  fs::create_directories(t.path / "v1");
+  auto tree = tree_of(t.path / "dist");
+  auto blobs = BlobStore::build(tree);
+  auto r = pump(tree, blobs, t.path / "v1", {});
+  INFO(r.client_error << " / " << r.server_error);
+  REQUIRE(r.ok);
+  CHECK(snapshot(t.path / "v1") == snapshot(t.path / "dist"));
+  CHECK(r.result->files_sent == 6);
+  CHECK(r.result->files_linked == 0);
+  CHECK(r.result->bytes_sent < (3u << 20));  // compressed on the wire
+}
+
+TEST_CASE("a second upload links unchanged files from the live version and mirrors deletions") {
+  TempDir t;
+  make_app(t.path / "dist");
+  fs::create_directories(t.path / "v1");
+  auto tree1 = tree_of(t.path / "dist");
+  auto blobs1 = BlobStore::build(tree1);
+  REQUIRE(pump(tree1, blobs1, t.path / "v1", {}).ok);
+
+  // The next release: one file changed, one removed, one added.
+  write_file(t.path / "dist/static/index.html", "<h1>shop v2</h1>");
+  fs::remove(t.path / "dist/static/empty.txt");
+  write_file(t.path / "dist/static/new.js", "console.log(2)");
+  fs::create_directories(t.path / "v2");
+  auto tree2 = tree_of(t.path / "dist");
+  auto blobs2 = BlobStore::build(tree2);
+  auto r = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree1.manifest}});
+  INFO(r.server_error);
+  REQUIRE(r.ok);
+  auto v2 = snapshot(t.path / "v2");
+  CHECK(v2 == snapshot(t.path / "dist"));
+  CHECK(v2.count("static/empty.txt") == 0);
+  CHECK(r.result->files_sent == 2);  // the changed and the new file only
+  CHECK(r.result->files_linked == 4);
+  auto v1 = snapshot(t.path / "v1");
+  CHECK(v2["data/big.bin"].ino == v1["data/big.bin"].ino);  // shares the inode: nothing sent
+  CHECK(v2["static/index.html"].ino != v1["static/index.html"].ino);
+}
+
+TEST_CASE("a live file edited in place, or with another mode, is not linked") {
+  TempDir t;
+  write_file(t.path / "dist/a", "same");
+  write_file(t.path / "dist/b", "also same");
+  fs::create_directories(t.path / "v1");
+  auto tree1 = tree_of(t.path / "dist");
+  auto blobs1 = BlobStore::build(tree1);
+  REQUIRE(pump(tree1, blobs1, t.path / "v1", {}).ok);
+  write_file(t.path / "v1/a", "edit");  // the manifest no longer vouches for it (mtime changed)
+  ::chmod((t.path / "dist/b").c_str(), 0600);
+  fs::create_directories(t.path / "v2");
+  auto tree2 = tree_of(t.path / "dist");
+  auto blobs2 = BlobStore::build(tree2);
+  auto r = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree1.manifest}});
+  REQUIRE(r.ok);
+  CHECK(read_file(t.path / "v2/a") == "same");
+  CHECK(r.result->files_sent == 1);    // a: sent again
+  CHECK(r.result->files_copied == 1);  // b: same content, other mode: copied locally, v1's b untouched
+  CHECK((fs::status(t.path / "v1/b").permissions() & fs::perms::group_read) != fs::perms::none);
+  CHECK(snapshot(t.path / "v2") == snapshot(t.path / "dist"));
+}
+
+TEST_CASE("a flipped byte on the wire is refused and the version keeps no file with it") {
+  TempDir t;
+  std::string content(200000, 'a');
+  for (size_t i = 0; i < content.size(); i += 7) content[i] = char('a' + i % 26);
+  write_file(t.path / "dist/payload", content);
+  fs::create_directories(t.path / "v1");
+  auto tree = tree_of(t.path / "dist");
+  auto blobs = BlobStore::build(tree);
+  int chunk = 0;
+  auto r = pump(tree, blobs, t.path / "v1", {}, [&](std::string& bytes) {
+    if (chunk++ == 1) bytes[bytes.size() / 2] ^= 0x20;  // inside the file's compressed data
+  });
+  CHECK_FALSE(r.ok);
+  CHECK_THAT(r.server_error, Catch::Contains("payload") || Catch::Contains("corrupt"));
+  CHECK_THAT(r.client_error, Catch::Contains("upload refused by the host"));
+  CHECK_FALSE(fs::exists(t.path / "v1/payload"));
+}
+
+TEST_CASE("an interrupted upload is detected; a retry then succeeds") {
+  TempDir t;
+  make_app(t.path / "dist");
+  fs::create_directories(t.path / "v1");
+  fs::create_symlink("../v0", t.path / "v1/previous");  // the chain's link survives a retry
+  auto tree = tree_of(t.path / "dist");
+  auto blobs = BlobStore::build(tree);
+  auto cut = pump(tree, blobs, t.path / "v1", {}, nullptr, 1 << 20);
+  CHECK_FALSE(cut.ok);
+  CHECK_THAT(cut.server_error, Catch::Contains("truncated"));
+  auto r = pump(tree, blobs, t.path / "v1", {});
+  REQUIRE(r.ok);
+  CHECK(snapshot(t.path / "v1") == snapshot(t.path / "dist"));
+  CHECK(fs::read_symlink(t.path / "v1/previous") == "../v0");
+}
+
+TEST_CASE("the receiver never writes outside the version, even through a planted symlink") {
+  TempDir t;
+  write_file(t.path / "dist/d/x", "evil");
+  fs::create_directories(t.path / "v1");
+  fs::create_directories(t.path / "outside");
+  auto tree = tree_of(t.path / "dist");
+  auto blobs = BlobStore::build(tree);
+  UploadClient client(tree.manifest, blobs);
+  std::vector<std::string> lines;
+  Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); });
+  REQUIRE(rx.feed(client.initial_bytes()));
+  REQUIRE(client.on_line(lines.at(0)));
+  // Someone swaps the directory for a symlink before the content arrives.
+  fs::remove(t.path / "v1/d");
+  fs::create_directory_symlink(t.path / "outside", t.path / "v1/d");
+  std::string chunk;
+  bool ok = true;
+  while (ok && client.next_chunk(&chunk)) ok = rx.feed(chunk);
+  CHECK_FALSE((ok && rx.finish()));
+  CHECK_THAT(rx.error(), Catch::Contains("cannot open directory 'd'"));
+  CHECK(fs::is_empty(t.path / "outside"));
+}
+
+TEST_CASE("unsafe entries in a stream are refused before anything is written") {
+  TempDir t;
+  fs::create_directories(t.path / "v1");
+  for (std::string bad : {"/abs", "../up", "previous", "a/../b"}) {
+    Manifest m;
+    m.entries = {Entry{EntryType::file, bad, 0644, 1, 0, sha256("x"), {}}};
+    std::vector<std::string> lines;
+    Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); });
+    CHECK_FALSE(rx.feed(encode_hello() + encode_manifest(m)));
+    INFO(bad);
+    CHECK_THAT(rx.error(), Catch::Contains("manifest refused"));
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines[0], Catch::Contains("\"error\""));
+    CHECK(fs::is_empty(t.path / "v1"));
+  }
+}
+
+TEST_CASE("content that was not asked for, or sent twice, is refused") {
+  TempDir t;
+  write_file(t.path / "dist/f", "data");
+  fs::create_directories(t.path / "v1");
+  auto tree = tree_of(t.path / "dist");
+  std::vector<std::string> lines;
+  Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); });
+  REQUIRE(rx.feed(encode_hello() + encode_manifest(tree.manifest)));
+  CHECK_FALSE(rx.feed(encode_file_begin(sha256("other"), 5, 1)));
+  CHECK_THAT(rx.error(), Catch::Contains("not asked for"));
+}
