@@ -274,7 +274,7 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
         ++(linked ? stats_.files_linked : stats_.files_copied);
       }
     }
-    reply_(nlohmann::json{{"need", need}}.dump());
+    reply_(nlohmann::json{{"need", need}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return true;
   };
   ev.on_file_begin = [this](const Digest& d, std::uint64_t raw, std::uint64_t, std::string* err) {
@@ -375,7 +375,7 @@ bool Receiver::fail(const std::string& msg) {
   if (error_.empty()) error_ = msg;
   if (!replied_error_) {
     replied_error_ = true;
-    reply_(nlohmann::json{{"error", error_}}.dump());
+    reply_(nlohmann::json{{"error", error_}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return false;
 }
@@ -398,7 +398,7 @@ bool Receiver::finish() {
                           {"bytes_written", stats_.bytes_written},
                           {"files_linked", stats_.files_linked},
                           {"files_copied", stats_.files_copied}}}}
-             .dump());
+             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return true;
 }
 

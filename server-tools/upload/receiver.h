@@ -1,6 +1,9 @@
 // The server side of the upload (`plugbox-server receive V`): turns a parsed
 // stream into exactly the manifest's tree inside the version directory.
 //
+// Replies are JSON; file names need not be UTF-8, so invalid bytes are
+// replaced in messages (error_handler_t::replace) rather than throwing.
+//
 // Every write is relative to the version directory's fd, walking parents with
 // O_NOFOLLOW|O_DIRECTORY, so nothing is ever written outside it, whatever the
 // stream says. Contents arrive under a temporary name, are checked against the

@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/server-tools/upload/tree_util.h"
 
 using namespace plugbox::upload;
@@ -156,7 +158,8 @@ TEST_CASE("the receiver never writes outside the version, even through a planted
 TEST_CASE("unsafe entries in a stream are refused before anything is written") {
   TempDir t;
   fs::create_directories(t.path / "v1");
-  for (std::string bad : {"/abs", "../up", "previous", "a/../b"}) {
+  // "\xff/..": not UTF-8 (found by the fuzzer: the error reply must still be JSON).
+  for (std::string bad : {"/abs", "../up", "previous", "a/../b", "\xff/.."}) {
     Manifest m;
     m.entries = {Entry{EntryType::file, bad, 0644, 1, 0, sha256("x"), {}}};
     std::vector<std::string> lines;
@@ -166,6 +169,7 @@ TEST_CASE("unsafe entries in a stream are refused before anything is written") {
     CHECK_THAT(rx.error(), Catch::Contains("manifest refused"));
     REQUIRE(lines.size() == 1);
     CHECK_THAT(lines[0], Catch::Contains("\"error\""));
+    CHECK_FALSE(nlohmann::json::parse(lines[0], nullptr, false).is_discarded());
     CHECK(fs::is_empty(t.path / "v1"));
   }
 }
