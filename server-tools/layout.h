@@ -1,0 +1,49 @@
+// Where everything lives in a service home (DESIGN §2), and whether a home is
+// a plugbox layout at all. Nothing here changes the disk.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace plugbox::server {
+
+struct Layout {
+  explicit Layout(std::filesystem::path home_dir);  // made absolute, not resolved
+
+  std::filesystem::path home;
+  std::filesystem::path home_live() const { return home / "live"; }  // -> deploy/live
+  std::filesystem::path config() const { return home / "config"; }
+  std::filesystem::path deploy() const { return home / "deploy"; }
+  std::filesystem::path live() const { return deploy() / "live"; }
+  std::filesystem::path version_dir(std::string_view v) const { return deploy() / v; }
+
+  // The tool's own state, inside deploy/ so it moves with the versions.
+  std::filesystem::path state() const { return deploy() / ".plugbox"; }
+  std::filesystem::path versions() const { return state() / "versions"; }
+  std::filesystem::path record(std::string_view v) const {
+    return versions() / (std::string(v) + ".json");
+  }
+  std::filesystem::path lock() const { return state() / "lock"; }      // the deploy lock
+  std::filesystem::path oplock() const { return state() / "oplock"; }  // one command at a time
+  std::filesystem::path log() const { return state() / "log"; }
+  // Temporary links and files, renamed into place from here.
+  std::filesystem::path tmp() const { return state() / "tmp"; }
+  // Versions being deleted are renamed here first, so a half-deleted tree is
+  // never visible under deploy/.
+  std::filesystem::path trash() const { return state() / "trash"; }
+};
+
+// The text of HOME/live, the convenience link made by init.
+inline constexpr std::string_view home_live_target = "deploy/live";
+
+// Why `layout` is not a plugbox layout that commands other than init can work
+// on (one line naming the home and the fix), or nullopt when it is one.
+std::optional<std::string> layout_problem(const Layout& layout);
+
+// Why init cannot create or complete the layout without disturbing something
+// that is not ours, or nullopt when it can.
+std::optional<std::string> init_problem(const Layout& layout);
+
+}  // namespace plugbox::server

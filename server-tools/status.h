@@ -1,0 +1,54 @@
+// `status`: what a service home holds, for people (text) and for the
+// orchestrator's `fleet status` (JSON).
+//
+// JSON schema (stable; "schema" changes only with an incompatible change):
+// {
+//   "schema": 1,
+//   "home": "/srv/shop",
+//   "live": "2026-11-25T21:40:00" | null,      // null: nothing live yet (or live broken)
+//   "previous": "2026-11-24T10:00:00" | null,  // the live version's previous
+//   "chain": ["2026-11-25T21:40:00", ...],      // live, its previous, theirs...; each once
+//   "versions": [                               // every version, newest first
+//     {"name": "2026-11-25T21:40:00",
+//      "state": "staged" | "ready",
+//      "created": "2026-11-25T21:39:12Z" | null,
+//      "by": "alice@laptop" | null,
+//      "source_rev": "9f2c1e0" | null,
+//      "size_bytes": 123456 | null,             // recorded at seal; measured now if staged
+//      "manifest_digest": "sha256:..." | null,
+//      "previous": "2026-11-24T10:00:00" | null, // only links that name an existing version
+//      "next": null,
+//      "is_live": true,
+//      "problems": []}                          // e.g. a broken link, an unreadable record
+//   ],
+//   "lock": {"owner": "deploy-7f3a", "host": "web01", "pid": 4242,
+//            "since": "2026-11-25T21:39:00Z"} | null,
+//   "problems": ["..."]                         // every problem found, one line each
+// }
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "server-tools/chain_state.h"
+#include "server-tools/lock.h"
+
+namespace plugbox::server {
+
+struct StatusReport {
+  std::string home;
+  ChainState chain;
+  std::optional<LockHolder> lock;
+  std::map<std::string, std::optional<std::uint64_t>> sizes;
+};
+
+// Reads the layout under the shared oplock (a consistent snapshot: no
+// mutating command is half-way) and probes the deploy lock.
+StatusReport collect_status(const Layout& layout);
+
+nlohmann::json status_json(const StatusReport& report);
+std::string status_text(const StatusReport& report);
+
+}  // namespace plugbox::server
