@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace plugbox::inventory {
@@ -18,7 +19,9 @@ struct SourcePos {
   int column = 0;  // 1-based; 0 = unknown
 };
 
-// One problem found while loading. str() is "FILE:LINE:COL: message".
+// One problem found while loading. str() is "FILE:LINE:COL: message"
+// ("FILE:LINE:COL: warning: message" for a warning; without a position, or
+// without a file, those parts are left out).
 struct Diagnostic {
   SourcePos pos;
   std::string message;
@@ -38,6 +41,10 @@ class InventoryError : public std::runtime_error {
 
 enum class HostKeyCheck { strict, accept_new, off };
 enum class TransportKind { ssh, local };
+
+// The spelling used in inventory.toml: "strict", "accept-new", "off"; "ssh", "local".
+std::string_view to_string(HostKeyCheck v);
+std::string_view to_string(TransportKind v);
 
 struct Host {
   std::string name;                 // after range expansion: "web01"
@@ -61,6 +68,8 @@ struct Group {
   std::vector<std::string> hosts;     // direct members, expanded
   std::vector<std::string> children;  // child group names
   SourcePos pos;
+  std::vector<std::string> all_hosts;        // members, children's included, in inventory order
+  std::map<std::string, std::string> vars;   // the group's own vars, as written
 };
 
 // What a fleet command targets: --group G and/or --host a,b,'web0*'.
@@ -74,6 +83,7 @@ struct Selection {
 struct SessionNode {
   std::string host;
   std::vector<SessionNode> children;
+  bool target = false;  // selected itself (false: only a hop on the way to a target)
 };
 
 class Inventory {
@@ -100,15 +110,22 @@ class Inventory {
   // DOT text: hosts, groups, jump edges.
   std::string to_dot() const;
 
+  // Hosts that some other host jumps through, in inventory order.
+  std::vector<const Host*> bastions() const;
+
  private:
   std::string file_;
   std::vector<Host> hosts_;
   std::map<std::string, Group> groups_;
   std::vector<Diagnostic> warnings_;
+  std::map<std::string, size_t, std::less<>> index_;  // host name -> position in hosts_
 };
 
 // -i, else $PLUGBOX_INVENTORY, else ./inventory.toml. Throws InventoryError
 // naming every path tried when none exists.
 std::filesystem::path resolve_inventory_path(const std::optional<std::string>& cli_value);
+
+// "--host a,b,web0*" -> {"a", "b", "web0*"}: splits on commas, drops empty items.
+std::vector<std::string> split_host_list(std::string_view csv);
 
 }  // namespace plugbox::inventory

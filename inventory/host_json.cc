@@ -1,0 +1,34 @@
+#include "inventory/host_json.h"
+
+namespace plugbox::inventory {
+namespace {
+
+nlohmann::ordered_json or_null(const std::string& s) { return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s); }
+
+}  // namespace
+
+nlohmann::ordered_json host_to_json(const Host& h) {
+  return nlohmann::ordered_json{
+      {"name", h.name},
+      {"address", h.address},
+      {"port", h.port},
+      {"user", or_null(h.user)},
+      {"jump_chain", h.jump_chain},
+      {"groups", h.groups},
+      {"home", or_null(h.home)},
+      {"server", h.server},
+      {"identity", or_null(h.identity)},
+      {"known_hosts", or_null(h.known_hosts)},
+      {"host_key_check", std::string(to_string(h.host_key_check))},
+      {"transport", std::string(to_string(h.transport))},
+      {"vars", h.vars},
+  };
+}
+
+nlohmann::ordered_json hosts_to_json(const std::vector<const Host*>& hosts) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const Host* h : hosts) out.push_back(host_to_json(*h));
+  return out;
+}
+
+}  // namespace plugbox::inventory
