@@ -44,6 +44,7 @@ struct GroupDecl {
   std::vector<Ref> hosts;  // may hold ranges
   std::vector<Ref> children;
   Layer vars;
+  bool lists_members = false;  // has a hosts or children key, even an empty or a bad one
 };
 
 struct Document {

@@ -9,25 +9,28 @@
 namespace plugbox::inventory {
 namespace {
 
-std::string dot_id(std::string_view s) {
-  std::string out = "\"";
+// The inside of a DOT string: quotes and backslashes escaped.
+std::string escaped(std::string_view s) {
+  std::string out;
   for (char c : s) {
     if (c == '"' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }
-  return out + "\"";
+  return out;
 }
+
+std::string dot_id(std::string_view s) { return "\"" + escaped(s) + "\""; }
 
 }  // namespace
 
 std::string Inventory::to_dot() const {
   std::string out = "digraph inventory {\n  rankdir=LR;\n  node [shape=box];\n";
   for (const auto& h : hosts_) {
-    std::string label = h.name + "\\n" + h.address;
-    if (h.port != 22) label += ":" + std::to_string(h.port);
-    if (h.transport == TransportKind::local) label += "\\n(local)";
-    // dot_id() would double the label's "\n" escapes: build the label text by hand.
-    fmt::format_to(std::back_inserter(out), "  {} [label=\"{}\"];\n", dot_id("h:" + h.name), label);
+    // Two lines: the name, then where the host is (its address, or its directory for a local host).
+    std::string where = h.transport == TransportKind::local ? "local:" + h.home : h.address;
+    if (h.transport == TransportKind::ssh && h.port != 22) where += ":" + std::to_string(h.port);
+    fmt::format_to(std::back_inserter(out), "  {} [label=\"{}\\n{}\"];\n", dot_id("h:" + h.name), escaped(h.name),
+                   escaped(where));
   }
   for (const auto& [name, g] : groups_)
     fmt::format_to(std::back_inserter(out), "  {} [label={}, shape=folder];\n", dot_id("g:" + name), dot_id(name));

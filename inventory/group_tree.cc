@@ -91,7 +91,8 @@ GroupTree build_group_tree(const std::vector<GroupDecl>& decls, const HostTable&
       children_graph.edges.emplace_back(i, it->second);
       edge_loc.emplace(std::pair{i, it->second}, c.loc);
     }
-    if (g.hosts.empty() && g.children.empty())
+    // hosts = [] is a deliberate placeholder; no such key at all is more likely a mistake ("members = ...").
+    if (!g.lists_members)
       diag.warning(g.name.loc, fmt::format("group '{}' has no hosts and no children", g.name.text));
   }
 

@@ -49,7 +49,11 @@ std::vector<const Host*> Inventory::select(const Selection& sel) const {
                          unknown.size() > 1 ? fmt::format(" (and {} more) are", unknown.size() - 1) : " is"));
       continue;
     }
-    if (pattern.find_first_of("*?[") == std::string::npos) {
+    // "web[1:]" is a broken range, not a glob: a bracket with ':' in it is never a useful glob class.
+    const size_t open = pattern.find('['), close = pattern.find(']', open == std::string::npos ? 0 : open);
+    const bool range_like = open != std::string::npos &&
+                            (close == std::string::npos || pattern.substr(open, close - open).find(':') != std::string::npos);
+    if (range_like || pattern.find_first_of("*?[") == std::string::npos) {
       fail(fmt::format("--host '{}': {}", pattern, ex.problem->message));
       continue;
     }

@@ -7,6 +7,7 @@
 
 namespace plugbox::inventory {
 
+// Insertions, deletions, substitutions and swaps of neighbours, one each.
 size_t edit_distance(std::string_view a, std::string_view b);
 
 // The first candidate nearest to `word`, if it is near enough to be a typo of

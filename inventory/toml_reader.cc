@@ -198,6 +198,7 @@ class Reader {
     const std::string what = fmt::format("group '{}'", g.name.text);
     for (const auto& [key, node] : in_file_order(t)) {
       const std::string k(key->str());
+      if (k == "hosts" || k == "children") g.lists_members = true;
       if (k == "hosts") {
         g.hosts = name_list(*node, fmt::format("'hosts' of {}", what), "host names");
       } else if (k == "children") {
@@ -343,7 +344,8 @@ class Reader {
                                       what));
     }
     if (key == "transport" && v->text != "ssh" && v->text != "local") {
-      diag_.error(at, fmt::format("'transport' of {} is \"{}\"; it must be \"ssh\" or \"local\"", what, v->text));
+      diag_.error(at, fmt::format("'transport' of {} is \"{}\"; it must be \"ssh\" or \"local\"{}", what, v->text,
+                                  did_you_mean(v->text, {"ssh", "local"})));
       return std::nullopt;
     }
     return v;
