@@ -330,10 +330,57 @@ void thaw_tree(pid_t root) {
   for (pid_t p : tree) ::kill(p, SIGCONT);
 }
 
+void kill_all(const std::vector<pid_t>& pids) {
+  for (pid_t p : pids) ::kill(p, SIGKILL);
+}
+
 void kill_tree(pid_t root) {
-  for (pid_t p : freeze_tree(root)) ::kill(p, SIGKILL);
+  kill_all(freeze_tree(root));
   int st;
   while (::waitpid(root, &st, 0) < 0 && errno == EINTR) {
+  }
+}
+
+std::vector<pid_t> processes_with_env(uid_t uid, const std::string& entry_prefix) {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    const std::string base = std::string("/proc/") + e->d_name;
+    struct stat st;
+    if (::stat(base.c_str(), &st) != 0 || st.st_uid != uid) continue;
+    std::ifstream f(base + "/environ", std::ios::binary);
+    std::string entry;
+    while (std::getline(f, entry, '\0')) {
+      if (entry.compare(0, entry_prefix.size(), entry_prefix) == 0) {
+        out.push_back(static_cast<pid_t>(pid));
+        break;
+      }
+    }
+  }
+  closedir(d);
+  return out;
+}
+
+void kill_processes_with_env(uid_t uid, const std::string& entry_prefix) {
+  for (int round = 0; round < 20; ++round) {
+    auto found = processes_with_env(uid, entry_prefix);
+    // Zombies keep their environ readable until reaped: skip them, or this never ends.
+    std::vector<pid_t> live;
+    for (pid_t p : found) {
+      std::ifstream f("/proc/" + std::to_string(p) + "/stat");
+      std::string line;
+      if (!std::getline(f, line)) continue;
+      auto rp = line.rfind(')');
+      if (rp != std::string::npos && rp + 2 < line.size() && line[rp + 2] != 'Z' && line[rp + 2] != 'X')
+        live.push_back(p);
+    }
+    if (live.empty()) return;
+    for (pid_t p : live) ::kill(p, SIGSTOP);
+    kill_all(live);
   }
 }
 

@@ -95,6 +95,19 @@ void thaw_tree(pid_t root);
 // sessions die too: this is a host losing power, sessions included.
 void kill_tree(pid_t root);
 
+// SIGKILLs every pid in the list (already frozen by freeze_tree).
+void kill_all(const std::vector<pid_t>& pids);
+
+// Processes of user `uid` with an environment entry starting with
+// `entry_prefix` (e.g. "HOME=/tmp/pbx-fleet-1-x/hosts/"): what a host's
+// sessions left running after their connection closed, no longer below its
+// sshd (sshd does not kill a non-tty command when the client goes away).
+std::vector<pid_t> processes_with_env(uid_t uid, const std::string& entry_prefix);
+
+// Stops, then kills, every process processes_with_env finds, repeating until
+// none is left (a process forking meanwhile is found in the next round).
+void kill_processes_with_env(uid_t uid, const std::string& entry_prefix);
+
 // Whether a process with this pid exists (any user).
 bool process_exists(long pid);
 

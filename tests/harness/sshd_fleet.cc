@@ -296,19 +296,37 @@ class FleetImpl {
     write_client_files();
   }
 
+  // The host's sshd with all its sessions, then whatever its earlier
+  // sessions left running (found by their HOME, which sshd set).
   void stop(size_t i) {
     if (hosts[i].sshd_pid > 0) kill_tree(hosts[i].sshd_pid);
     hosts[i].sshd_pid = 0;
     frozen[i] = false;
+    kill_processes_with_env(user.uid, "HOME=" + hosts[i].home);
   }
 
   void teardown() noexcept {
-    for (size_t i = 0; i < hosts.size(); ++i) {
-      try {
-        stop(i);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "plugbox sshd harness: stopping %s: %s\n", hosts[i].name.c_str(), e.what());
-      }
+    try {
+      // Freeze every host before killing any: killing a jump host first would
+      // close the tunnels, and the sessions behind them would exit and orphan
+      // their commands before their own host is reached.
+      std::vector<pid_t> all;
+      for (const auto& h : hosts)
+        if (h.sshd_pid > 0) {
+          auto tree = freeze_tree(h.sshd_pid);
+          all.insert(all.end(), tree.begin(), tree.end());
+        }
+      kill_all(all);
+      for (auto& h : hosts)
+        if (h.sshd_pid > 0) {
+          int st;
+          while (::waitpid(h.sshd_pid, &st, 0) < 0 && errno == EINTR) {
+          }
+          h.sshd_pid = 0;
+        }
+      if (!dir.empty() && user.uid != 0) kill_processes_with_env(user.uid, "HOME=" + dir + "/hosts/");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "plugbox sshd harness: stopping the fleet: %s\n", e.what());
     }
     if (network_touched) {
       try {

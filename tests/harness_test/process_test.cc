@@ -176,6 +176,27 @@ TEST_CASE("try_reap tells a running child from an exited one, with its exit code
   CHECK(code == 7);
 }
 
+TEST_CASE("processes left behind are found by an environment entry and killed") {
+  UniqueFd log(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  const std::string mark = "PBX_PROCESS_TEST_MARK=" + std::to_string(::getpid());
+  // `env` sets the mark for a tree whose parent exits at once, orphaning it.
+  pid_t pid = spawn_daemon({"/usr/bin/env", mark + "/x", kSh, "-c", "sleep 100 & sleep 100 & echo"}, "", log.get());
+  int code = -1;
+  REQUIRE(eventually([&] { return try_reap(pid, &code); }));
+  std::vector<pid_t> found;
+  REQUIRE(eventually([&] {
+    found = processes_with_env(::geteuid(), mark);
+    return found.size() == 2;
+  }));
+  CHECK(processes_with_env(::geteuid(), mark + "/y").empty());
+  CHECK(processes_with_env(::geteuid() + 1, mark).empty());
+  kill_processes_with_env(::geteuid(), mark);
+  for (pid_t p : found) {
+    INFO("pid " << p);
+    CHECK(eventually([&] { return gone(p); }));
+  }
+}
+
 TEST_CASE("find_program and process_exists") {
   CHECK_FALSE(find_program("sh").empty());
   CHECK(find_program("plugbox-no-such-program").empty());

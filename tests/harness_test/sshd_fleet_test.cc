@@ -203,6 +203,36 @@ TEST_CASE("a host behind a bastion is reachable with -J bastion and not directly
   CHECK(fleet->accepted_connections("web02") == 0);
 }
 
+TEST_CASE("tunnels through one bastion connection count as one accepted connection there", "[sshd]") {
+  PLUGBOX_FLEET_OR_SKIP(fleet, options_for({{"bastion"}, {"h1", "bastion"}, {"h2", "bastion"}, {"h3", "bastion"}}));
+  // One OpenSSH master connection to the bastion; every target tunnels
+  // through it (ssh -W over the master's socket: a direct-tcpip channel each).
+  const std::string sock = fleet->dir() + "/cm";
+  SshResult master_result;
+  std::thread master([&] {
+    master_result = ssh_cfg(*fleet, {"-M", "-S", sock, "-o", "ControlPersist=no", "-N", "bastion"});
+  });
+  const bool up = eventually([&] { return fs::exists(sock); });
+  if (up) {
+    const std::string via_master = "ProxyCommand=/usr/bin/ssh -F " + fleet->ssh_config_path() + " -S " + sock +
+                                   " -W %h:%p bastion";
+    for (const char* h : {"h1", "h2", "h3", "h1"}) {
+      auto r = ssh_cfg(*fleet, {"-o", via_master, h, "true"});
+      INFO(h << ": " << r.out);
+      CHECK(r.code == 0);
+    }
+    ssh_cfg(*fleet, {"-S", sock, "-O", "exit", "bastion"});
+  }
+  master.join();
+  INFO(master_result.out);
+  REQUIRE(up);
+  CHECK(fleet->accepted_connections("bastion") == 1);
+  CHECK(fleet->authenticated_connections("bastion") == 1);
+  CHECK(fleet->accepted_connections("h1") == 2);
+  CHECK(fleet->accepted_connections("h2") == 1);
+  CHECK(fleet->accepted_connections("h3") == 1);
+}
+
 TEST_CASE("a host two hops away works with -J b1,b2 and through no shorter path", "[sshd]") {
   PLUGBOX_FLEET_OR_SKIP(fleet, options_for({{"b1"}, {"b2", "b1"}, {"deep", "b2"}}));
   const auto& deep = fleet->host("deep");
@@ -247,8 +277,16 @@ TEST_CASE("stop_host kills the host and its running sessions; start_host brings 
   CHECK(ssh_cfg(*fleet, {"app", "true"}).code == 255);
   fleet->stop_host("app");  // no-op when stopped
 
+  // A command its session left running (the client is long gone) dies with the host too.
   fleet->start_host("app");
   CHECK(fleet->running("app"));
+  auto detached = ssh_cfg(*fleet, {"app", "sleep 100 > /dev/null 2>&1 < /dev/null & echo $!"});
+  REQUIRE(detached.code == 0);
+  const long orphan = std::stol(detached.out);
+  CHECK_FALSE(gone(orphan));
+  fleet->stop_host("app");
+  CHECK(eventually([&] { return gone(orphan); }));
+  fleet->start_host("app");
   fleet->start_host("app");  // no-op when running
   const auto& after = fleet->host("app");
   CHECK(after.address == before.address);
