@@ -29,5 +29,7 @@ struct GlobalOptions {
 // exit status by throwing CLI::RuntimeError(code) (0 is success).
 void add_inventory_commands(CLI::App& app, GlobalOptions& opts);  // cmd_inventory.cc
 void add_fleet_exec_command(CLI::App& fleet, GlobalOptions& opts);  // cmd_exec.cc
+// fleet deploy|rollback|gc|status, and the service's own deploy|rollback|prepare.
+void add_fleet_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& opts);  // cmd_fleet.cc
 
 }  // namespace plugbox::cli

@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   auto* fleet = app.add_subcommand("fleet", "Commands on a selection of hosts");
   fleet->require_subcommand(1);
   plugbox::cli::add_fleet_exec_command(*fleet, opts);
+  plugbox::cli::add_fleet_commands(app, *fleet, opts);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,40 @@
+#include "orchestrator/fleet_transport.h"
+
+#include <filesystem>
+
+#include "transport/local_transport.h"
+
+namespace plugbox::orchestrator {
+
+namespace {
+
+class RoutingTransport : public transport::Transport {
+ public:
+  explicit RoutingTransport(transport::Executor ex) : local_(ex) {}
+
+  transport::Awaitable<transport::OpenResult> open(transport::Target target, transport::Deadline deadline) override {
+    if (target.kind == transport::TargetKind::local) {
+      // The directory plays the machine: a new local host starts empty.
+      std::error_code ec;
+      std::filesystem::create_directories(target.root, ec);
+      co_return co_await local_.open(std::move(target), deadline);
+    }
+    transport::OpenResult r;
+    r.error = transport::make_error(transport::Errc::bad_target, "open", target.name(),
+                                    "the SSH transport is not wired into fleet commands yet");
+    co_return r;
+  }
+  void cancel() override { local_.cancel(); }
+  bool cancelled() const override { return local_.cancelled(); }
+
+ private:
+  transport::LocalTransport local_;
+};
+
+}  // namespace
+
+std::unique_ptr<transport::Transport> make_fleet_transport(transport::Executor ex) {
+  return std::make_unique<RoutingTransport>(ex);
+}
+
+}  // namespace plugbox::orchestrator

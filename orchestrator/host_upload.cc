@@ -1,0 +1,77 @@
+#include "orchestrator/host_upload.h"
+
+#include <memory>
+
+#include "transport/notifier.h"
+
+namespace plugbox::orchestrator {
+
+namespace {
+
+struct UploadState {
+  UploadState(const upload::Manifest& m, const upload::BlobStore& b, transport::Executor ex)
+      : client(m, b), wake(std::move(ex)) {}
+  upload::UploadClient client;
+  transport::Notifier wake;
+  std::string line_buf;
+  bool sent_initial = false;
+  bool ended = false;  // the command has exited
+  std::uint64_t wire_bytes = 0;
+};
+
+// The stdin source: a free coroutine holding the state by shared_ptr, since
+// a capturing coroutine lambda's captures would die with the std::function.
+transport::Awaitable<std::optional<std::string>> next_piece(std::shared_ptr<UploadState> st) {
+  if (!st->sent_initial) {
+    st->sent_initial = true;
+    std::string first = st->client.initial_bytes();
+    st->wire_bytes += first.size();
+    co_return first;
+  }
+  // The contents follow only once the host has said which it lacks.
+  while (!st->client.need_known() && st->client.error().empty() && !st->ended) co_await st->wake.wait();
+  if (!st->client.error().empty() || st->ended) co_return std::nullopt;
+  std::string chunk;
+  if (!st->client.next_chunk(&chunk, 256 * 1024)) co_return std::nullopt;
+  st->wire_bytes += chunk.size();
+  co_return chunk;
+}
+
+}  // namespace
+
+transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, const HostContext& host,
+                                                      const std::string& version, const upload::Manifest& manifest,
+                                                      const upload::BlobStore& blobs, transport::Deadline deadline) {
+  auto ex = co_await transport::asio::this_coro::executor;
+  auto st = std::make_shared<UploadState>(manifest, blobs, ex);
+  transport::ExecOptions o;
+  o.capture_stderr = true;
+  o.deadline = deadline;
+  o.on_stdout = [st](std::string_view data) {
+    st->line_buf.append(data);
+    for (size_t nl; (nl = st->line_buf.find('\n')) != std::string::npos;) {
+      std::string line = st->line_buf.substr(0, nl);
+      st->line_buf.erase(0, nl + 1);
+      if (!line.empty()) st->client.on_line(line);
+    }
+    st->wake.notify();
+  };
+  o.stdin_source = [st]() { return next_piece(st); };
+  auto cmd = server_command(host, {"receive", version});
+  transport::ExecResult r = co_await session.exec(std::move(cmd), std::move(o));
+  st->ended = true;
+  st->wake.notify();
+  HostUploadResult out;
+  out.wire_bytes = st->wire_bytes;
+  if (r.ok() && st->client.done()) {
+    out.ok = true;
+    out.stats = *st->client.result();
+    co_return out;
+  }
+  if (!st->client.error().empty()) out.error = st->client.error();
+  else if (!r.err.empty()) out.error = "upload: " + r.err.substr(0, r.err.find('\n'));
+  else out.error = "upload: receive " + r.describe();
+  co_return out;
+}
+
+}  // namespace plugbox::orchestrator

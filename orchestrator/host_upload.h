@@ -1,0 +1,26 @@
+// One host's upload over a transport session: `plugbox-server receive V` on
+// one channel, the manifest first, then (once the host has said which
+// contents it lacks) only those, from the deploy's shared BlobStore.
+#pragma once
+
+#include <string>
+
+#include "orchestrator/remote_commands.h"
+#include "server-tools/upload/blob_store.h"
+#include "server-tools/upload/upload_client.h"
+#include "transport/transport.h"
+
+namespace plugbox::orchestrator {
+
+struct HostUploadResult {
+  bool ok = false;
+  std::string error;  // one line
+  upload::UploadResult stats;
+  std::uint64_t wire_bytes = 0;  // bytes written to the channel (protocol overhead included)
+};
+
+transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, const HostContext& host,
+                                                      const std::string& version, const upload::Manifest& manifest,
+                                                      const upload::BlobStore& blobs, transport::Deadline deadline);
+
+}  // namespace plugbox::orchestrator

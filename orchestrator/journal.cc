@@ -1,0 +1,52 @@
+#include "orchestrator/journal.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+#include <utility>
+
+namespace plugbox::orchestrator {
+
+std::filesystem::path Journal::state_root() {
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::filesystem::path(x) / "plugbox";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : "/tmp") / ".local/state/plugbox";
+}
+
+Journal Journal::open(const std::string& kind, const std::string& run_name) {
+  Journal j;
+  j.dir_ = state_root() / "runs" / run_name;
+  std::error_code ec;
+  std::filesystem::create_directories(j.dir_, ec);
+  if (ec) throw std::runtime_error("cannot create the run journal " + j.dir_.string() + ": " + ec.message());
+  auto file = j.dir_ / (kind + ".jsonl");
+  j.file_ = std::fopen(file.c_str(), "a");
+  if (!j.file_) throw std::runtime_error("cannot write the run journal " + file.string());
+  return j;
+}
+
+Journal::~Journal() {
+  if (file_) std::fclose(file_);
+}
+Journal::Journal(Journal&& o) noexcept : dir_(std::move(o.dir_)), file_(std::exchange(o.file_, nullptr)) {}
+Journal& Journal::operator=(Journal&& o) noexcept {
+  if (this != &o) {
+    if (file_) std::fclose(file_);
+    dir_ = std::move(o.dir_);
+    file_ = std::exchange(o.file_, nullptr);
+  }
+  return *this;
+}
+
+void Journal::record(nlohmann::json event) {
+  if (!file_) return;
+  auto now = std::chrono::system_clock::now();
+  event["t"] = std::chrono::duration<double>(now.time_since_epoch()).count();
+  std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::fwrite(line.data(), 1, line.size(), file_);
+  std::fflush(file_);
+}
+
+}  // namespace plugbox::orchestrator

@@ -1,0 +1,144 @@
+#include "orchestrator/planner.h"
+
+#include <ctime>
+#include <sstream>
+
+namespace plugbox::orchestrator {
+
+namespace {
+
+transport::HostKeyCheck to_transport(inventory::HostKeyCheck c) {
+  switch (c) {
+    case inventory::HostKeyCheck::accept_new: return transport::HostKeyCheck::accept_new;
+    case inventory::HostKeyCheck::off: return transport::HostKeyCheck::off;
+    default: return transport::HostKeyCheck::strict;
+  }
+}
+
+transport::Endpoint endpoint_of(const inventory::Host& h, const std::string& service) {
+  transport::Endpoint e;
+  e.name = h.name;
+  e.address = h.address;
+  e.port = h.port;
+  e.user = h.user.empty() ? service : h.user;
+  e.identity = h.identity;
+  e.known_hosts = h.known_hosts;
+  e.host_key_check = to_transport(h.host_key_check);
+  return e;
+}
+
+}  // namespace
+
+PlannedHost plan_host(const inventory::Inventory& inv, const inventory::Host& host, const std::string& service,
+                      const std::string& owner) {
+  PlannedHost p;
+  p.name = host.name;
+  p.ctx.host = host.name;
+  p.ctx.home = host.home.empty() ? "/home/" + service : host.home;
+  p.ctx.server = host.server.empty() ? "plugbox-server" : host.server;
+  p.ctx.owner = owner;
+  p.via = host.jump_chain;
+  if (host.transport == inventory::TransportKind::local) {
+    p.target = transport::local_target(host.name, p.ctx.home);
+  } else {
+    std::vector<transport::Endpoint> chain;
+    for (const auto& j : host.jump_chain)
+      if (const auto* jh = inv.find(j)) chain.push_back(endpoint_of(*jh, service));
+    p.target = transport::ssh_target(endpoint_of(host, service), std::move(chain));
+  }
+  return p;
+}
+
+DeployPlan plan_deploy(const ServiceConfig& svc, const inventory::Inventory& inv,
+                       const std::vector<const inventory::Host*>& hosts, const DeployOptions& opts) {
+  DeployPlan p;
+  p.service = svc.name;
+  p.version = opts.version;
+  p.owner = opts.owner;
+  p.by = opts.by;
+  p.source_rev = opts.source_rev;
+  p.max_fail = opts.max_fail.value_or(svc.deploy.max_fail);
+  p.parallel = opts.parallel;
+  p.refresh = !svc.refresh.empty();
+  p.deploy = svc.deploy;
+  p.service_config = svc;
+  for (const auto* h : hosts) p.hosts.push_back(plan_host(inv, *h, svc.name, opts.owner));
+  std::size_t next = 0;
+  for (std::size_t n : batch_sizes(p.hosts.size(), opts.batches.value_or(svc.deploy.batches))) {
+    std::vector<std::size_t> b;
+    for (std::size_t i = 0; i < n; ++i) b.push_back(next++);
+    p.batches.push_back(std::move(b));
+  }
+  return p;
+}
+
+std::string DeployPlan::render() const {
+  std::ostringstream o;
+  const auto& svc = service_config;
+  o << "plan: deploy " << service << " version " << version << " to " << hosts.size() << " host"
+    << (hosts.size() == 1 ? "" : "s") << " (lock owner " << owner << ")\n";
+  o << "\nprepare (here, in " << svc.source_dir.string() << "):\n";
+  for (const auto& c : svc.prepare) o << "  $ " << c << "\n";
+  if (svc.prepare.empty()) o << "  (nothing)\n";
+  o << "upload: " << (svc.upload_version ? "'" + *svc.upload_version + "' becomes the version directory" : "");
+  for (size_t i = 0; i < svc.upload.size(); ++i) o << (i ? ", " : "") << "'" << svc.upload[i] << "'";
+  if (!svc.upload_version) o << " copied into the version directory";
+  o << "\n\nstage (every host, " << parallel << " at once; any failure removes " << version
+    << " everywhere and stops):\n";
+  for (const auto& h : hosts) {
+    ServiceEnv env{service, version, "<its live version>"};
+    o << "  " << h.name;
+    if (!h.via.empty()) {
+      o << " via";
+      for (const auto& v : h.via) o << " " << v << " ->";
+      o << " " << h.name;
+    }
+    o << (h.target.kind == transport::TargetKind::local ? " (local)" : "") << "\n";
+    o << "    " << server_command(h.ctx, {"init"}).render() << "\n";
+    o << "    " << server_command(h.ctx, {"lock"}).render() << "   (held until the end)\n";
+    o << "    " << server_command(h.ctx, {"next-version", "--name", version}).render() << "\n";
+    o << "    " << server_command(h.ctx, {"receive", version}).render() << "   (the upload stream)\n";
+    for (const auto& c : svc.post_upload)
+      o << "    " << service_command(h.ctx, env, c, version_dir(h.ctx, version)).render() << "\n";
+    o << "    " << server_command(h.ctx, {"seal", version}).render() << "\n";
+  }
+  o << "\nswitch in " << batches.size() << " batch" << (batches.size() == 1 ? "" : "es") << " (more than "
+    << max_fail << " failed host" << (max_fail == 1 ? "" : "s") << " in a batch rolls the fleet back):\n";
+  for (size_t b = 0; b < batches.size(); ++b) {
+    o << "  batch " << b + 1 << ":";
+    for (auto i : batches[b]) o << " " << hosts[i].name;
+    o << "\n";
+  }
+  o << "each host of a batch, at once:\n";
+  if (!hosts.empty()) {
+    const auto& h = hosts.front();
+    ServiceEnv env{service, version, "<its previous>"};
+    auto cmd = [&](const std::string& line) { return service_command(h.ctx, env, line, h.ctx.home).render(); };
+    if (!refresh)
+      for (const auto& c : svc.stop) o << "  " << cmd(c) << "\n";
+    o << "  " << server_command(h.ctx, {"upgrade-to", version}).render() << "\n";
+    for (const auto& c : refresh ? svc.refresh : svc.start) o << "  " << cmd(c) << "\n";
+    if (!svc.health.empty())
+      o << "  " << cmd(svc.health) << "   (health: up to " << deploy.health_retries << " tries, "
+        << deploy.health_interval << "s apart, " << deploy.health_timeout << "s each)\n";
+    else
+      o << "  (no health check: set service.health to gate batches)\n";
+    o << "on a failed batch, every switched host:\n";
+    for (const auto& c : svc.stop) o << "  " << cmd(c) << "\n";
+    o << "  " << server_command(h.ctx, {"rollback-to", "<its previous>"}).render() << "\n";
+    for (const auto& c : svc.start) o << "  " << cmd(c) << "\n";
+    if (hosts.size() > 1) o << "(shown for " << h.name << "; each host uses its own home and server)\n";
+  }
+  return o.str();
+}
+
+std::string version_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf;
+}
+
+}  // namespace plugbox::orchestrator

@@ -1,0 +1,99 @@
+#include <catch2/catch.hpp>
+
+#include "orchestrator/planner.h"
+
+using namespace plugbox::orchestrator;
+
+namespace {
+const char* kInventory = R"(
+[defaults]
+user = "shop"
+[hosts.edge]
+address = "203.0.113.10"
+[hosts.bastion]
+address = "10.0.0.5"
+jump = "edge"
+[hosts."web[1:5]"]
+address = "web{}.internal"
+jump = "bastion"
+[hosts.lab]
+transport = "local"
+home = "/tmp/lab"
+[groups.web]
+hosts = ["web[1:5]"]
+)";
+
+ServiceConfig service() {
+  return ServiceConfig::parse(R"(
+[service]
+name = "shop"
+upload_version = "dist"
+post_upload = ["./bin/migrate --check"]
+stop = ["svc stop"]
+start = ["svc start"]
+health = "curl -fsS localhost:8080/health"
+[deploy]
+batches = [1, "50%"]
+)",
+                              "plugbox.toml");
+}
+}  // namespace
+
+TEST_CASE("the plan: one version for all, batches, chains resolved to endpoints") {
+  auto inv = plugbox::inventory::Inventory::parse(kInventory, "inventory.toml");
+  auto hosts = inv.select({{"web"}, {}});
+  DeployOptions o{"2026-11-25T21:40:00", "owner-1", std::nullopt, std::nullopt, 50, "me@here", "abc123"};
+  auto plan = plan_deploy(service(), inv, hosts, o);
+  REQUIRE(plan.hosts.size() == 5);
+  CHECK(plan.batches == std::vector<std::vector<std::size_t>>{{0}, {1, 2, 3}, {4}});
+  const auto& web1 = plan.hosts[0];
+  CHECK(web1.target.endpoint.address == "web1.internal");
+  CHECK(web1.target.endpoint.user == "shop");
+  REQUIRE(web1.target.jump_chain.size() == 2);
+  CHECK(web1.target.jump_chain[0].name == "edge");
+  CHECK(web1.target.jump_chain[1].address == "10.0.0.5");
+  CHECK(web1.ctx.home == "/home/shop");
+  // --batches and --max-fail override the service file.
+  o.batches = std::vector<BatchSize>{{false, 2}};
+  o.max_fail = 1;
+  auto p2 = plan_deploy(service(), inv, hosts, o);
+  CHECK(p2.batches.size() == 3);
+  CHECK(p2.max_fail == 1);
+}
+
+TEST_CASE("remote commands are values with every word quoted") {
+  HostContext h{"web1", "/srv/my shop", "plugbox-server", "owner-1"};
+  CHECK(server_command(h, {"upgrade-to", "2026-11-25T21:40:00"}).render() ==
+        "plugbox-server --home '/srv/my shop' --owner owner-1 upgrade-to 2026-11-25T21:40:00");
+  HostContext custom{"web1", "/srv/shop", "/opt/pb/bin/plugbox-server --wait 5", "o"};
+  CHECK(server_command(custom, {"status", "--json"}).render() ==
+        "/opt/pb/bin/plugbox-server --wait 5 --home /srv/shop --owner o status --json");
+  auto c = service_command(h, ServiceEnv{"shop", "V2", "V1"}, "./bin/migrate --check", version_dir(h, "V2"));
+  std::string line = c.render();
+  CHECK_THAT(line, Catch::Contains("'/srv/my shop/deploy/V2'"));
+  CHECK_THAT(line, Catch::Contains("PLUGBOX_PREVIOUS=V1"));
+  CHECK_THAT(line, Catch::Contains("PLUGBOX_HOST=web1"));
+  CHECK_THAT(line, Catch::Contains("./bin/migrate --check"));
+}
+
+TEST_CASE("the dry-run text names every host's commands and every batch") {
+  auto inv = plugbox::inventory::Inventory::parse(kInventory, "inventory.toml");
+  auto hosts = inv.select({{}, {"web1", "lab"}});
+  DeployOptions o{"2026-11-25T21:40:00", "owner-1", std::nullopt, std::nullopt, 50, "", ""};
+  auto text = plan_deploy(service(), inv, hosts, o).render();
+  CHECK_THAT(text, Catch::Contains("deploy shop version 2026-11-25T21:40:00 to 2 hosts"));
+  CHECK_THAT(text, Catch::Contains("web1 via edge -> bastion -> web1"));
+  CHECK_THAT(text, Catch::Contains("lab (local)"));
+  CHECK_THAT(text, Catch::Contains("plugbox-server --home /tmp/lab --owner owner-1 next-version --name 2026-11-25T21:40:00"));
+  CHECK_THAT(text, Catch::Contains("batch 1: web1"));
+  CHECK_THAT(text, Catch::Contains("batch 2: lab"));
+  CHECK_THAT(text, Catch::Contains("rollback-to '<its previous>'"));
+}
+
+TEST_CASE("version_now is a valid version name") {
+  auto v = version_now();
+  REQUIRE(v.size() == 19);
+  CHECK(v[4] == '-');
+  CHECK(v[10] == 'T');
+  CHECK(v[13] == ':');
+}

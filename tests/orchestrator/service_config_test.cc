@@ -1,0 +1,88 @@
+#include <catch2/catch.hpp>
+
+#include "orchestrator/service_config.h"
+
+using namespace plugbox::orchestrator;
+using plugbox::inventory::InventoryError;
+
+namespace {
+std::vector<std::string> errors_of(const std::string& text) {
+  try {
+    ServiceConfig::parse(text, "svc/plugbox.toml");
+  } catch (const InventoryError& e) {
+    std::vector<std::string> out;
+    for (const auto& d : e.diagnostics()) out.push_back(d.str());
+    return out;
+  }
+  return {};
+}
+}  // namespace
+
+TEST_CASE("a full service file loads") {
+  auto c = ServiceConfig::parse(R"(
+[service]
+name = "shop"
+prepare = ["make dist"]
+upload_version = "dist"
+post_upload = ["./bin/migrate --check"]
+stop = ["systemctl --user stop shop"]
+start = ["systemctl --user start shop"]
+health = "curl -fsS http://127.0.0.1:8080/health"
+
+[deploy]
+group = "web"
+batches = [1, "10%", "100%"]
+max_fail = 1
+keep = 7
+health_retries = 3
+health_interval = 0.5
+)",
+                                "svc/plugbox.toml");
+  CHECK(c.name == "shop");
+  CHECK(c.source_dir == "svc");
+  CHECK(*c.upload_version == "dist");
+  CHECK(c.deploy.batches == std::vector<BatchSize>{{false, 1}, {true, 10}, {true, 100}});
+  CHECK(c.deploy.max_fail == 1);
+  CHECK(c.deploy.keep == 7);
+  CHECK(c.deploy.health_retries == 3);
+  CHECK(c.deploy.health_interval == 0.5);
+  CHECK(c.refresh.empty());
+}
+
+TEST_CASE("every problem is reported with file, line, column and dotted path") {
+  auto errs = errors_of(R"([service]
+name = "Shop"
+upload_version = "dist"
+upload = ["bin"]
+helth = "x"
+stop = "systemctl stop"
+[deploy]
+batches = [1, "110%", true]
+keep = 1
+max_fail = -2
+)");
+  REQUIRE(errs.size() == 8);
+  CHECK_THAT(errs[0], Catch::StartsWith("svc/plugbox.toml:2:8: service.name: 'Shop' is not a service name"));
+  CHECK_THAT(errs[1], Catch::StartsWith("svc/plugbox.toml:4:10: service.upload: set either upload_version"));
+  CHECK_THAT(errs[2], Catch::StartsWith("svc/plugbox.toml:5:9: service.helth: unknown key; did you mean 'health'?"));
+  CHECK_THAT(errs[3], Catch::StartsWith("svc/plugbox.toml:6:8: service.stop: must be an array of strings"));
+  CHECK_THAT(errs[4], Catch::StartsWith("svc/plugbox.toml:8:15: deploy.batches[1]: '110%' is not a batch size"));
+  CHECK_THAT(errs[5], Catch::StartsWith("svc/plugbox.toml:8:23: deploy.batches[2]: must be a number of hosts"));
+  CHECK_THAT(errs[6], Catch::StartsWith("svc/plugbox.toml:9:8: deploy.keep: must be between 2 and"));
+  CHECK_THAT(errs[7], Catch::StartsWith("svc/plugbox.toml:10:12: deploy.max_fail: must be between 0 and"));
+}
+
+TEST_CASE("service file mistakes: missing pieces, syntax, globs") {
+  CHECK_THAT(errors_of("").at(0), Catch::Contains("service: missing"));
+  CHECK_THAT(errors_of("[service]\nname = \"a\"\n").at(0), Catch::Contains("nothing to upload"));
+  CHECK_THAT(errors_of("[service]\nname = \"a\"\nupload = [\"dist/*\"]\n").at(0), Catch::Contains("globs are not expanded"));
+  auto syntax = errors_of("[service]\nname = \n");
+  REQUIRE(syntax.size() == 1);
+  CHECK_THAT(syntax[0], Catch::StartsWith("svc/plugbox.toml:2:"));
+  CHECK_THAT(errors_of("[service]\nname=\"a\"\nupload_version=\"d\"\n[deploy]\nmax_fail = -1\n").at(0),
+             Catch::Contains("deploy.max_fail: must be between 0"));
+}
+
+TEST_CASE("a missing service file says how to point at one") {
+  CHECK_THROWS_WITH(ServiceConfig::load("/nonexistent/plugbox.toml"), Catch::Contains("pass -f FILE"));
+}
