@@ -68,7 +68,7 @@ TEST_CASE("known_hosts lines use OpenSSH's host form: bare for port 22, [addr]:p
   CHECK(known_hosts_line("198.18.1.2", 22, "ssh-ed25519 AAAAC3") == "198.18.1.2 ssh-ed25519 AAAAC3");
 }
 
-TEST_CASE("a public key line loses its comment and newline; anything else is refused") {
+TEST_CASE("a public key line loses its comment and newline - anything else is refused") {
   CHECK(public_key_without_comment("ssh-ed25519 AAAAC3Nza host web01\n") == "ssh-ed25519 AAAAC3Nza");
   CHECK(public_key_without_comment("ssh-ed25519 AAAAC3Nza\n") == "ssh-ed25519 AAAAC3Nza");
   CHECK(public_key_without_comment("ssh-ed25519 AAAAC3Nza") == "ssh-ed25519 AAAAC3Nza");

@@ -59,7 +59,7 @@ TEST_CASE("the 251st loopback host moves to the next /16 and addresses never rep
   CHECK(seen.size() == 600);
 }
 
-TEST_CASE("a jump host gets its own namespace on a veth; its hosts run on that namespace's loopback") {
+TEST_CASE("a jump host gets its own namespace on a veth - its hosts run on that namespace's loopback") {
   auto plan = plan_fleet(opts({{"bastion"}, {"web01", "bastion"}, {"web02", "bastion"}, {"db"}}), 3, 4242);
   const auto& b = plan.host("bastion");
   CHECK(b.is_jump);
@@ -151,7 +151,7 @@ TEST_CASE("every name fits: interfaces within IFNAMSIZ, addresses within 198.18.
   CHECK(plan.links.back().child_address == "198.18.250.254");
 }
 
-TEST_CASE("netns names carry pid and slot and parse back; other names are not ours") {
+TEST_CASE("netns names carry pid and slot and parse back - other names are not ours") {
   long pid = 0;
   int slot = -1;
   CHECK(netns_name(4242, 17, 3) == "pbx4242-17-3");

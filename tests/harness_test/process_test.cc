@@ -71,7 +71,7 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("run_checked returns stdout and stderr together; a failure names the command, exit code and output") {
+TEST_CASE("run_checked returns stdout and stderr together - a failure names the command, exit code and output") {
   CHECK(run_checked({kSh, "-c", "echo out; echo err >&2"}) == "out\nerr\n");
   CHECK_THROWS_WITH(run_checked({kSh, "-c", "echo boom >&2; exit 3"}),
                     "`/bin/sh -c echo boom >&2; exit 3` failed (exit 3): boom");
@@ -101,7 +101,7 @@ TEST_CASE("a helper command inherits no descriptor and only a minimal environmen
   CHECK(run_checked({"/usr/bin/env"}) == "PATH=/usr/sbin:/usr/bin:/sbin:/bin\nLC_ALL=C\n");
 }
 
-TEST_CASE("a daemon writes to its log, runs in its own process group; its tree freezes, thaws and dies whole") {
+TEST_CASE("a daemon writes to its log, runs in its own process group - its tree freezes, thaws and dies whole") {
   TempDir d;
   const std::string log_path = d.path + "/log";
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));

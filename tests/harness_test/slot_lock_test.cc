@@ -13,7 +13,7 @@
 
 using namespace plugbox::testing;
 
-TEST_CASE("two slot locks held at once differ; a released slot is free again") {
+TEST_CASE("two slot locks held at once differ - a released slot is free again") {
   if (::geteuid() != 0) {
     WARN("SKIPPED: not root: slot locks live in /run/plugbox-harness");
     return;

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -175,7 +176,7 @@ TEST_CASE("a direct host runs a command as the test user, with its own writable 
   CHECK(a.host_public_key != fleet->host("beta").host_public_key);  // one key per host
 }
 
-TEST_CASE("a host behind a bastion is reachable with -J bastion and not directly; counts follow", "[sshd]") {
+TEST_CASE("a host behind a bastion is reachable with -J bastion and not directly - counts follow", "[sshd]") {
   PLUGBOX_FLEET_OR_SKIP(fleet, options_for({{"bastion"}, {"web01", "bastion", {"web"}}, {"web02", "bastion"}}));
   const auto& b = fleet->host("bastion");
   const auto& w = fleet->host("web01");
@@ -259,7 +260,7 @@ TEST_CASE("a host two hops away works with -J b1,b2 and through no shorter path"
   CHECK(fleet->accepted_connections("b1") == 3);  // two successes and the one-hop attempt
 }
 
-TEST_CASE("stop_host kills the host and its running sessions; start_host brings it back", "[sshd]") {
+TEST_CASE("stop_host kills the host and its running sessions - start_host brings it back", "[sshd]") {
   PLUGBOX_FLEET_OR_SKIP(fleet, options_for({{"bastion"}, {"app", "bastion"}}));
   const auto before = fleet->host("app");
 
@@ -301,7 +302,7 @@ TEST_CASE("stop_host kills the host and its running sessions; start_host brings 
   CHECK(ssh_cfg(*fleet, {"app", "true"}).code == 255);
 }
 
-TEST_CASE("replace_host_key makes strict checking refuse the host; the new key is served", "[sshd]") {
+TEST_CASE("replace_host_key makes strict checking refuse the host - the new key is served", "[sshd]") {
   PLUGBOX_FLEET_OR_SKIP(fleet, options_for({{"a"}, {"b"}}));
   const std::string old_key = fleet->host("a").host_public_key;
   const std::string old_known_hosts = slurp(fleet->known_hosts_path());
@@ -326,7 +327,7 @@ TEST_CASE("replace_host_key makes strict checking refuse the host; the new key i
   CHECK(accepted.out == "ok\n");
 }
 
-TEST_CASE("a frozen host accepts TCP but never answers; thawed, it serves again", "[sshd]") {
+TEST_CASE("a frozen host accepts TCP but never answers - thawed, it serves again", "[sshd]") {
   PLUGBOX_FLEET_OR_SKIP(fleet, options_for({{"a"}}));
   fleet->freeze_host("a");
   auto hung = ssh_cfg(*fleet, {"-o", "ConnectTimeout=1", "a", "true"});
@@ -421,6 +422,62 @@ TEST_CASE("teardown leaves no namespace, veth, route, sshd, session or temp dir 
   CHECK(eventually([&] { return processes_mentioning(dir).empty(); }));
 }
 
+TEST_CASE("a test killed with its fleet up leaves no sshd, and the next fleet sweeps its namespaces and dir",
+          "[sshd]") {
+  if (::geteuid() != 0) {
+    WARN("SKIPPED: not root");
+    return;
+  }
+  // The victim: a child process that starts a fleet, reports it, and dies by SIGKILL.
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  pid_t victim = ::fork();
+  REQUIRE(victim >= 0);
+  if (victim == 0) {
+    ::close(p[0]);
+    std::string why, report;
+    auto f = SshdFleet::start(options_for({{"j"}, {"in", "j"}}), &why);
+    if (f) {
+      report = f->dir() + "\n" + f->host("j").netns + "\n" + std::to_string(f->host("j").sshd_pid) + "\n" +
+               std::to_string(f->host("in").sshd_pid) + "\n";
+    }
+    [[maybe_unused]] auto n = ::write(p[1], report.data(), report.size());
+    ::raise(SIGKILL);
+  }
+  ::close(p[1]);
+  std::string report;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(p[0], buf, sizeof buf)) > 0) report.append(buf, static_cast<size_t>(n));
+  ::close(p[0]);
+  int st = 0;
+  REQUIRE(::waitpid(victim, &st, 0) == victim);
+  REQUIRE(WIFSIGNALED(st));
+  std::istringstream in(report);
+  std::string dir, netns;
+  long j_pid = 0, in_pid = 0;
+  REQUIRE(in >> dir >> netns >> j_pid >> in_pid);
+  long owner = 0;
+  int slot = -1;
+  REQUIRE(parse_netns_name(netns, &owner, &slot));
+  CHECK(owner == victim);
+
+  // Its sshd died with it (PR_SET_PDEATHSIG); its namespace and dir remain.
+  CHECK(eventually([&] { return gone(j_pid) && gone(in_pid); }));
+  CHECK(fs::exists("/run/netns/" + netns));
+  CHECK(fs::exists(dir));
+  // Another fleet may take the freed slot and make a veth of the same name: tell them apart by index.
+  const std::string veth = "/sys/class/net/" + veth_prefix(slot) + "0p/ifindex";
+  const std::string old_index = slurp(veth);
+  CHECK_FALSE(old_index.empty());
+
+  PLUGBOX_FLEET_OR_SKIP(next, options_for({{"x"}}));
+  CHECK_FALSE(fs::exists("/run/netns/" + netns));
+  CHECK_FALSE(fs::exists(dir));
+  // The namespace's veth pair goes with it (the kernel frees it asynchronously).
+  CHECK(eventually([&] { return slurp(veth) != old_index; }));
+}
+
 TEST_CASE("two fleets of one process run side by side without sharing anything", "[sshd]") {
   PLUGBOX_FLEET_OR_SKIP(one, options_for({{"x"}, {"j"}, {"y", "j"}}));
   PLUGBOX_FLEET_OR_SKIP(two, options_for({{"x"}, {"j"}, {"y", "j"}}));
@@ -469,7 +526,7 @@ TEST_CASE("a root-namespace host whose port is taken by a stranger moves to the 
   CHECK(ssh_cfg(*fleet, {"a", "true"}).code == 0);
 }
 
-TEST_CASE("bad options are refused before anything starts; a non-root caller is told why it must skip",
+TEST_CASE("bad options are refused before anything starts - a non-root caller is told why it must skip",
           "[sshd]") {
   std::string skip;
   CHECK_THROWS_WITH(SshdFleet::start(options_for({{"a"}, {"a"}}), &skip),
