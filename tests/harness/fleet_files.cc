@@ -1,5 +1,7 @@
 #include "tests/harness/fleet_files.h"
 
+#include <strings.h>
+
 #include <cstdio>
 #include <set>
 #include <stdexcept>
@@ -50,13 +52,26 @@ std::string toml_string(std::string_view s) {
 std::string sshd_config(const std::string& address, int port, const SshdPaths& paths,
                         const std::vector<std::string>& extra) {
   std::string s = "# Written by the plugbox sshd test harness.\n";
-  for (const auto& line : extra) s += line + "\n";
+  // sshd honours only the first SetEnv line, so the caller's SetEnv values
+  // join ours on one line, theirs first (the first of a name wins, so they
+  // may even override HOME).
+  std::string setenv_values;
+  for (const auto& line : extra) {
+    const auto start = line.find_first_not_of(" \t");
+    if (start != std::string::npos && line.size() > start + 6 &&
+        std::string_view(" \t=").find(line[start + 6]) != std::string_view::npos &&
+        strncasecmp(line.c_str() + start, "setenv", 6) == 0) {
+      setenv_values += line.substr(start + 7) + " ";
+      continue;
+    }
+    s += line + "\n";
+  }
   s += "ListenAddress " + address + ":" + std::to_string(port) + "\n";
   s += "HostKey " + config_quote(paths.host_key) + "\n";
   s += "AuthorizedKeysFile " + config_quote(paths.authorized_keys) + "\n";
   // The sessions' HOME is the host's own directory (the login user's passwd
   // home is shared by every host and not writable).
-  s += "SetEnv " + config_quote("HOME=" + paths.home) + "\n";
+  s += "SetEnv " + setenv_values + config_quote("HOME=" + paths.home) + "\n";
   s += std::string("AllowUsers ") + kTestUser + "\n";
   s +=
       "PidFile none\n"

@@ -30,7 +30,8 @@ struct FleetOptions {
   std::vector<HostSpec> hosts = {};
   // Lines put at the top of every sshd_config. sshd keeps the first value it
   // reads for a keyword, so these override the harness's own settings (no
-  // Match blocks).
+  // Match blocks). SetEnv lines are merged into the harness's own SetEnv
+  // (sshd reads only one), before its HOME.
   std::vector<std::string> sshd_config_extra = {};
   // Raw TOML lines ("server = \"/path/plugbox-server\"") added to
   // inventory_toml()'s [defaults] table.

@@ -33,9 +33,14 @@ std::vector<RunningHost> sample_fleet() {
           make_host("solo", "127.0.1.3", 22, "")};
 }
 
-size_t line_index(const std::string& text, const std::string& line) {
-  auto pos = text.find("\n" + line + "\n");
-  return pos == std::string::npos ? std::string::npos : pos;
+// Where the n-th (0-based) occurrence of a whole line starts; npos if none.
+size_t line_index(const std::string& text, const std::string& line, int nth = 0) {
+  size_t pos = 0;
+  for (int i = 0; i <= nth; ++i, ++pos) {
+    pos = text.find("\n" + line + "\n", pos);
+    if (pos == std::string::npos) return pos;
+  }
+  return pos - 1;
 }
 
 }  // namespace
@@ -61,6 +66,19 @@ TEST_CASE("sshd_config: listen address, quoted paths, HOME, key-only login of th
                     "path unusable in an ssh config (has '\"', '%' or a newline): /tmp/a\"b");
   SshdPaths percent{"/tmp/%u", "/tmp/x", "/tmp/y"};
   CHECK_THROWS_AS(sshd_config("127.0.0.1", 1, percent, {}), std::invalid_argument);
+}
+
+TEST_CASE("sshd_config: the caller's SetEnv values join the harness's one SetEnv line, before HOME") {
+  SshdPaths p{"/k", "/a", "/h"};
+  const std::string c =
+      sshd_config("127.0.0.1", 1, p, {"SetEnv FOO=bar", "  setenv=A=1 B=2", "SetEnvironmentish x", "X11Forwarding no"});
+  CHECK(line_index(c, "SetEnv FOO=bar A=1 B=2 \"HOME=/h\"") != std::string::npos);
+  CHECK(c.find("setenv=") == std::string::npos);
+  CHECK(line_index(c, "SetEnvironmentish x") != std::string::npos);  // not SetEnv: passed through
+  CHECK(line_index(c, "X11Forwarding no") < line_index(c, "X11Forwarding no", 1));
+  size_t count = 0;
+  for (size_t pos = 0; (pos = c.find("\nSetEnv ", pos)) != std::string::npos; ++pos) ++count;
+  CHECK(count == 1);
 }
 
 TEST_CASE("known_hosts lines use OpenSSH's host form: bare for port 22, [addr]:port otherwise") {

@@ -478,6 +478,52 @@ TEST_CASE("a test killed with its fleet up leaves no sshd, and the next fleet sw
   CHECK(eventually([&] { return slurp(veth) != old_index; }));
 }
 
+TEST_CASE("extra sshd_config lines reach sshd, SetEnv included", "[sshd]") {
+  FleetOptions o = options_for({{"a"}});
+  o.sshd_config_extra = {"SetEnv PBX_EXTRA=yes", "MaxSessions 1"};
+  PLUGBOX_FLEET_OR_SKIP(fleet, o);
+  auto r = ssh_cfg(*fleet, {"a", "echo \"$PBX_EXTRA $HOME\""});
+  CHECK(r.code == 0);
+  CHECK(r.out == "yes " + fleet->host("a").home + "\n");
+  // sshd's own view of its configuration (-T) has the override and HOME both.
+  auto t = run_checked({"/usr/sbin/sshd", "-T", "-f", fleet->dir() + "/hosts/a/sshd_config", "-C",
+                        "user=plugbox-test,host=x,addr=127.0.0.1"});
+  CHECK_THAT(t, Catch::Contains("\nmaxsessions 1\n"));
+  CHECK_THAT(t, Catch::Contains("\nsetenv PBX_EXTRA=yes\n"));
+  CHECK_THAT(t, Catch::Contains("\nsetenv HOME=" + fleet->host("a").home + "\n"));
+}
+
+TEST_CASE("a fleet that fails to start says why and leaves nothing behind", "[sshd]") {
+  if (::geteuid() != 0) {
+    WARN("SKIPPED: not root");
+    return;
+  }
+  FleetOptions o = options_for({{"j"}, {"in", "j"}});
+  o.sshd_config_extra = {"NoSuchKeyword yes"};
+  std::string skip;
+  auto mine = [] {
+    std::vector<std::string> found;
+    const std::string pid = std::to_string(::getpid());
+    for (const auto& n : list_dir("/run/netns"))
+      if (n.rfind("pbx" + pid + "-", 0) == 0) found.push_back("netns " + n);
+    for (const auto& n : list_dir("/tmp"))
+      if (n.rfind("pbx-fleet-" + pid + "-", 0) == 0) found.push_back("dir " + n);
+    return found;
+  };
+  REQUIRE(mine().empty());
+  try {
+    SshdFleet::start(o, &skip);
+    FAIL("started with a bad sshd_config");
+  } catch (const std::runtime_error& e) {
+    // Both hosts fail; whichever is noticed first is reported.
+    CHECK_THAT(e.what(), Catch::Matches("sshd of host '(j|in)' exited during start-up \\(status 255\\); its log "
+                                        "[^\n]*/sshd.log:\n[^]*"));
+    CHECK_THAT(e.what(), Catch::Contains("Bad configuration option: NoSuchKeyword"));
+  }
+  CHECK(mine().empty());
+  CHECK(processes_mentioning("/tmp/pbx-fleet-" + std::to_string(::getpid()) + "-").empty());
+}
+
 TEST_CASE("two fleets of one process run side by side without sharing anything", "[sshd]") {
   PLUGBOX_FLEET_OR_SKIP(one, options_for({{"x"}, {"j"}, {"y", "j"}}));
   PLUGBOX_FLEET_OR_SKIP(two, options_for({{"x"}, {"j"}, {"y", "j"}}));
