@@ -141,7 +141,7 @@ TEST_CASE("the inventory comes from -i, else $PLUGBOX_INVENTORY, else ./inventor
         "does not exist; pass -i FILE or set $PLUGBOX_INVENTORY\n");
 }
 
-TEST_CASE("list: a table of the hosts; --group and --host select", "[cli]") {
+TEST_CASE("list prints a table of the hosts, and --group and --host select", "[cli]") {
   Run r = run_plugbox({"-i", "small.toml", "inventory", "list"}, kExamples);
   CHECK(r.status == 0);
   CHECK(r.out ==
@@ -200,7 +200,7 @@ TEST_CASE("graph: DOT with hosts, groups and jump edges", "[cli]") {
   CHECK(r.out.substr(r.out.size() - 2) == "}\n");
 }
 
-TEST_CASE("every inventory command has --help; a missing or mistyped one is exit 2", "[cli]") {
+TEST_CASE("every inventory command has --help, and a missing or mistyped one is exit 2", "[cli]") {
   for (const char* cmd : {"check", "list", "graph"}) {
     INFO(cmd);
     Run r = run_plugbox({"inventory", cmd, "--help"}, kExamples);

@@ -7,7 +7,7 @@
 using namespace plugbox::inventory;
 using plugbox::inventory::test::Stages;
 
-TEST_CASE("groups gather their children's hosts; hosts know every group they are in", "[group_tree]") {
+TEST_CASE("groups gather their children's hosts and hosts know every group they are in", "[group_tree]") {
   Stages s(R"([hosts."web[1:3]"]
 [hosts."api[1:2]"]
 [hosts.lone]

@@ -206,7 +206,7 @@ TEST_CASE("host_key_check = off loads, with a warning", "[inventory]") {
         "only)");
 }
 
-TEST_CASE("load reads a file; an unreadable one is one clear error", "[inventory]") {
+TEST_CASE("load reads a file, and an unreadable one is one clear error", "[inventory]") {
   test::TempDir dir;
   const auto file = dir.path() / "fleet.toml";
   std::ofstream(file) << "[hosts.a]\naddress = \"10.0.0.1\"\n";

@@ -23,7 +23,7 @@ TEST_CASE("a zero-padded range keeps its padding, and {} gets the number as writ
   CHECK(substitute_number("no braces", "7") == "no braces");
 }
 
-TEST_CASE("an unpadded range has no padding; ranges may sit mid-name", "[range]") {
+TEST_CASE("an unpadded range has no padding, and ranges may sit mid-name", "[range]") {
   CHECK(names(expand_name("h[8:11]")) == std::vector<std::string>{"h8", "h9", "h10", "h11"});
   CHECK(names(expand_name("rack[1:2].dc")) == std::vector<std::string>{"rack1.dc", "rack2.dc"});
   CHECK(names(expand_name("[1:2]x")) == std::vector<std::string>{"1x", "2x"});

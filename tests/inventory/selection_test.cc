@@ -23,14 +23,14 @@ std::vector<std::string> select_errors(const Inventory& inv, const Selection& se
 }
 }  // namespace
 
-TEST_CASE("--group includes the hosts of child groups, in inventory order", "[selection]") {
+TEST_CASE("selecting a group includes the hosts of child groups, in inventory order", "[selection]") {
   const Inventory inv = test::parse(kFleet);
   CHECK(names(inv.select({{"prod"}, {}})) ==
         std::vector<std::string>{"web01", "web02", "web03", "web04", "api1", "api2", "db1"});
   CHECK(names(inv.select({{"api"}, {}})) == std::vector<std::string>{"api1", "api2"});
 }
 
-TEST_CASE("--host takes names, ranges and globs; the union comes without duplicates", "[selection]") {
+TEST_CASE("selecting hosts takes names, ranges and globs, and the union has no duplicates", "[selection]") {
   const Inventory inv = test::parse(kFleet);
   CHECK(names(inv.select({{}, {"db1", "edge"}})) == std::vector<std::string>{"edge", "db1"});
   CHECK(names(inv.select({{}, {"web0*"}})) == std::vector<std::string>{"web01", "web02", "web03", "web04"});

@@ -12,7 +12,7 @@ TEST_CASE("the settings are the ones DESIGN §4 lists", "[settings]") {
   CHECK(host_only_keys() == std::vector<std::string>{"address", "jump"});
 }
 
-TEST_CASE("a var that looks like a misspelt setting is caught; plain vars are not", "[settings]") {
+TEST_CASE("a var that looks like a misspelt setting is caught, and plain vars are not", "[settings]") {
   CHECK(misspelt_setting("adress") == "address");
   CHECK(misspelt_setting("jmup") == "jump");
   CHECK(misspelt_setting("jmpu") == "");  // two edits on a short word: could be anything

@@ -49,7 +49,7 @@ vars = { home = "/srv/x", tier = 2 }
   CHECK(s.doc.groups[1].name.text == "canary");
 }
 
-TEST_CASE("values are normalized to text; identity and known_hosts are expanded", "[toml_reader]") {
+TEST_CASE("values are normalized to text, and identity and known_hosts are expanded", "[toml_reader]") {
   Stages s(R"([defaults]
 identity = "~/.ssh/id_ed25519"
 known_hosts = "keys/known_hosts"
