@@ -58,7 +58,7 @@ struct Host {
   HostKeyCheck host_key_check = HostKeyCheck::strict;
   TransportKind transport = TransportKind::ssh;
   std::vector<std::string> jump_chain;   // host names, outermost first; empty if direct
-  std::vector<std::string> groups;       // every group the host is in, children included
+  std::vector<std::string> groups;       // every group the host is in, children included (sorted by name)
   std::map<std::string, std::string> vars;  // free-form vars after precedence
   SourcePos pos;                    // where the host (or its range) was declared
 };
