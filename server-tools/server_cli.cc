@@ -150,6 +150,11 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
   auto* c_verify = app.add_subcommand("verify", "re-check version V (structure only until uploads carry manifests)");
   c_verify->add_option("V", v_arg, "the version")->required();
 
+  for (auto* sub : app.get_subcommands({}))
+    sub->footer(
+        "Global options, before or after the command: --home DIR, --owner ID, --wait SECONDS "
+        "(see plugbox-server --help).");
+
   std::vector<std::string> argv_store;
   argv_store.push_back("plugbox-server");
   argv_store.insert(argv_store.end(), args.begin(), args.end());
