@@ -34,11 +34,11 @@ void require_version_name(const std::string& name, const std::string& what) {
 
 namespace {
 
-std::string quoted_home(const Layout& l) { return l.home.string(); }
+std::string home_of(const Layout& l) { return l.home.string(); }
 
 [[noreturn]] void refuse_unknown(const Layout& l, const std::string& v) {
   refuse("no version " + v + " in " + l.deploy().string() +
-         ": `plugbox-server --home " + quoted_home(l) + " status` lists the versions");
+         ": `plugbox-server --home " + home_of(l) + " status` lists the versions");
 }
 
 const VersionView& require_version(const Layout& l, const ChainState& st, const std::string& v) {
@@ -57,7 +57,7 @@ void require_ready(const Layout& l, const VersionView& vv) {
            " has no record (an interrupted next-version?), so it is not ready: remove it and "
            "stage it again");
   refuse("version " + vv.name + " is staged, not ready: seal it (plugbox-server --home " +
-         quoted_home(l) + " seal " + vv.name + ") once its upload and post-upload steps succeeded");
+         home_of(l) + " seal " + vv.name + ") once its upload and post-upload steps succeeded");
 }
 
 // A chain link we are about to replace must be a symlink (or absent): a
@@ -110,7 +110,7 @@ std::string Chain::next_version(const MutationGuard&, const NextVersionOptions& 
       what = "exists as something other than a version directory";
     }
     refuse("version " + v + " " + what + " in " + layout_.deploy().string() +
-           ": choose another name, or remove it first (plugbox-server --home " + quoted_home(layout_) +
+           ": choose another name, or remove it first (plugbox-server --home " + home_of(layout_) +
            " remove " + v + ")");
   }
   const ChainLink live = read_live_link(layout_);

@@ -11,6 +11,7 @@
 
 #include "server-tools/chain.h"
 #include "server-tools/errors.h"
+#include "server-tools/fs_ops.h"
 #include "server-tools/gc_plan.h"
 #include "server-tools/init.h"
 #include "server-tools/layout.h"
@@ -257,7 +258,9 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
       return 0;
     }
     if (cmd == c_gc && dry_run) {
-      std::optional<Flock> op = Flock::acquire(layout.oplock(), Flock::Mode::shared, false);
+      std::optional<Flock> op;  // a consistent snapshot, as status takes
+      if (kind_of(layout.oplock()) != FileKind::absent)
+        op = Flock::acquire(layout.oplock(), Flock::Mode::shared, /*create=*/false);
       GcPlan plan = plan_gc(scan_chain(layout), static_cast<unsigned>(keep));
       env.out << "gc --keep " << keep << " (dry run): keeps";
       for (const auto& k : plan.kept) env.out << " " << k;

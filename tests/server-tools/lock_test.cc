@@ -72,6 +72,11 @@ TEST_CASE("a held lock refuses other owners at once, naming the holder", "[lock]
   CHECK(j["lock"]["pid"] == holder->pid());
   CHECK(cli(home, {"status"}).out.find("lock:  held by owner 'deploy-A'") != std::string::npos);
 
+  // init on a complete layout needs no lock: a deploy's init then fails only at `lock`.
+  CliResult ri = cli(home, {"init"});
+  CHECK(ri.rc == 0);
+  CHECK(ri.out.find("already initialised") != std::string::npos);
+
   // A second lock process is refused even for the same owner.
   Child second(server_argv(home, {"lock", "--owner", "deploy-A"}));
   CHECK(second.wait() == 1);

@@ -1,0 +1,85 @@
+#include "server-tools/receive.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "server-tools/chain_state.h"
+#include "server-tools/errors.h"
+#include "server-tools/fs_ops.h"
+#include "server-tools/upload/receiver.h"
+#include "server-tools/version_store.h"
+
+namespace plugbox::server {
+
+std::optional<upload::Manifest> load_manifest(const Layout& layout, const std::string& v) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(manifest_path(layout, v), ec)) return std::nullopt;
+  try {
+    upload::Manifest m;
+    std::string err;
+    if (!upload::Manifest::decode(read_file(manifest_path(layout, v)), &m, &err)) return std::nullopt;
+    return m;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+Outcome receive_version(const Layout& layout, const MutationGuard&, const Actor& actor, const std::string& v,
+                        int in_fd, std::ostream& out) {
+  ChainState chain = scan_chain(layout);
+  const VersionView* view = chain.find(v);
+  if (!view) refuse("version " + v + " does not exist: create it with next-version --name " + v + " first");
+  if (view->state() == VersionState::ready)
+    refuse("version " + v + " is ready (sealed): its tree is final; upload into a new version (next-version)");
+
+  // Files of the live version first (the likeliest match), then every other
+  // ready version that has a manifest.
+  std::vector<upload::LocalSource> sources;
+  std::vector<std::string> names;
+  if (auto live = chain.live_name()) names.push_back(*live);
+  for (auto it = chain.versions.rbegin(); it != chain.versions.rend(); ++it)
+    if (it->second.state() == VersionState::ready && (names.empty() || it->first != names.front()))
+      names.push_back(it->first);
+  for (const auto& n : names)
+    if (auto m = load_manifest(layout, n)) sources.push_back({layout.version_dir(n).string(), std::move(*m)});
+
+  upload::Receiver rx(layout.version_dir(v).string(), std::move(sources),
+                      [&out](const std::string& line) { out << line << std::endl; });
+  std::string buf(256 * 1024, '\0');
+  bool ok = true;
+  for (;;) {
+    ssize_t n = ::read(in_fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) sys_fail("read the upload stream from stdin", errno);
+    if (n == 0) break;
+    if (!rx.feed(std::string_view(buf.data(), size_t(n)))) {
+      ok = false;
+      break;
+    }
+  }
+  if (ok) ok = rx.finish();
+  if (!ok) refuse("upload into " + v + " failed: " + rx.error() + " (" + v + " stays staged: retry, or remove it)");
+
+  // The manifest first, then the record naming its digest: a record never
+  // names a manifest that is not there.
+  write_file_atomic(manifest_path(layout, v), rx.manifest().encode(), layout.tmp());
+  VersionStore store(layout);
+  auto rec = store.lookup(v);
+  VersionRecord record = rec.record.value_or(VersionRecord{});
+  record.name = v;
+  record.manifest_digest = "sha256:" + upload::to_hex(rx.manifest().digest());
+  store.write(record);
+  const auto& s = rx.stats();
+  nlohmann::json detail = {{"files", s.files},           {"files_sent", s.files_sent}, {"bytes_sent", s.bytes_sent},
+                           {"files_linked", s.files_linked}, {"files_copied", s.files_copied},
+                           {"manifest_digest", *record.manifest_digest}};
+  append_log(layout.log(), LogEntry{"receive", {v}, detail}, actor);
+  Outcome o;
+  o.changed = true;
+  o.message = "received " + v + ": " + std::to_string(s.files) + " files (" + std::to_string(s.files_sent) +
+              " sent, " + std::to_string(s.files_linked) + " linked)";
+  return o;
+}
+
+}  // namespace plugbox::server
