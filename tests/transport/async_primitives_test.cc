@@ -52,8 +52,18 @@ TEST_CASE("an AsyncSemaphore caps holders and serves waiters in order") {
     co_await t.async_wait(asio::use_awaitable);
     --holding;
   };
+  int finished = 0;
+  auto counted = [&](int id) -> Awaitable<void> {
+    co_await worker(id);
+    ++finished;
+  };
   auto all = [&]() -> Awaitable<int> {
-    for (int i = 0; i < 6; ++i) asio::co_spawn(io, worker(i), asio::detached);
+    for (int i = 0; i < 6; ++i) asio::co_spawn(io, counted(i), asio::detached);
+    asio::steady_timer t(io.get_executor());
+    while (finished < 6) {
+      t.expires_after(1ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
     co_return 0;
   };
   run(io, all());

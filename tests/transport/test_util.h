@@ -16,20 +16,30 @@
 
 namespace plugbox::transport::test {
 
-// Runs `a` (and everything it spawns) until the io_context has no more work.
+// Runs the io_context until `a` has finished (open sessions keep the context
+// busy forever, so "until it runs out of work" would never come).
 template <class T>
 T run(boost::asio::io_context& io, Awaitable<T> a) {
   std::optional<T> out;
   std::exception_ptr error;
+  bool done = false;
   asio::co_spawn(io, std::move(a), [&](std::exception_ptr e, T v) {
     error = e;
     if (!e) out.emplace(std::move(v));
+    done = true;
   });
   io.restart();
-  io.run();
+  while (!done)
+    if (io.run_one() == 0) break;
   if (error) std::rethrow_exception(error);
   if (!out) throw std::runtime_error("coroutine did not finish");
   return std::move(*out);
+}
+
+// Runs whatever is ready now (handlers posted by a close, for instance).
+inline void drain(boost::asio::io_context& io) {
+  io.restart();
+  io.poll();
 }
 
 // A directory under $TMPDIR removed (with everything in it) on destruction.

@@ -1,0 +1,128 @@
+// Jump chains: hosts reachable only through a bastion (or two), each jump
+// host connected once and shared.
+#include <catch2/catch.hpp>
+
+#include "tests/transport/ssh_fixture.h"
+
+using namespace plugbox::transport;
+using namespace plugbox::transport::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("ssh: 50 hosts behind one bastion are carried by a single bastion session") {
+  plugbox::testing::FleetOptions fo;
+  fo.hosts.push_back({"bastion"});
+  for (int i = 1; i <= 50; ++i) fo.hosts.push_back({"web" + std::to_string(i), "bastion"});
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  boost::asio::io_context io;
+  SshTransport t(io.get_executor(), quiet_options());
+  std::vector<ExecResult> results(50);
+  std::vector<Error> errors(50);
+  int done = 0;
+  auto one = [&](int i) -> Awaitable<void> {
+    std::string name = "web" + std::to_string(i + 1);
+    auto opened = co_await t.open(target_for(*fleet, name));
+    if (opened.error) {
+      errors[i] = opened.error;
+    } else {
+      auto c = Command::shell("echo \"$HOME\"");
+      results[i] = co_await opened.session->exec(c, capture_all());
+    }
+    ++done;
+  };
+  auto all = [&]() -> Awaitable<int> {
+    for (int i = 0; i < 50; ++i) asio::co_spawn(io, one(i), asio::detached);
+    while (done < 50) co_await pause(10ms);
+    co_return 0;
+  };
+  run(io, all());
+  for (int i = 0; i < 50; ++i) {
+    INFO("web" << i + 1 << ": " << errors[i].message() << results[i].error.message());
+    CHECK_FALSE(errors[i]);
+    CHECK(results[i].ok());
+    CHECK(results[i].out == fleet->host("web" + std::to_string(i + 1)).home + "\n");
+  }
+  // Counted on the bastion's side: one TCP connection carried all 50 tunnels.
+  CHECK(fleet->accepted_connections("bastion") == 1);
+  CHECK(t.connections_started() == 51);
+}
+
+TEST_CASE("ssh: a host two hops away is reached through both bastions") {
+  plugbox::testing::FleetOptions fo;
+  fo.hosts = {{"edge"}, {"inner", "edge"}, {"deep", "inner"}, {"deep2", "inner"}};
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  REQUIRE(fleet->host("deep").jump_chain == std::vector<std::string>{"edge", "inner"});
+  boost::asio::io_context io;
+  SshTransport t(io.get_executor(), quiet_options());
+  for (const char* name : {"deep", "deep2"}) {
+    auto opened = run(io, t.open(target_for(*fleet, name)));
+    INFO(opened.error.message());
+    REQUIRE_FALSE(opened.error);
+    auto r = run(io, opened.session->exec(Command::shell("echo \"$HOME\"; head -c 3000000 /dev/zero | wc -c"),
+                                          capture_all()));
+    CHECK(r.ok());
+    CHECK(r.out == fleet->host(name).home + "\n3000000\n");
+  }
+  CHECK(fleet->accepted_connections("edge") == 1);
+  CHECK(fleet->accepted_connections("inner") == 1);
+  // The bastions themselves are hosts too.
+  auto inner = run(io, t.open(target_for(*fleet, "inner")));
+  CHECK_FALSE(inner.error);
+}
+
+TEST_CASE("ssh: failures behind a bastion name the bastion and the step") {
+  plugbox::testing::FleetOptions fo;
+  fo.hosts = {{"bastion"}, {"web01", "bastion"}, {"web02", "bastion"}};
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  boost::asio::io_context io;
+  SshTransport t(io.get_executor(), quiet_options());
+
+  // The bastion cannot reach the host.
+  fleet->stop_host("web01");
+  auto r = run(io, t.open(target_for(*fleet, "web01")));
+  CHECK(r.error.code == Errc::tunnel_failed);
+  CHECK(r.error.step == "connect");
+  CHECK(r.error.host == "web01");
+  CHECK_THAT(r.error.message(), Catch::Contains("through bastion"));
+  // ... which says nothing about the bastion's other hosts.
+  CHECK_FALSE(run(io, t.open(target_for(*fleet, "web02"))).error);
+
+  // The bastion itself is down: its hosts fail at the jump step.
+  boost::asio::io_context io2;
+  SshTransport t2(io2.get_executor(), quiet_options());
+  fleet->stop_host("bastion");
+  auto j = run(io2, t2.open(target_for(*fleet, "web02")));
+  CHECK(j.error.code == std::errc::connection_refused);
+  CHECK(j.error.step == "jump");
+  CHECK(j.error.host == "web02");
+  CHECK_THAT(j.error.message(), Catch::Contains("via bastion: connect: Connection refused"));
+}
+
+TEST_CASE("ssh: when the bastion dies the sessions behind it end and a later open reconnects") {
+  plugbox::testing::FleetOptions fo;
+  fo.hosts = {{"bastion"}, {"web01", "bastion"}};
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  boost::asio::io_context io;
+  SshTransport t(io.get_executor(), quiet_options());
+  auto opened = run(io, t.open(target_for(*fleet, "web01")));
+  REQUIRE_FALSE(opened.error);
+  std::string out;
+  auto body = [&]() -> Awaitable<ExecResult> {
+    ExecOptions o;
+    o.on_stdout = [&](std::string_view d) { out.append(d); };
+    auto killer = [&]() -> Awaitable<void> {
+      while (out.empty()) co_await pause(10ms);
+      fleet->stop_host("bastion");
+    };
+    asio::co_spawn(io, killer(), asio::detached);
+    auto c = Command::shell("echo started; sleep 100");
+    co_return co_await opened.session->exec(c, o);
+  };
+  auto r = run(io, body());
+  CHECK(r.error.code == Errc::connection_lost);
+  CHECK(r.error.host == "web01");
+  fleet->start_host("bastion");
+  auto again = run(io, t.open(target_for(*fleet, "web01")));
+  INFO(again.error.message());
+  CHECK_FALSE(again.error);
+  CHECK(fleet->accepted_connections("bastion") == 2);
+}
