@@ -25,6 +25,10 @@ struct Layout {
   std::filesystem::path record(std::string_view v) const {
     return versions() / (std::string(v) + ".json");
   }
+  // The upload manifest of V (written by `receive`), beside its record.
+  std::filesystem::path manifest(std::string_view v) const {
+    return versions() / (std::string(v) + ".manifest");
+  }
   std::filesystem::path lock() const { return state() / "lock"; }      // the deploy lock
   std::filesystem::path oplock() const { return state() / "oplock"; }  // one command at a time
   std::filesystem::path log() const { return state() / "log"; }

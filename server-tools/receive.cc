@@ -14,24 +14,36 @@ namespace plugbox::server {
 
 std::optional<upload::Manifest> load_manifest(const Layout& layout, const std::string& v) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(manifest_path(layout, v), ec)) return std::nullopt;
+  if (!std::filesystem::is_regular_file(layout.manifest(v), ec)) return std::nullopt;
   try {
     upload::Manifest m;
     std::string err;
-    if (!upload::Manifest::decode(read_file(manifest_path(layout, v)), &m, &err)) return std::nullopt;
+    if (!upload::Manifest::decode(read_file(layout.manifest(v)), &m, &err)) return std::nullopt;
     return m;
   } catch (const std::exception&) {
     return std::nullopt;
   }
 }
 
-Outcome receive_version(const Layout& layout, const MutationGuard&, const Actor& actor, const std::string& v,
-                        int in_fd, std::ostream& out) {
-  ChainState chain = scan_chain(layout);
+namespace {
+
+void require_staged(const ChainState& chain, const std::string& v) {
   const VersionView* view = chain.find(v);
   if (!view) refuse("version " + v + " does not exist: create it with next-version --name " + v + " first");
   if (view->state() == VersionState::ready)
     refuse("version " + v + " is ready (sealed): its tree is final; upload into a new version (next-version)");
+}
+
+}  // namespace
+
+Outcome receive_version(const Layout& layout, const LockRequest& req, const Actor& actor, const std::string& v,
+                        int in_fd, std::ostream& out) {
+  ChainState chain;
+  {
+    MutationGuard check = acquire_for_mutation(layout, req);
+    chain = scan_chain(layout);
+    require_staged(chain, v);
+  }
 
   // Files of the live version first (the likeliest match), then every other
   // ready version that has a manifest.
@@ -61,9 +73,11 @@ Outcome receive_version(const Layout& layout, const MutationGuard&, const Actor&
   if (ok) ok = rx.finish();
   if (!ok) refuse("upload into " + v + " failed: " + rx.error() + " (" + v + " stays staged: retry, or remove it)");
 
+  MutationGuard commit = acquire_for_mutation(layout, req);
+  require_staged(scan_chain(layout), v);  // not sealed or removed meanwhile
   // The manifest first, then the record naming its digest: a record never
   // names a manifest that is not there.
-  write_file_atomic(manifest_path(layout, v), rx.manifest().encode(), layout.tmp());
+  write_file_atomic(layout.manifest(v), rx.manifest().encode(), layout.tmp());
   VersionStore store(layout);
   auto rec = store.lookup(v);
   VersionRecord record = rec.record.value_or(VersionRecord{});

@@ -17,6 +17,7 @@
 #include "server-tools/layout.h"
 #include "server-tools/lock.h"
 #include "server-tools/oplog.h"
+#include "server-tools/receive.h"
 #include "server-tools/status.h"
 #include "server-tools/verify.h"
 
@@ -31,7 +32,7 @@ namespace {
 
 const std::vector<std::string> command_names = {"init",   "next-version", "seal",   "upgrade-to",
                                                 "rollback-to", "remove",  "gc",     "status",
-                                                "lock",   "verify"};
+                                                "lock",   "verify", "receive"};
 // Global options that take a value (for finding the command word before parsing).
 const std::vector<std::string> valued_globals = {"--home", "--owner", "--wait"};
 
@@ -148,8 +149,10 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
   bool json = false;
   c_status->add_flag("--json", json, "print JSON (schema in server-tools/status.h)");
   auto* c_lock = app.add_subcommand("lock", "take the deploy lock for --owner ID and hold it until stdin closes");
-  auto* c_verify = app.add_subcommand("verify", "re-check version V (structure only until uploads carry manifests)");
+  auto* c_verify = app.add_subcommand("verify", "re-check version V: structure, and every file against its upload manifest");
   c_verify->add_option("V", v_arg, "the version")->required();
+  auto* c_recv = app.add_subcommand("receive", "read an upload stream on stdin into staged version V (protocol: server-tools/upload/PROTOCOL.md)");
+  c_recv->add_option("V", v_arg, "the version")->required();
 
   for (auto* sub : app.get_subcommands({}))
     sub->footer(
@@ -195,7 +198,7 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
       if (*o_rm_v) v_arg = rm_opt;
       if (!*o_rm_pos && !*o_rm_v) bad_input("remove needs a version: remove V (or -v V)");
       version = v_arg;
-    } else if (cmd == c_seal || cmd == c_up || cmd == c_verify || (cmd == c_rb && *o_rb)) {
+    } else if (cmd == c_seal || cmd == c_up || cmd == c_verify || cmd == c_recv || (cmd == c_rb && *o_rb)) {
       version = v_arg;
     } else if (cmd == c_next && *o_name) {
       version = next_name;
@@ -268,6 +271,12 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
       for (const auto& v : plan.remove) env.out << "would remove " << v << "\n";
       for (const auto& r : plan.stale_records) env.out << "would remove the stale record of " << r << "\n";
       if (plan.empty()) env.out << "nothing to remove\n";
+      return 0;
+    }
+
+    if (cmd == c_recv) {
+      Outcome o = receive_version(layout, req, actor, *version, env.stdin_fd, env.out);
+      env.err << o.message << "\n";  // stdout carries the protocol only
       return 0;
     }
 

@@ -7,6 +7,8 @@
 #include "server-tools/errors.h"
 #include "server-tools/fs_ops.h"
 #include "server-tools/lock.h"
+#include "server-tools/receive.h"
+#include "server-tools/upload/verify_tree.h"
 
 namespace plugbox::server {
 
@@ -42,11 +44,23 @@ VerifyReport verify_version(const Layout& layout, const std::string& v) {
                              " bytes but held " + std::to_string(*rec.size_bytes) +
                              " when sealed: it was changed after sealing");
     }
-    r.contents_note = rec.manifest_digest
-                          ? "file contents NOT verified: this plugbox-server cannot check "
-                            "manifests yet (manifest " + *rec.manifest_digest + " recorded)"
-                          : "file contents NOT verified: no upload manifest is recorded for " + v +
-                                " (manifests come with `receive`, issue 5)";
+    auto manifest = load_manifest(layout, v);
+    if (rec.manifest_digest && manifest &&
+        "sha256:" + upload::to_hex(manifest->digest()) == *rec.manifest_digest) {
+      upload::TreeCheck check = upload::verify_tree(layout.version_dir(v).string(), *manifest);
+      for (auto& p : check.problems) r.problems.push_back(std::move(p));
+      r.contents_verified = true;
+      r.contents_note = "file contents checked: " + std::to_string(check.entries_checked) + " of " +
+                        std::to_string(manifest->entries.size()) + " manifest entries present (" +
+                        *rec.manifest_digest + ")";
+    } else if (rec.manifest_digest) {
+      r.problems.push_back("the record names manifest " + *rec.manifest_digest + " but " +
+                           layout.manifest(v).string() + " is missing or does not match it");
+      r.contents_note = "file contents NOT verified: the manifest is missing or altered";
+    } else {
+      r.contents_note = "file contents NOT verified: no upload manifest is recorded for " + v +
+                        " (it was not uploaded with `receive`)";
+    }
   } else {
     r.contents_note = "file contents NOT verified: no readable record";
   }

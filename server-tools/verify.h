@@ -1,8 +1,8 @@
-// `verify V`: re-checks what can be checked of version V. Until uploads carry
-// a manifest (issue 5: `receive`), that is the structure only: the record, the
-// chain links, and for a ready version that its tree still has the size
-// recorded at seal. The report says plainly that file contents were not
-// checked; it never claims more than it did.
+// `verify V`: re-checks version V: the record, the chain links, for a ready
+// version that its tree still has the size recorded at seal, and, when V was
+// uploaded with `receive`, every file against its manifest (type, mode, size,
+// SHA-256, link targets, nothing added). Without a manifest the report says
+// plainly that file contents were not checked; it never claims more than it did.
 #pragma once
 
 #include <string>
@@ -16,8 +16,8 @@ struct VerifyReport {
   std::string version;
   std::vector<std::string> checked;   // what was checked and found right
   std::vector<std::string> problems;  // what was found wrong
-  bool contents_verified = false;     // false until manifests exist
-  std::string contents_note;          // why contents were not verified
+  bool contents_verified = false;     // true when checked against the upload manifest
+  std::string contents_note;          // what was (or why nothing was) checked of the contents
   bool ok() const { return problems.empty(); }
 };
 

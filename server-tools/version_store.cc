@@ -109,7 +109,10 @@ void VersionStore::write(const VersionRecord& record) const {
   write_file_atomic(layout_.record(record.name), record.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", layout_.tmp());
 }
 
-void VersionStore::remove(const std::string& name) const { remove_file(layout_.record(name)); }
+void VersionStore::remove(const std::string& name) const {
+  remove_file(layout_.record(name));
+  remove_file(layout_.manifest(name));  // a manifest without its version would mislead dedup
+}
 
 std::vector<std::string> VersionStore::names() const {
   std::vector<std::string> out;

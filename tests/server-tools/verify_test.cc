@@ -20,7 +20,7 @@ TEST_CASE("verify checks structure and says contents were not checked", "[verify
   CHECK(snapshot(home) == before);
   CHECK(r.out == "verify " + b + ":\n  ok: record readable (ready)\n  ok: previous -> " + a +
                      " exists\n  ok: tree size 19 bytes, as when sealed\n  file contents NOT verified: no "
-                     "upload manifest is recorded for " + b + " (manifests come with `receive`, issue 5)\n");
+                     "upload manifest is recorded for " + b + " (it was not uploaded with `receive`)\n");
 
   VerifyReport rep = verify_version(Layout(home), a);
   CHECK(rep.ok());

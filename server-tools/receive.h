@@ -1,0 +1,35 @@
+// `receive V`: the host side of the upload (DESIGN §6, protocol in
+// server-tools/upload/PROTOCOL.md). Reads the stream on stdin into staged
+// version V, reusing files of the local ready versions, and on success stores
+// V's manifest beside its record (.plugbox/versions/V.manifest) and its digest
+// in the record, so later uploads can link from V and `verify V` can re-check
+// every file. A failed upload leaves V staged (removable, or retried: a retry
+// starts V over).
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "server-tools/chain.h"
+#include "server-tools/layout.h"
+#include "server-tools/lock.h"
+#include "server-tools/oplog.h"
+#include "server-tools/upload/manifest.h"
+
+namespace plugbox::server {
+
+// The stored manifest of V, or nullopt when V has none (or it is unreadable).
+std::optional<upload::Manifest> load_manifest(const Layout& layout, const std::string& v);
+
+// Runs one upload from `in_fd`; protocol replies go to `out` (flushed per
+// line). Takes the locks like any mutating command to check V (unknown or
+// ready: refused before reading anything) and again to record the result,
+// but not while the stream flows: an upload may take minutes, and `status`
+// must not wait for it. The deploy lock (held by the owner's `lock`) keeps
+// other deployers out meanwhile. A failed stream is a refusal carrying the
+// receiver's reason.
+Outcome receive_version(const Layout& layout, const LockRequest& req, const Actor& actor, const std::string& v,
+                        int in_fd, std::ostream& out);
+
+}  // namespace plugbox::server

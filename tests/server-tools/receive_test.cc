@@ -1,0 +1,149 @@
+// `plugbox-server receive V` through the CLI: the stream a real client would
+// send (built by UploadClient from a real tree) on stdin, then the record,
+// the stored manifest, dedup from the live version, verify, and refusals.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "server-tools/layout.h"
+#include "server-tools/upload/blob_store.h"
+#include "server-tools/upload/manifest_builder.h"
+#include "server-tools/upload/upload_client.h"
+#include "tests/server-tools/test_support.h"
+
+using namespace plugbox::server;
+using namespace plugbox::server::testing;
+namespace up = plugbox::upload;
+
+namespace {
+
+void write(const fs::path& p, const std::string& s) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << s;
+}
+
+// The whole client stream for `dist` when the host lacks exactly `need`
+// (hex digests): receive asks first, but a file on stdin cannot wait for the
+// answer, so the test precomputes it.
+std::string stream_for(const up::LocalTree& tree, const up::BlobStore& blobs, const std::vector<std::string>& need) {
+  up::UploadClient c(tree.manifest, blobs);
+  std::string s = c.initial_bytes();
+  REQUIRE(c.on_line(nlohmann::json{{"need", need}}.dump()));
+  std::string chunk;
+  while (c.next_chunk(&chunk)) s += chunk;
+  return s;
+}
+
+std::vector<std::string> all_digests(const up::LocalTree& t) {
+  std::set<std::string> d;
+  for (const auto& e : t.manifest.entries)
+    if (e.type == up::EntryType::file) d.insert(up::to_hex(e.digest));
+  return {d.begin(), d.end()};
+}
+
+CliResult receive(const fs::path& home, const std::string& v, const std::string& stream, const TempDir& tmp) {
+  fs::path in = tmp.path() / "stream.bin";
+  std::ofstream(in, std::ios::binary) << stream;
+  int fd = ::open(in.c_str(), O_RDONLY);
+  CliResult r = cli(home, {"receive", v}, {}, fd);
+  ::close(fd);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("receive fills a staged version, records its manifest, and verify re-checks every file") {
+  TempDir tmp;
+  fs::path home = tmp.path() / "home";
+  write(tmp.path() / "src/dist/bin/app", "#!/bin/sh\necho v1\n");
+  write(tmp.path() / "src/dist/static/big.txt", std::string(100000, 'x'));
+  auto tree = up::build_manifest(up::TreeSpec{tmp.path() / "src", std::string("dist"), {}});
+  auto blobs = up::BlobStore::build(tree);
+  REQUIRE(cli(home, {"init"}).rc == 0);
+  const std::string V1 = "2026-11-25T10:00:00";
+  REQUIRE(cli(home, {"next-version", "--name", V1}).rc == 0);
+
+  CliResult r = receive(home, V1, stream_for(tree, blobs, all_digests(tree)), tmp);
+  INFO(describe(r));
+  REQUIRE(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"done\""));  // stdout carries the protocol
+  CHECK_THAT(r.err, Catch::Contains("received " + V1));
+  Layout layout(home);
+  CHECK(fs::exists(layout.manifest(V1)));
+  auto rec = nlohmann::json::parse(slurp(layout.record(V1)));
+  CHECK(rec["manifest_digest"] == "sha256:" + up::to_hex(tree.manifest.digest()));
+  CHECK(rec["state"] == "staged");
+  CHECK(slurp(layout.version_dir(V1) / "bin/app") == "#!/bin/sh\necho v1\n");
+
+  REQUIRE(cli(home, {"seal", V1}).rc == 0);
+  REQUIRE(cli(home, {"upgrade-to", V1}).rc == 0);
+  CliResult v = cli(home, {"verify", V1});
+  INFO(describe(v));
+  CHECK(v.rc == 0);
+  CHECK_THAT(v.out, Catch::Contains("file contents checked: 4 of 4"));
+
+  SECTION("verify catches a file changed after the upload") {
+    write(layout.version_dir(V1) / "bin/app", "#!/bin/sh\necho v9\n");  // same size
+    CliResult bad = cli(home, {"verify", V1});
+    CHECK(bad.rc == 1);
+    CHECK_THAT(bad.out, Catch::Contains("'bin/app' content differs from the manifest"));
+  }
+  SECTION("a second upload links unchanged files from the live version") {
+    write(tmp.path() / "src/dist/bin/app", "#!/bin/sh\necho v2\n");
+    auto tree2 = up::build_manifest(up::TreeSpec{tmp.path() / "src", std::string("dist"), {}});
+    auto blobs2 = up::BlobStore::build(tree2);
+    const std::string V2 = "2026-11-25T11:00:00";
+    REQUIRE(cli(home, {"next-version", "--name", V2}).rc == 0);
+    std::string app_digest = up::to_hex(up::sha256("#!/bin/sh\necho v2\n"));
+    CliResult r2 = receive(home, V2, stream_for(tree2, blobs2, {app_digest}), tmp);
+    INFO(describe(r2));
+    REQUIRE(r2.rc == 0);
+    CHECK_THAT(r2.out, Catch::Contains("\"need\":[\"" + app_digest + "\"]"));  // only the changed file
+    CHECK_THAT(r2.out, Catch::Contains("\"files_linked\":1"));
+    struct stat a, b;
+    ::stat((layout.version_dir(V1) / "static/big.txt").c_str(), &a);
+    ::stat((layout.version_dir(V2) / "static/big.txt").c_str(), &b);
+    CHECK(a.st_ino == b.st_ino);
+    // remove drops the manifest with the record.
+    REQUIRE(cli(home, {"remove", V2}).rc == 0);
+    CHECK_FALSE(fs::exists(layout.manifest(V2)));
+  }
+  SECTION("a ready or unknown version is refused before reading, and nothing changes") {
+    Snapshot before = snapshot(home);
+    CliResult ready = receive(home, V1, "", tmp);
+    CHECK(ready.rc == 1);
+    CHECK_THAT(ready.err, Catch::Contains("is ready (sealed)"));
+    CliResult unknown = receive(home, "2026-01-01T00:00:00", "", tmp);
+    CHECK(unknown.rc == 1);
+    CHECK_THAT(unknown.err, Catch::Contains("does not exist"));
+    CliResult bad = receive(home, "yesterday", "", tmp);
+    CHECK(bad.rc == 2);
+    CHECK(snapshot_diff(before, snapshot(home)).empty());
+  }
+}
+
+TEST_CASE("a truncated stream leaves the version staged, with the reason on both channels") {
+  TempDir tmp;
+  fs::path home = tmp.path() / "home";
+  write(tmp.path() / "src/dist/f", std::string(300000, 'y'));
+  auto tree = up::build_manifest(up::TreeSpec{tmp.path() / "src", std::string("dist"), {}});
+  auto blobs = up::BlobStore::build(tree);
+  REQUIRE(cli(home, {"init"}).rc == 0);
+  const std::string V = "2026-11-25T10:00:00";
+  REQUIRE(cli(home, {"next-version", "--name", V}).rc == 0);
+  std::string s = stream_for(tree, blobs, all_digests(tree));
+  CliResult r = receive(home, V, s.substr(0, s.size() - 3), tmp);
+  CHECK(r.rc == 1);
+  CHECK_THAT(r.err, Catch::Contains("stays staged"));
+  CHECK_THAT(r.out, Catch::Contains("\"error\""));
+  auto rec = nlohmann::json::parse(slurp(Layout(home).record(V)));
+  CHECK(rec["state"] == "staged");
+  CHECK(rec["manifest_digest"].is_null());
+  CHECK(cli(home, {"upgrade-to", V}).rc == 1);  // a staged version never goes live
+  CliResult again = receive(home, V, s, tmp);   // the retry succeeds
+  INFO(describe(again));
+  CHECK(again.rc == 0);
+}
