@@ -3,6 +3,7 @@
 // every input first (exit 2, nothing touched), then hands a plan to the
 // executor on one io_context.
 #include <CLI/CLI.hpp>
+#include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +94,8 @@ Loaded load(const GlobalOptions& g, SelectOptions& sel, bool need_service, const
 
 std::string whoami() {
   const char* u = std::getenv("USER");
+  if (!u || !*u)
+    if (const passwd* pw = ::getpwuid(::getuid())) u = pw->pw_name;
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   return std::string(u && *u ? u : "unknown") + "@" + host;
@@ -135,32 +138,51 @@ bool run_prepare(const orch::ServiceConfig& svc, const std::string& version) {
   return true;
 }
 
-// Runs `task` on a fresh io_context with SIGINT/SIGTERM wired to `on_signal`
-// (a second signal cancels the transport outright).
+// Runs `task` on a fresh io_context with SIGINT/SIGTERM wired up: the first
+// signal sets `interrupted` (and tells a deploy run), so nothing new starts
+// and what was begun is finished or put back; a second one cancels the
+// transport outright. An exception from the task is rethrown here.
 template <class Task>
-void run_loop(asio::io_context& io, orch::DeployRun* run, transport::Transport* t, Task task) {
+void run_loop(asio::io_context& io, orch::DeployRun* run, transport::Transport* t, std::shared_ptr<bool> interrupted,
+              Task task) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   int count = 0;
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
     if (++count == 1) {
-      std::cerr << "\nplugbox: interrupted: starting nothing new, putting switched hosts back (Ctrl-C again to abort)\n";
+      std::cerr << "\nplugbox: interrupted: starting nothing new, finishing or undoing what was begun "
+                   "(Ctrl-C again to abort at once)\n";
+      if (interrupted) *interrupted = true;
       if (run) run->interrupt();
-      else if (t) t->cancel();
     } else if (t) {
       t->cancel();
     }
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+  std::exception_ptr failure;
   bool finished = false;
-  asio::co_spawn(io, [&]() -> transport::Awaitable<void> {
-    co_await task();
+  auto body = [&]() -> transport::Awaitable<void> {
+    try {
+      co_await task();
+    } catch (...) {
+      failure = std::current_exception();
+    }
     finished = true;
-    signals.cancel();
-  }, asio::detached);
+    signals.cancel();  // else the pending signal wait keeps io.run() going
+  };
+  asio::co_spawn(io, body, asio::detached);
   io.run();
+  if (failure) std::rethrow_exception(failure);
   if (!finished) throw std::runtime_error("the event loop stopped before the command finished");
+}
+
+orch::Journal open_journal(const std::string& kind, const std::string& run_name) {
+  try {
+    return orch::Journal::open(kind, run_name);
+  } catch (const std::exception& e) {
+    bad_input(std::string(e.what()) + " (nothing was touched; set XDG_STATE_HOME to a writable directory)");
+  }
 }
 
 int print_outcome(const orch::DeployOutcome& o, bool json, const orch::Journal* journal) {
@@ -216,7 +238,7 @@ int do_deploy(const GlobalOptions& g, DeployArgs& a, const std::string& default_
     bad_input(std::string(e.what()) + " (nothing was sent)");
   }
   auto blobs = upload::BlobStore::build(tree);
-  orch::Journal journal = orch::Journal::open("deploy", plan.version);
+  orch::Journal journal = open_journal("deploy", plan.version);
   journal.record({{"event", "plan"}, {"text", plan.render()}});
   auto reporter = orch::make_reporter(orch::pick_output_mode(a.sel.json));
   reporter->event(orch::Event{"plan", "", "deploying " + svc.name + " " + plan.version + ": " +
@@ -228,7 +250,8 @@ int do_deploy(const GlobalOptions& g, DeployArgs& a, const std::string& default_
   auto t = orch::make_fleet_transport(io.get_executor());
   orch::DeployRun run(*t, plan, tree.manifest, blobs, *reporter, journal);
   orch::DeployOutcome outcome;
-  run_loop(io, &run, t.get(), [&]() -> transport::Awaitable<void> { outcome = co_await run.run(); });
+  auto task = [&]() -> transport::Awaitable<void> { outcome = co_await run.run(); };
+  run_loop(io, &run, t.get(), nullptr, task);
   reporter->finish();
   return print_outcome(outcome, a.sel.json, &journal);
 }
@@ -246,7 +269,7 @@ int do_rollback(const GlobalOptions& g, RollbackArgs& a, const std::string& defa
   std::string run_name = orch::version_now();
   std::string owner = "plugbox-" + whoami() + "-" + std::to_string(::getpid()) + "-rollback-" + run_name;
   for (const auto* h : l.hosts) hosts.push_back(orch::plan_host(l.inventory, *h, service, owner));
-  orch::Journal journal = a.dry_run ? orch::Journal() : orch::Journal::open("rollback", run_name);
+  orch::Journal journal = a.dry_run ? orch::Journal() : open_journal("rollback", run_name);
   auto reporter = orch::make_reporter(orch::pick_output_mode(a.sel.json));
   asio::io_context io;
   auto t = orch::make_fleet_transport(io.get_executor());
@@ -257,10 +280,12 @@ int do_rollback(const GlobalOptions& g, RollbackArgs& a, const std::string& defa
   if (l.service) ro.stop = l.service->stop, ro.start = l.service->start;
   double timeout = l.service ? l.service->deploy.command_timeout : 300;
   orch::DeployOutcome outcome;
-  run_loop(io, nullptr, t.get(), [&]() -> transport::Awaitable<void> {
-    orch::FleetContext ctx{*t, hosts, *reporter, journal, a.sel.parallel, timeout};
+  auto interrupted = std::make_shared<bool>(false);
+  auto task = [&]() -> transport::Awaitable<void> {
+    orch::FleetContext ctx{*t, hosts, *reporter, journal, a.sel.parallel, timeout, interrupted};
     outcome = co_await orch::fleet_rollback(ctx, ro);
-  });
+  };
+  run_loop(io, nullptr, t.get(), interrupted, task);
   reporter->finish();
   return print_outcome(outcome, a.sel.json, &journal);
 }
@@ -309,15 +334,17 @@ void add_fleet_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& g) {
     std::string owner = "plugbox-" + whoami() + "-" + std::to_string(::getpid()) + "-gc-" + run_name;
     std::vector<orch::PlannedHost> hosts;
     for (const auto* h : l.hosts) hosts.push_back(orch::plan_host(l.inventory, *h, service, owner));
-    orch::Journal journal = gc_args->dry_run ? orch::Journal() : orch::Journal::open("gc", run_name);
+    orch::Journal journal = gc_args->dry_run ? orch::Journal() : open_journal("gc", run_name);
     auto reporter = orch::make_reporter(orch::pick_output_mode(gc_args->sel.json));
     asio::io_context io;
     auto t = orch::make_fleet_transport(io.get_executor());
     orch::DeployOutcome outcome;
-    run_loop(io, nullptr, t.get(), [&]() -> transport::Awaitable<void> {
-      orch::FleetContext ctx{*t, hosts, *reporter, journal, gc_args->sel.parallel, 300};
+    auto interrupted = std::make_shared<bool>(false);
+    auto task = [&]() -> transport::Awaitable<void> {
+      orch::FleetContext ctx{*t, hosts, *reporter, journal, gc_args->sel.parallel, 300, interrupted};
       outcome = co_await orch::fleet_gc(ctx, keep, gc_args->dry_run);
-    });
+    };
+    run_loop(io, nullptr, t.get(), interrupted, task);
     reporter->finish();
     throw CLI::RuntimeError(print_outcome(outcome, gc_args->sel.json, &journal));
   });
@@ -337,10 +364,12 @@ void add_fleet_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& g) {
     asio::io_context io;
     auto t = orch::make_fleet_transport(io.get_executor());
     std::vector<orch::HostStatusRow> rows;
-    run_loop(io, nullptr, t.get(), [&]() -> transport::Awaitable<void> {
-      orch::FleetContext ctx{*t, hosts, *reporter, journal, st_args->parallel, 60};
+    auto interrupted = std::make_shared<bool>(false);
+    auto task = [&]() -> transport::Awaitable<void> {
+      orch::FleetContext ctx{*t, hosts, *reporter, journal, st_args->parallel, 60, interrupted};
       rows = co_await orch::fleet_status(ctx);
-    });
+    };
+    run_loop(io, nullptr, t.get(), interrupted, task);
     if (st_args->json) std::cout << orch::status_rows_json(rows).dump(2) << std::endl;
     else std::cout << orch::render_status_table(rows);
     bool all = std::all_of(rows.begin(), rows.end(), [](const auto& r) { return r.reachable && r.error.empty(); });

@@ -15,7 +15,10 @@ struct DeployRun::Host {
   HostConn conn;
   std::string live_before;  // live when staging began ("" = none)
   bool reached = false, locked = false, created = false, sealed = false;
-  bool stopped = false, switched = false, healthy = false;
+  bool stopped = false, healthy = false;
+  // Set before upgrade-to is sent: a command cut off by its deadline may have
+  // switched the host anyway, and rollback-to the old version is harmless if not.
+  bool switched = false;
   bool failed = false;        // this run's work on the host failed
   bool rolled_back = false, rollback_failed = false, removed = false, remove_failed = false;
   std::string rollback_error;
@@ -31,8 +34,8 @@ transport::Awaitable<void> sleep_for(double seconds) {
 }
 
 std::string live_of(const nlohmann::json& status) {
-  const auto& l = status["live"];
-  return l.is_string() ? l.get<std::string>() : "";
+  auto it = status.find("live");
+  return it != status.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 }  // namespace
@@ -83,6 +86,9 @@ transport::Awaitable<void> DeployRun::for_each(std::vector<Host*> hosts, int par
         } catch (const std::exception& e) {
           h->failed = true;
           h->conn.set_error(std::string("internal error: ") + e.what());
+        } catch (...) {
+          h->failed = true;
+          h->conn.set_error("internal error");
         }
       }
       --sh->running;
@@ -110,7 +116,12 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   h.reached = true;
   std::vector<std::string> init{"init"};
   if (!(co_await h.conn.server("init", init, d.command_timeout)).ok()) co_return fail(h.conn.error());
-  if (!co_await h.conn.lock(d.command_timeout)) co_return fail(h.conn.error());
+  if (!co_await h.conn.lock(d.command_timeout)) {
+    std::string why = h.conn.error();
+    // Still say where the host stands (status needs no lock).
+    if (auto st = co_await h.conn.status(d.command_timeout)) h.live_before = live_of(*st);
+    co_return fail(why);
+  }
   h.locked = true;
   auto st = co_await h.conn.status(d.command_timeout);
   if (!st) co_return fail(h.conn.error());
@@ -119,7 +130,14 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   std::vector<std::string> nv{"next-version", "--name", V};
   if (!plan_.by.empty()) nv.insert(nv.end(), {"--by", plan_.by});
   if (!plan_.source_rev.empty()) nv.insert(nv.end(), {"--source-rev", plan_.source_rev});
-  if (!(co_await h.conn.server("next-version", nv, d.command_timeout)).ok()) co_return fail(h.conn.error());
+  auto made = co_await h.conn.server("next-version", nv, d.command_timeout);
+  if (!made.ok()) {
+    // Cut off (deadline, lost connection) rather than refused: V may exist
+    // there, so the cleanup removes it (--missing-ok). A clean refusal
+    // ("V exists") must not: that V may be someone else's.
+    if (made.error) h.created = true;
+    co_return fail(h.conn.error());
+  }
   h.created = true;
   if (abort_staging_ || interrupted_) co_return;
   auto up = co_await upload_to_host(*h.conn.session(), h.conn.plan().ctx, V, manifest_, blobs_,
@@ -136,7 +154,8 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   h.sealed = true;
   report("stage", &h,
          "staged " + V + " (" + std::to_string(up.stats.files_sent) + " files sent, " +
-             std::to_string(up.stats.files_linked) + " linked, " + std::to_string(up.stats.bytes_sent) + " bytes)",
+             std::to_string(up.stats.files_linked) + " linked, " + std::to_string(up.stats.files_copied) +
+             " copied here, " + std::to_string(up.stats.bytes_sent) + " bytes on the wire)",
          Event::Level::ok,
          {{"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked}, {"bytes_sent", up.stats.bytes_sent}});
 }
@@ -174,14 +193,15 @@ transport::Awaitable<void> DeployRun::switch_host(Host& h) {
     h.failed = true;
     report("switch", &h, h.conn.error(), Event::Level::fail);
   };
-  if (!plan_.refresh) {
+  // Nothing live yet (first deploy): there is nothing to stop.
+  if (!plan_.refresh && !h.live_before.empty()) {
     h.stopped = true;  // a stop that fails half-way may still have stopped something
     if (!co_await run_service(h, "stop", svc.stop, ctx.home)) co_return fail();
   }
   std::vector<std::string> upgrade{"upgrade-to", plan_.version};
+  h.switched = true;
   if (!(co_await h.conn.server("upgrade-to", upgrade, plan_.deploy.command_timeout)).ok())
     co_return fail();
-  h.switched = true;
   if (!co_await run_service(h, plan_.refresh ? "refresh" : "start", plan_.refresh ? svc.refresh : svc.start, ctx.home))
     co_return fail();
   if (!co_await health(h)) co_return fail();
@@ -194,11 +214,23 @@ transport::Awaitable<void> DeployRun::switch_host(Host& h) {
 transport::Awaitable<void> DeployRun::undo_switch(Host& h) {
   const auto& svc = plan_.service_config;
   const auto& ctx = h.conn.plan().ctx;
+  // The old version's commands see it as the version going live.
+  ServiceEnv env{plan_.service, h.live_before, plan_.version};
+  auto run_old = [&](const std::string& step, const std::vector<std::string>& lines) -> transport::Awaitable<bool> {
+    for (const auto& line : lines) {
+      auto cmd = service_command(ctx, env, line, ctx.home);
+      if (!(co_await h.conn.run(step, std::move(cmd), plan_.deploy.command_timeout)).ok()) co_return false;
+    }
+    co_return true;
+  };
+  if (h.rolled_back) co_return;  // undone already (a tolerated failure of an earlier batch)
+  h.rollback_failed = false;
   if (!h.switched) {
-    if (h.stopped && !plan_.refresh) {
+    if (h.stopped) {
       // Never switched, but stopped: start the old version again.
-      if (co_await run_service(h, "start", svc.start, ctx.home)) {
+      if (co_await run_old("start", svc.start)) {
         h.rolled_back = true;
+        h.stopped = false;
         report("rollback", &h, "not switched; started again on " + h.live_before, Event::Level::ok);
       } else {
         h.rollback_failed = true;
@@ -215,7 +247,7 @@ transport::Awaitable<void> DeployRun::undo_switch(Host& h) {
     co_return;
   }
   // A failing stop must not keep the old version from coming back: go on.
-  bool stop_ok = co_await run_service(h, "stop", svc.stop, ctx.home);
+  bool stop_ok = co_await run_old("stop", svc.stop);
   std::string stop_error = stop_ok ? "" : h.conn.error();
   std::vector<std::string> back{"rollback-to", h.live_before};
   if (!(co_await h.conn.server("rollback-to", back, plan_.deploy.command_timeout)).ok()) {
@@ -225,7 +257,8 @@ transport::Awaitable<void> DeployRun::undo_switch(Host& h) {
     co_return;
   }
   h.switched = false;
-  if (!co_await run_service(h, "start", svc.start, ctx.home)) {
+  h.stopped = false;
+  if (!co_await run_old("start", svc.start)) {
     h.rollback_failed = true;
     h.rollback_error = "back on " + h.live_before + " but start failed: " + h.conn.error();
     report("rollback", &h, h.rollback_error, Event::Level::fail);
@@ -241,7 +274,7 @@ transport::Awaitable<void> DeployRun::remove_version(Host& h) {
     if (h.created) h.remove_failed = true;
     co_return;
   }
-  std::vector<std::string> rm{"remove", plan_.version};
+  std::vector<std::string> rm{"remove", plan_.version, "--missing-ok"};
   if ((co_await h.conn.server("remove", rm, plan_.deploy.command_timeout)).ok()) {
     h.removed = true;
     report("cleanup", &h, "removed " + plan_.version, Event::Level::ok);
@@ -259,13 +292,20 @@ transport::Awaitable<DeployOutcome> DeployRun::run() {
   for (auto& h : hosts_) all.push_back(h.get());
 
   report("stage", nullptr, "staging " + V + " on " + std::to_string(all.size()) + " hosts", Event::Level::info);
-  std::size_t staged = 0, stage_failed = 0;
-  auto stage_one = [this, &staged, &stage_failed, &all](Host& h) -> transport::Awaitable<void> {
-    co_await stage(h);
-    ++(h.failed ? stage_failed : staged);
-    tick("stage", staged, stage_failed, all.size());
+  std::size_t finished = 0;
+  auto stage_one = [this, &finished, &all](Host& h) -> transport::Awaitable<void> {
+    try {
+      co_await stage(h);
+    } catch (...) {
+      abort_staging_ = true;  // whatever went wrong, no host may be switched
+      throw;
+    }
+    ++finished;
+    tick("stage", finished, 0, all.size());
   };
   co_await for_each(all, plan_.parallel, stage_one);
+  std::size_t staged = std::count_if(all.begin(), all.end(), [](Host* h) { return h->sealed; });
+  std::size_t stage_failed = std::count_if(all.begin(), all.end(), [](Host* h) { return h->failed; });
 
   auto release_all = [this, &all]() -> transport::Awaitable<void> {
     auto rel = [](Host& h) -> transport::Awaitable<void> { co_await h.conn.release(); };
@@ -283,9 +323,9 @@ transport::Awaitable<DeployOutcome> DeployRun::run() {
     co_await release_all();
     bool clean = std::none_of(all.begin(), all.end(), [](Host* h) { return h->remove_failed; });
     int code = interrupted_ ? (clean ? 130 : 3) : (clean ? 1 : 3);
-    co_return outcome(code, interrupted_ ? "interrupted while staging; nothing switched"
-                                         : "staging failed on " + std::to_string(stage_failed) +
-                                               " host(s); nothing switched, " + V + " removed");
+    std::string what = interrupted_ ? "interrupted while staging" : "staging failed on " + std::to_string(stage_failed) + " host(s)";
+    co_return outcome(code, what + "; nothing switched; " +
+                                (clean ? V + " removed" : V + " could NOT be removed everywhere (see below)"));
   }
 
   bool rollback = false;
@@ -303,13 +343,15 @@ transport::Awaitable<DeployOutcome> DeployRun::run() {
            "batch " + std::to_string(b + 1) + "/" + std::to_string(plan_.batches.size()) + ": " +
                std::to_string(batch.size()) + " host(s)",
            Event::Level::info);
-    std::size_t ok = 0, bad = 0;
-    auto sw = [this, &ok, &bad, &batch](Host& h) -> transport::Awaitable<void> {
+    std::size_t finished = 0;
+    auto sw = [this, &finished, &batch](Host& h) -> transport::Awaitable<void> {
       co_await switch_host(h);
-      ++(h.failed ? bad : ok);
-      tick("switch", ok, bad, batch.size());
+      ++finished;
+      tick("switch", finished, 0, batch.size());
     };
     co_await for_each(batch, int(batch.size()), sw);
+    // Counted after the fact: a host whose switch threw is failed too.
+    std::size_t bad = std::count_if(batch.begin(), batch.end(), [](Host* h) { return h->failed; });
     done.insert(done.end(), batch.begin(), batch.end());
     if (int(bad) > plan_.max_fail) {
       rollback = true;
@@ -334,7 +376,7 @@ transport::Awaitable<DeployOutcome> DeployRun::run() {
            Event::Level::fail);
     std::vector<Host*> back;
     for (auto* h : done)
-      if (h->switched || h->stopped) back.push_back(h);
+      if ((h->switched || h->stopped) && !h->rolled_back) back.push_back(h);
     auto undo = [this](Host& h) { return undo_switch(h); };
     co_await for_each(back, int(std::max<std::size_t>(1, back.size())), undo);
     // The staged-but-never-switched hosts keep V as a ready version: harmless,
@@ -345,7 +387,13 @@ transport::Awaitable<DeployOutcome> DeployRun::run() {
     co_return outcome(code, why + (clean ? "; fleet rolled back" : "; ROLLBACK INCOMPLETE"));
   }
   co_await release_all();
-  co_return outcome(0, "deployed " + V + " to " + std::to_string(all.size()) + " host(s)");
+  std::size_t healthy = std::count_if(all.begin(), all.end(), [](Host* h) { return h->healthy && h->switched; });
+  bool undo_failed = std::any_of(all.begin(), all.end(), [](Host* h) { return h->rollback_failed; });
+  std::string summary = "deployed " + V + " to " + std::to_string(healthy) + " of " + std::to_string(all.size()) + " host(s)";
+  if (healthy < all.size())
+    summary += "; " + std::to_string(all.size() - healthy) + " failed within max_fail" +
+               (undo_failed ? " and could NOT all be put back" : " and went back to their previous version");
+  co_return outcome(undo_failed ? 3 : 0, summary);
 }
 
 DeployOutcome DeployRun::outcome(int code, const std::string& summary) {

@@ -105,8 +105,12 @@ transport::Awaitable<DeployOutcome> fleet_rollback(FleetContext ctx, RollbackOpt
     out.hosts.push_back(std::move(s));
   }
   if (from.empty()) {
-    out.exit_code = 1;
+    out.exit_code = 0;
     out.summary = "no selected host has a live version: nothing to roll back";
+  } else if (opts.from && todo.empty() &&
+             std::none_of(out.hosts.begin(), out.hosts.end(), [](const HostStanding& s) { return s.needs_attention; })) {
+    out.exit_code = 2;
+    out.summary = "no selected host has " + from + " live: nothing to roll back (see `plugbox fleet status`)";
   }
 
   if (opts.dry_run) {
@@ -125,6 +129,11 @@ transport::Awaitable<DeployOutcome> fleet_rollback(FleetContext ctx, RollbackOpt
       std::size_t i = todo[k];
       auto& c = *conns[i];
       auto& s = out.hosts[i];
+      if (ctx.stop_requested()) {
+        s.state = "not rolled back (interrupted before it began)";
+        s.needs_attention = true;
+        co_return;
+      }
       std::string prev = str_or(status[i], "previous");
       // PLUGBOX_VERSION is what goes live; PLUGBOX_PREVIOUS what was live.
       ServiceEnv env{opts.service, prev, from};
@@ -162,10 +171,16 @@ transport::Awaitable<DeployOutcome> fleet_rollback(FleetContext ctx, RollbackOpt
 
   if (out.summary.empty()) {
     std::size_t bad = std::count_if(out.hosts.begin(), out.hosts.end(), [](const HostStanding& s) { return s.needs_attention; });
-    out.exit_code = bad ? 3 : 0;
-    out.summary = (opts.dry_run ? "dry run: " : "") + std::to_string(todo.size()) + " host(s) " +
-                  (opts.dry_run ? "would go" : "went") + " back from " + from +
-                  (bad ? "; " + std::to_string(bad) + " host(s) need attention" : "");
+    std::size_t back_n = std::count_if(out.hosts.begin(), out.hosts.end(), [](const HostStanding& s) { return s.state == "rolled back"; });
+    bool half = std::any_of(out.hosts.begin(), out.hosts.end(), [](const HostStanding& s) {
+      return s.state == "ROLLBACK FAILED" || s.state.find("START FAILED") != std::string::npos;
+    });
+    out.exit_code = ctx.stop_requested() ? (half ? 3 : 130) : (bad ? 3 : 0);
+    out.summary = opts.dry_run ? "dry run: " + std::to_string(todo.size()) + " host(s) would go back from " + from
+                               : std::to_string(back_n) + " of " + std::to_string(todo.size()) +
+                                     " host(s) went back from " + from;
+    if (bad) out.summary += "; " + std::to_string(bad) + " host(s) need attention";
+    if (ctx.stop_requested()) out.summary += " (interrupted)";
   }
   co_return out;
 }
@@ -179,6 +194,10 @@ transport::Awaitable<DeployOutcome> fleet_gc(FleetContext ctx, int keep, bool dr
     auto& c = *conns[i];
     auto& s = out.hosts[i];
     s.host = c.name();
+    if (ctx.stop_requested()) {
+      s.state = "skipped (interrupted)";
+      co_return;
+    }
     if (!co_await c.open(30)) {
       s.state = "not reached";
       s.error = c.error();
@@ -203,7 +222,7 @@ transport::Awaitable<DeployOutcome> fleet_gc(FleetContext ctx, int keep, bool dr
   };
   co_await parallel_for(conns.size(), ctx.parallel, gc);
   std::size_t bad = std::count_if(out.hosts.begin(), out.hosts.end(), [](const HostStanding& s) { return s.needs_attention; });
-  out.exit_code = bad ? 1 : 0;
+  out.exit_code = ctx.stop_requested() ? 130 : bad ? 1 : 0;
   out.summary = std::string(dry_run ? "dry run: " : "") + "gc --keep " + std::to_string(keep) + " on " +
                 std::to_string(conns.size()) + " host(s)" + (bad ? ", " + std::to_string(bad) + " failed" : "");
   co_return out;

@@ -23,6 +23,10 @@ struct FleetContext {
   Journal& journal;
   int parallel = 50;
   double timeout = 300;  // per command
+  // Set by the first Ctrl-C: hosts not yet begun are left alone; a host whose
+  // stop/rollback-to/start has begun is finished. The result is then 130.
+  std::shared_ptr<bool> interrupted;
+  bool stop_requested() const { return interrupted && *interrupted; }
 };
 
 struct RollbackOptions {
@@ -34,8 +38,10 @@ struct RollbackOptions {
 };
 
 // Hosts whose live version is V go back to their previous: stop, rollback-to,
-// start (never refresh). Exit 0 all back (or nothing to do), 3 some could not,
-// 2 when --from names a version no host has live... and 1 if a host was unreachable.
+// start (never refresh). Exit 0 when all of them are back (or nothing is
+// live: nothing to do), 2 when --from names a version no reachable host has
+// live (nothing touched), 3 when a host could not be put back or reached, 130
+// when interrupted (3 if that left a host half-way).
 transport::Awaitable<DeployOutcome> fleet_rollback(FleetContext ctx, RollbackOptions opts);
 
 // `plugbox-server gc --keep N` on every host (with --dry-run: what it would remove).

@@ -79,6 +79,16 @@ transport::Awaitable<transport::ExecResult> HostConn::run(const std::string& ste
 
 transport::Awaitable<transport::ExecResult> HostConn::server(const std::string& step, std::vector<std::string> args,
                                                              double timeout_s) {
+  // Once the lock's channel is gone, commands under our owner id would take
+  // the lock afresh one by one, and another deploy could slip in between:
+  // stop instead.
+  if (lock_ && lock_->ended && step != "status") {
+    transport::ExecResult r;
+    r.error = transport::make_error(transport::Errc::session_closed, step, name(),
+                                    "the deploy lock was lost (its channel ended): " + describe_failure(lock_->result));
+    error_ = step + ": " + r.error.message();
+    co_return r;
+  }
   auto cmd = server_command(plan_.ctx, args);
   co_return co_await run(step, std::move(cmd), timeout_s);
 }

@@ -83,6 +83,11 @@ int main(int argc, char** argv) {
     std::string hint = did_you_mean(app, argc, argv);
     std::cerr << "plugbox: " << (hint.empty() ? e.what() : hint) << "\n";
     return plugbox::cli::kBadInput;
+  } catch (const std::exception& e) {
+    // Whatever ran may have changed hosts: say so rather than claim a clean state.
+    std::cerr << "plugbox: internal error: " << e.what()
+              << "\nplugbox: hosts may be mid-change: check `plugbox fleet status` and the run journal\n";
+    return plugbox::cli::kRollbackIncomplete;
   }
   return plugbox::cli::kOk;
 }
