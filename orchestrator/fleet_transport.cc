@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "transport/local_transport.h"
+#include "transport/ssh_transport.h"
 
 namespace plugbox::orchestrator {
 
@@ -10,7 +11,7 @@ namespace {
 
 class RoutingTransport : public transport::Transport {
  public:
-  explicit RoutingTransport(transport::Executor ex) : local_(ex) {}
+  explicit RoutingTransport(transport::Executor ex) : local_(ex), ssh_(ex) {}
 
   transport::Awaitable<transport::OpenResult> open(transport::Target target, transport::Deadline deadline) override {
     if (target.kind == transport::TargetKind::local) {
@@ -19,16 +20,17 @@ class RoutingTransport : public transport::Transport {
       std::filesystem::create_directories(target.root, ec);
       co_return co_await local_.open(std::move(target), deadline);
     }
-    transport::OpenResult r;
-    r.error = transport::make_error(transport::Errc::bad_target, "open", target.name(),
-                                    "the SSH transport is not wired into fleet commands yet");
-    co_return r;
+    co_return co_await ssh_.open(std::move(target), deadline);
   }
-  void cancel() override { local_.cancel(); }
-  bool cancelled() const override { return local_.cancelled(); }
+  void cancel() override {
+    local_.cancel();
+    ssh_.cancel();
+  }
+  bool cancelled() const override { return local_.cancelled() || ssh_.cancelled(); }
 
  private:
   transport::LocalTransport local_;
+  transport::SshTransport ssh_;
 };
 
 }  // namespace
