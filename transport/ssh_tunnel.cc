@@ -10,6 +10,15 @@
 namespace plugbox::transport {
 
 namespace {
+
+// libssh says "Channel opening failure: channel 44 error (2) Connection
+// refused"; the reason at the end is what the operator needs.
+std::string open_failure(const std::string& message) {
+  auto paren = message.find(") ", message.find("error ("));
+  if (message.rfind("Channel opening failure", 0) == 0 && paren != std::string::npos) return message.substr(paren + 2);
+  return message;
+}
+
 constexpr size_t kDownCap = 1 << 20;   // bytes waiting for the inner side
 constexpr size_t kChunk = 64 * 1024;   // one read from the inner side
 constexpr int kUpRounds = 16;          // reads per service, then yield
@@ -62,7 +71,7 @@ Awaitable<SshTunnel::Opened> SshTunnel::open(std::shared_ptr<SshConnection> pare
     parent->after_io();
     if (rc == SSH_OK) break;
     if (rc == SSH_ERROR)
-      co_return failed(make_error_code(Errc::tunnel_failed), via + ": " + ssh_get_error(parent->session()));
+      co_return failed(make_error_code(Errc::tunnel_failed), via + ": " + open_failure(ssh_get_error(parent->session())));
     co_await parent->wait(&guard, seen);
     if (auto stop = guard.stop_code()) co_return failed(stop, via);
   }
