@@ -1,0 +1,529 @@
+// Issue 5's benchmark: plugbox's upload against rsync over OpenSSH, to 10 and
+// 50 real sshd hosts (tests/harness) on this machine, in one run.
+//
+// An app of 2000 files / 50 MiB is generated (app_tree.h) with a second
+// release that rewrites 5% of its files. For each host count, in order:
+//   plugbox, release 1: manifest + BlobStore built once (timed, counted in the
+//     total), then init, next-version V1, upload, seal, upgrade-to on every
+//     host at once (plugbox_run.h);
+//   plugbox, release 2: the same with V2 (the hosts link what V1 has);
+//   rsync, release 1: rsync -a --delete into an empty dir, under xargs -P N;
+//   rsync, release 2: rsync -a --delete --link-dest=../v1 into v2.
+// After each measured upload, untimed: `plugbox-server verify V` on every
+// host, the `live` link on every host, and an independent byte-for-byte
+// comparison with the source (plus the hard-link count of release 2) on a few
+// hosts, for rsync too: neither tool can win by doing less.
+//
+// Needs root (the harness: sshd processes, network namespaces). Prints a table.
+//   bench_upload [--hosts 10,50] [--files 2000] [--mib 50] [--changed-percent 5]
+//                [--behind-bastion K] [--check-hosts K] [--zstd-level 3]
+//                [--server PATH] [--openssh-defaults] [--keep]
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bench/upload/app_tree.h"
+#include "bench/upload/meters.h"
+#include "bench/upload/plugbox_run.h"
+#include "bench/upload/rsync_run.h"
+#include "bench/upload/tree_check.h"
+#include "server-tools/upload/blob_store.h"
+#include "server-tools/upload/manifest_builder.h"
+#include "tests/harness/sshd_fleet.h"
+
+#ifndef PLUGBOX_SERVER_BINARY
+#define PLUGBOX_SERVER_BINARY ""
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = plugbox::bench;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kUsage =
+    "usage: bench_upload [--hosts 10,50] [--files 2000] [--mib 50] [--changed-percent 5]\n"
+    "                    [--behind-bastion K] [--check-hosts K] [--zstd-level 3]\n"
+    "                    [--server PATH] [--openssh-defaults] [--keep]\n"
+    "  --behind-bastion K  K of the hosts (spread evenly) sit behind one bastion (default 0: all direct)\n"
+    "  --check-hosts K     hosts compared byte for byte with the source after each upload (default 3)\n"
+    "  --openssh-defaults  rsync's ssh keeps OpenSSH's default kex and cipher (default: curve25519 and\n"
+    "                      aes128-gcm, what plugbox's libssh uses, so the crypto is the same on both sides)\n"
+    "  --keep              keep the work directory (app trees, logs) and print its path\n"
+    "Needs root: it starts real sshd processes (tests/harness).\n";
+
+struct Params {
+  std::vector<int> host_counts{10, 50};
+  int files = 2000;
+  int mib = 50;
+  int changed_percent = 5;
+  int behind_bastion = 0;
+  int check_hosts = 3;
+  int zstd_level = 3;
+  std::string server = PLUGBOX_SERVER_BINARY;
+  bool openssh_defaults = false;
+  bool keep = false;
+};
+
+[[noreturn]] void usage_error(const std::string& why) {
+  std::cerr << "bench_upload: " << why << "\n" << kUsage;
+  std::exit(2);
+}
+
+int to_int(const std::string& flag, const std::string& v, int lo, int hi) {
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || n < lo || n > hi) usage_error(fmt::format("{} wants a number in {}..{}, not '{}'", flag, lo, hi, v));
+  return int(n);
+}
+
+Params parse(int argc, char** argv) {
+  Params p;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (a == "--hosts") {
+      p.host_counts.clear();
+      std::string v = value();
+      for (std::size_t at = 0; at <= v.size();) {
+        auto comma = std::min(v.find(',', at), v.size());
+        p.host_counts.push_back(to_int("--hosts", v.substr(at, comma - at), 1, 240));
+        at = comma + 1;
+      }
+    } else if (a == "--files") {
+      p.files = to_int(a, value(), 20, 1000000);
+    } else if (a == "--mib") {
+      p.mib = to_int(a, value(), 1, 100000);
+    } else if (a == "--changed-percent") {
+      p.changed_percent = to_int(a, value(), 0, 100);
+    } else if (a == "--behind-bastion") {
+      p.behind_bastion = to_int(a, value(), 0, 240);
+    } else if (a == "--check-hosts") {
+      p.check_hosts = to_int(a, value(), 0, 240);
+    } else if (a == "--zstd-level") {
+      p.zstd_level = to_int(a, value(), 1, 19);
+    } else if (a == "--server") {
+      p.server = value();
+    } else if (a == "--openssh-defaults") {
+      p.openssh_defaults = true;
+    } else if (a == "--keep") {
+      p.keep = true;
+    } else {
+      usage_error("unknown option '" + a + "'");
+    }
+  }
+  std::sort(p.host_counts.begin(), p.host_counts.end());
+  p.host_counts.erase(std::unique(p.host_counts.begin(), p.host_counts.end()), p.host_counts.end());
+  if (p.behind_bastion > p.host_counts.back())
+    usage_error("--behind-bastion is larger than the largest host count");
+  if (p.server.empty()) usage_error("--server PATH: no plugbox-server was built alongside this benchmark");
+  return p;
+}
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / 1048576.0); }
+
+// The work directory: removed with everything in it unless --keep.
+class WorkDir {
+ public:
+  explicit WorkDir(bool keep) : keep_(keep) {
+    char tmpl[] = "/tmp/pbx-bench-upload-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw std::runtime_error(std::string("bench_upload: mkdtemp: ") + std::strerror(errno));
+    path_ = tmpl;
+    // The hosts' user must reach bin/plugbox-server through it.
+    fs::permissions(path_, fs::perms(0755));
+  }
+  ~WorkDir() {
+    if (keep_) {
+      std::cerr << "bench_upload: kept " << path_ << "\n";
+      return;
+    }
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  bool keep_;
+  fs::path path_;
+};
+
+// One measured upload, for the table.
+struct Row {
+  int hosts = 0;
+  int release = 0;
+  std::string tool;
+  double wall_s = 0;     // everything: for plugbox, prepare + fleet
+  double prepare_s = 0;  // plugbox: manifest + BlobStore
+  double client_cpu = 0;
+  double server_cpu = 0;        // all hosts' sshd sessions and what they ran
+  std::uint64_t app_bytes = 0;  // plugbox: upload stream bytes; rsync: --stats "Total bytes sent"
+  std::uint64_t tcp_bytes = 0;  // both directions
+  std::string dedup;            // what release 2 reused
+  std::vector<std::string> problems;
+};
+
+struct Fleet {
+  std::unique_ptr<plugbox::testing::SshdFleet> sshd;
+  std::vector<std::string> leaves;  // hosts that get uploads, in order
+  std::vector<int> sshd_pids;
+  std::set<int> ports;
+};
+
+Fleet start_fleet(const Params& p) {
+  const int n = p.host_counts.back();
+  plugbox::testing::FleetOptions fo;
+  std::set<int> behind;
+  if (p.behind_bastion > 0) {
+    fo.hosts.push_back({"bastion"});
+    // Spread evenly, so every host count gets its share.
+    for (int k = 0; k < p.behind_bastion; ++k) behind.insert(int((std::int64_t(k) * n + n - 1) / p.behind_bastion) % n);
+  }
+  Fleet f;
+  for (int i = 0; i < n; ++i) {
+    const std::string name = fmt::format("h{:03}", i + 1);
+    fo.hosts.push_back({name, behind.count(i) ? "bastion" : ""});
+    f.leaves.push_back(name);
+  }
+  std::string why;
+  f.sshd = plugbox::testing::SshdFleet::start(fo, &why);
+  if (!f.sshd) {
+    std::cerr << "bench_upload: cannot start the sshd fleet: " << why << "\n";
+    std::exit(1);
+  }
+  for (const auto& h : f.sshd->hosts()) {
+    f.sshd_pids.push_back(h.sshd_pid);
+    f.ports.insert(h.port);
+  }
+  return f;
+}
+
+plugbox::transport::Endpoint endpoint(const plugbox::testing::SshdFleet& fleet, const std::string& name) {
+  const auto& h = fleet.host(name);
+  plugbox::transport::Endpoint e;
+  e.name = h.name;
+  e.address = h.address;
+  e.port = h.port;
+  e.user = fleet.user();
+  e.identity = fleet.client_key_path();
+  e.known_hosts = fleet.known_hosts_path();
+  e.host_key_check = plugbox::transport::HostKeyCheck::strict;
+  return e;
+}
+
+std::vector<pb::PbHost> plugbox_hosts(const Fleet& f, int n, const std::string& server) {
+  std::vector<pb::PbHost> out;
+  for (int i = 0; i < n; ++i) {
+    const auto& h = f.sshd->host(f.leaves[i]);
+    std::vector<plugbox::transport::Endpoint> chain;
+    for (const auto& hop : h.jump_chain) chain.push_back(endpoint(*f.sshd, hop));
+    pb::PbHost ph;
+    ph.target = plugbox::transport::ssh_target(endpoint(*f.sshd, h.name), std::move(chain));
+    ph.ctx.host = h.name;
+    ph.ctx.home = h.home + "/pb" + std::to_string(n);
+    ph.ctx.server = server;
+    ph.ctx.owner = "bench-upload";
+    out.push_back(std::move(ph));
+  }
+  return out;
+}
+
+// Which hosts get the byte-for-byte comparison: spread over the run, and a
+// host behind the bastion when there is one.
+std::vector<int> check_indices(const Fleet& f, int n, int k) {
+  std::set<int> pick;
+  for (int j = 0; j < k && j < n; ++j) pick.insert(k == 1 ? 0 : int(std::int64_t(j) * (n - 1) / (k - 1)));
+  if (k > 0)
+    for (int i = 0; i < n; ++i)
+      if (!f.sshd->host(f.leaves[i]).behind.empty()) {
+        pick.insert(i);
+        break;
+      }
+  return {pick.begin(), pick.end()};
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Hosts' CPU over a measured step: what their sshd listeners reaped.
+class ServerCpu {
+ public:
+  explicit ServerCpu(const Fleet& f) : f_(f) {
+    settle();
+    start_ = pb::reaped_cpu(f_.sshd_pids);
+  }
+  double stop() {
+    settle();
+    return pb::reaped_cpu(f_.sshd_pids) - start_;
+  }
+
+ private:
+  void settle() {
+    if (!pb::wait_sessions_reaped(f_.sshd_pids, std::chrono::seconds(10)))
+      std::cerr << "bench_upload: warning: sshd sessions still running; the hosts' CPU figure may be short\n";
+  }
+  const Fleet& f_;
+  double start_ = 0;
+};
+
+std::string version_name(int release) { return fmt::format("2026-01-0{}T00:00:00", release); }
+
+Row run_plugbox(const Params& p, const Fleet& f, int n, int release, const fs::path& src_root,
+                const plugbox::transport::SshOptions& ssh, std::string* steps_line) {
+  Row row;
+  row.hosts = n;
+  row.release = release;
+  row.tool = "plugbox";
+  const std::string v = version_name(release);
+  const auto hosts = plugbox_hosts(f, n, p.server);
+  ::sync();  // start from a clean page cache: the previous run's writeback is not this one's cost
+
+  ServerCpu server(f);
+  const pb::CpuTimes cpu0 = pb::self_cpu();
+  const auto t0 = Clock::now();
+  plugbox::upload::TreeSpec spec;
+  spec.source_root = src_root;
+  spec.upload_version = "v" + std::to_string(release);
+  const plugbox::upload::LocalTree tree = plugbox::upload::build_manifest(spec);
+  const plugbox::upload::BlobStore blobs = plugbox::upload::BlobStore::build(tree, p.zstd_level);
+  row.prepare_s = since(t0);
+  const double prepare_cpu = (pb::self_cpu() - cpu0).total();
+
+  pb::PbRelease rel{v, &tree.manifest, &blobs};
+  const pb::PbRun run = pb::deploy_release(hosts, rel, ssh, f.ports);
+  row.wall_s = row.prepare_s + run.wall_s;
+  row.client_cpu = prepare_cpu + run.client.total();
+  row.server_cpu = server.stop();
+  row.tcp_bytes = run.tcp.sent + run.tcp.received;
+
+  std::vector<double> open, init, next, up, seal, upg;
+  std::uint64_t files_sent = 0, linked = 0, copied = 0;
+  std::size_t file_entries = 0;
+  for (const auto& e : tree.manifest.entries) file_entries += e.type == plugbox::upload::EntryType::file;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    const auto& h = run.hosts[i];
+    if (!h.error.empty()) row.problems.push_back(hosts[i].ctx.host + ": " + h.error);
+    row.app_bytes += h.upload.wire_bytes;
+    files_sent += h.upload.stats.files_sent;
+    linked += h.upload.stats.files_linked;
+    copied += h.upload.stats.files_copied;
+    if (h.error.empty() && h.upload.stats.files != file_entries)
+      row.problems.push_back(fmt::format("{}: the host reports {} files, the release has {}", hosts[i].ctx.host,
+                                         h.upload.stats.files, file_entries));
+    open.push_back(h.steps.open);
+    init.push_back(h.steps.init);
+    next.push_back(h.steps.next_version);
+    up.push_back(h.steps.upload);
+    seal.push_back(h.steps.seal);
+    upg.push_back(h.steps.upgrade);
+  }
+  auto mm = [](const std::vector<double>& v) {
+    return fmt::format("{:.2f}/{:.2f}", median(v), v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()));
+  };
+  *steps_line = fmt::format(
+      "    plugbox steps, median/max s: open {}  init {}  next-version {}  upload {}  seal {}  upgrade-to {}; "
+      "prepare {:.2f} s ({:.2f} s CPU: {} contents, {} zstd-{}); {} SSH connections",
+      mm(open), mm(init), mm(next), mm(up), mm(seal), mm(upg), row.prepare_s, prepare_cpu, blobs.size(),
+      mib(double(blobs.compressed_bytes())), p.zstd_level, run.connections);
+  row.dedup = fmt::format("per host: {:.0f} sent, {:.0f} linked, {:.0f} copied", double(files_sent) / n,
+                          double(linked) / n, double(copied) / n);
+
+  // Untimed checks: plugbox's own verify everywhere, live everywhere, and
+  // our own comparison on a few hosts.
+  for (auto& problem : pb::verify_release(hosts, v, ssh)) row.problems.push_back("verify: " + problem);
+  for (const auto& h : hosts) {
+    std::error_code ec;
+    auto live = fs::read_symlink(fs::path(h.ctx.home) / "deploy" / "live", ec);
+    if (ec || live != v) row.problems.push_back(h.ctx.host + ": live is '" + live.string() + "', not " + v);
+  }
+  for (int i : check_indices(f, n, p.check_hosts)) {
+    const fs::path dir = fs::path(hosts[i].ctx.home) / "deploy" / v;
+    if (auto d = pb::compare_trees(src_root / spec.upload_version.value(), dir, {"previous", "next"}); !d.empty())
+      row.problems.push_back("compare: " + d);
+    if (release == 2) {
+      const auto shared = pb::shared_inodes(fs::path(hosts[i].ctx.home) / "deploy" / version_name(1), dir);
+      row.dedup += fmt::format("; {} shares {} inodes with V1", hosts[i].ctx.host, shared);
+    }
+  }
+  return row;
+}
+
+Row run_rsync(const Params& p, const Fleet& f, int n, int release, const fs::path& src_root, const fs::path& work,
+              const fs::path& ssh_config) {
+  Row row;
+  row.hosts = n;
+  row.release = release;
+  row.tool = "rsync";
+  std::vector<pb::RsyncTarget> targets;
+  auto dest = [&](int i, int r) { return f.sshd->host(f.leaves[i]).home + "/rs" + std::to_string(n) + "/v" + std::to_string(r); };
+  for (int i = 0; i < n; ++i) targets.push_back({f.leaves[i], dest(i, release)});
+  pb::RsyncOptions o;
+  o.source = src_root / ("v" + std::to_string(release));
+  o.link_dest = release == 2 ? "../v1" : "";
+  o.ssh_config = ssh_config;
+  o.work = work;
+  o.tag = fmt::format("rsync-n{}-r{}", n, release);
+  ::sync();
+
+  ServerCpu server(f);
+  const pb::RsyncRun run = pb::run_rsync(targets, o);
+  row.server_cpu = server.stop();
+  row.wall_s = run.wall_s;
+  row.client_cpu = run.client.total();
+  row.app_bytes = run.stats_sent;
+  row.tcp_bytes = run.tcp_sent + run.tcp_received;
+  row.problems = run.failures;
+  for (int i : check_indices(f, n, p.check_hosts)) {
+    if (auto d = pb::compare_trees(o.source, dest(i, release)); !d.empty()) row.problems.push_back("compare: " + d);
+    if (release == 2)
+      row.dedup += fmt::format("{}{} shares {} inodes with v1", row.dedup.empty() ? "" : "; ", f.leaves[i],
+                               pb::shared_inodes(dest(i, 1), dest(i, 2)));
+  }
+  return row;
+}
+
+void print_row(const Row& r, const Row* baseline) {
+  std::string speed = "";
+  if (baseline && r.wall_s > 0) speed = fmt::format("{:.1f}x", baseline->wall_s / r.wall_s);
+  std::cout << fmt::format("{:>5}  {:>7}  {:<7}  {:>8.2f}  {:>7}  {:>9.2f}  {:>9.2f}  {:>12}  {:>12}  {:>7}\n", r.hosts,
+                           r.release == 1 ? "first" : "second", r.tool, r.wall_s,
+                           r.tool == "plugbox" ? fmt::format("{:.2f}", r.prepare_s) : std::string("-"), r.client_cpu,
+                           r.server_cpu, mib(double(r.app_bytes)), mib(double(r.tcp_bytes)), speed);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Params p = parse(argc, argv);
+  try {
+    WorkDir work(p.keep);
+    const fs::path src = work.path() / "src";
+    fs::create_directories(src);
+    fs::permissions(src, fs::perms(0755));
+
+    // The app and its second release.
+    auto tg = Clock::now();
+    const pb::AppTree v1 = pb::plan_app({p.files, std::uint64_t(p.mib) << 20, 1});
+    std::vector<std::size_t> changed;
+    const int nchanged = int(std::lround(double(p.files) * p.changed_percent / 100.0));
+    const pb::AppTree v2 = pb::change_files(v1, nchanged, 2, &changed);
+    pb::write_app(v1, src / "v1");
+    pb::write_app(v2, src / "v2");
+    std::uint64_t changed_bytes = 0;
+    for (auto i : changed) changed_bytes += v2.files[i].size;
+    std::cout << fmt::format(
+        "app: {} files, {} directories ({} empty), {} symlinks, {}; release 2 rewrites {} files ({}); generated in "
+        "{:.1f} s\n",
+        v1.files.size(), v1.dirs.size(), 3, v1.symlinks.size(), mib(double(v1.total_bytes())), changed.size(),
+        mib(double(changed_bytes)), since(tg));
+
+    // The server tool where the hosts' user can run it.
+    const fs::path bin = work.path() / "bin";
+    fs::create_directories(bin);
+    fs::permissions(bin, fs::perms(0755));
+    fs::copy_file(p.server, bin / "plugbox-server", fs::copy_options::overwrite_existing);
+    fs::permissions(bin / "plugbox-server", fs::perms(0755));
+    Params run_params = p;
+    run_params.server = (bin / "plugbox-server").string();
+
+    auto tf = Clock::now();
+    const Fleet fleet = start_fleet(p);
+    std::cout << fmt::format("fleet: {} sshd hosts{} started in {:.1f} s; plugbox-server {}\n", fleet.leaves.size(),
+                             p.behind_bastion ? fmt::format(" ({} behind a bastion)", p.behind_bastion) : "",
+                             since(tf), run_params.server);
+
+    // rsync's ssh: the harness's config (key, known_hosts, BatchMode,
+    // ProxyJump), with plugbox's kex and cipher unless --openssh-defaults.
+    // ssh -F hands the same file to the jump connections.
+    const fs::path ssh_config = work.path() / "rsync_ssh_config";
+    {
+      std::ofstream c(ssh_config);
+      if (!p.openssh_defaults) c << "Host *\n  KexAlgorithms curve25519-sha256\n  Ciphers aes128-gcm@openssh.com\n";
+      c << "Include " << fleet.sshd->ssh_config_path() << "\n";
+    }
+    pb::RsyncOptions shown;
+    shown.source = src / "v2";
+    shown.link_dest = "../v1";
+    shown.ssh_config = ssh_config;
+    std::cout << "rsync per host, under xargs -P N -L 1: " << pb::rsync_command(shown, "HOST:DEST/v2/") << "\n";
+
+    plugbox::transport::SshOptions ssh;
+    std::vector<std::string> warnings;
+    ssh.warn = [&warnings](const std::string& m) { warnings.push_back(m); };
+
+    std::vector<Row> rows;
+    std::vector<std::string> details;
+    for (int n : p.host_counts) {
+      for (int release : {1, 2}) {
+        std::string steps;
+        std::cerr << fmt::format("... {} hosts, release {}: plugbox\n", n, release);
+        rows.push_back(run_plugbox(run_params, fleet, n, release, src, ssh, &steps));
+        details.push_back(fmt::format("  {} hosts, {} upload:\n{}\n    plugbox {}", n, release == 1 ? "first" : "second",
+                                      steps, rows.back().dedup));
+        std::cerr << fmt::format("... {} hosts, release {}: rsync\n", n, release);
+        rows.push_back(run_rsync(run_params, fleet, n, release, src, work.path(), ssh_config));
+        if (release == 2) details.back() += "\n    rsync: " + rows.back().dedup;
+      }
+    }
+
+    std::cout << "\n"
+              << fmt::format("{:>5}  {:>7}  {:<7}  {:>8}  {:>7}  {:>9}  {:>9}  {:>12}  {:>12}  {:>7}\n", "hosts",
+                             "upload", "tool", "wall s", "prep s", "client s", "hosts s", "app bytes", "TCP bytes",
+                             "speedup");
+    for (std::size_t i = 0; i < rows.size(); i += 2) {
+      print_row(rows[i], &rows[i + 1]);
+      print_row(rows[i + 1], nullptr);
+    }
+    std::cout << "\nwall s: plugbox = prepare (manifest + zstd BlobStore, once) + every host from connect to upgrade-to;"
+                 " rsync = xargs start to end.\n"
+                 "client s: CPU of this process (plugbox) or of xargs+rsync+ssh (rsync); hosts s: CPU of every host's "
+                 "sshd sessions and what they ran.\n"
+                 "app bytes: plugbox upload stream (client to host); rsync --stats \"Total bytes sent\". TCP bytes: "
+                 "both directions, plugbox from TCP_INFO of its sockets, rsync from ssh's \"Transferred:\" line.\n"
+                 "speedup: rsync wall / plugbox wall, same hosts and upload.\n\n";
+    for (const auto& d : details) std::cout << d << "\n";
+
+    int failures = 0;
+    for (const auto& r : rows)
+      for (const auto& pr : r.problems) {
+        std::cout << fmt::format("PROBLEM ({} hosts, {} {}): {}\n", r.hosts, r.tool, r.release, pr);
+        ++failures;
+      }
+    for (const auto& w : warnings) std::cout << "transport warning: " << w << "\n";
+    const int top = p.host_counts.back();
+    bool met = true;
+    for (std::size_t i = 0; i < rows.size(); i += 2)
+      if (rows[i].hosts == top) met = met && rows[i + 1].wall_s >= 4 * rows[i].wall_s;
+    std::cout << fmt::format("\ncorrectness: {}\ntarget (>= 4x rsync at {} hosts, both uploads): {}\n",
+                             failures ? fmt::format("{} problem(s), see above", failures)
+                                      : std::string("every check passed"),
+                             top, met ? "met" : "MISSED");
+    return failures ? 1 : 0;
+  } catch (const std::exception& e) {
+    std::cerr << "bench_upload: " << e.what() << "\n";
+    return 1;
+  }
+}

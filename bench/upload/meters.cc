@@ -1,0 +1,107 @@
+#include "bench/upload/meters.h"
+
+#include <arpa/inet.h>
+#include <linux/tcp.h>  // struct tcp_info with tcpi_bytes_acked/received (glibc's lacks them)
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace plugbox::bench {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+double seconds(const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; }
+
+CpuTimes usage(int who) {
+  struct rusage ru {};
+  ::getrusage(who, &ru);
+  return {seconds(ru.ru_utime), seconds(ru.ru_stime)};
+}
+
+// Fields after the command name of /proc/PID/stat ("S ppid pgrp ..."),
+// or empty when the process is gone.
+std::vector<std::string> stat_fields(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return {};
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream rest(line.substr(close + 2));
+  std::vector<std::string> f;
+  for (std::string w; rest >> w;) f.push_back(w);
+  return f;
+}
+
+}  // namespace
+
+CpuTimes self_cpu() { return usage(RUSAGE_SELF); }
+CpuTimes children_cpu() { return usage(RUSAGE_CHILDREN); }
+
+double reaped_cpu(const std::vector<int>& sshd_pids) {
+  static const double tick = double(::sysconf(_SC_CLK_TCK));
+  double total = 0;
+  for (int pid : sshd_pids) {
+    auto f = stat_fields(std::to_string(pid));
+    // stat(5): cutime and cstime are fields 16 and 17; f[0] is field 3.
+    if (f.size() > 14) total += (std::stod(f[13]) + std::stod(f[14])) / tick;
+  }
+  return total;
+}
+
+bool wait_sessions_reaped(const std::vector<int>& pids, std::chrono::milliseconds limit) {
+  const std::set<std::string> parents = [&] {
+    std::set<std::string> s;
+    for (int p : pids) s.insert(std::to_string(p));
+    return s;
+  }();
+  const auto end = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    bool any = false;
+    std::error_code ec;
+    for (fs::directory_iterator it("/proc", ec), e; !ec && it != e && !any; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.empty() || name[0] < '0' || name[0] > '9') continue;
+      auto f = stat_fields(name);
+      any = f.size() > 1 && parents.count(f[1]);
+    }
+    if (!any) return true;
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+TcpBytes own_tcp_bytes(const std::set<int>& ports) {
+  TcpBytes out;
+  std::set<ino_t> seen;
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc/self/fd", ec), e; !ec && it != e; it.increment(ec)) {
+    int fd = std::atoi(it->path().filename().c_str());
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) || !seen.insert(st.st_ino).second) continue;
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    int port = peer.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port)
+               : peer.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port)
+                                            : -1;
+    if (!ports.count(port)) continue;
+    struct tcp_info ti {};
+    socklen_t tl = sizeof ti;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0) continue;
+    out.sent += ti.tcpi_bytes_acked;
+    out.received += ti.tcpi_bytes_received;
+  }
+  return out;
+}
+
+}  // namespace plugbox::bench
