@@ -160,6 +160,12 @@ Awaitable<Error> SshConnection::handshake(OpGuard& guard) {
   auto self = shared_from_this();
   AsyncSemaphore::Permit permit;
   if (auto ec = co_await ctx_->handshakes.acquire(guard, &permit)) co_return stopped(ec, "handshake");
+  // Counted while the permit is held, for tests of the cap.
+  struct InFlight {
+    SshContext& c;
+    explicit InFlight(SshContext& ctx) : c(ctx) { c.handshakes_peak = std::max(c.handshakes_peak, ++c.handshakes_in_flight); }
+    ~InFlight() { --c.handshakes_in_flight; }
+  } in_flight(*ctx_);
 
   session_ = ssh_new();
   if (!session_) co_return make_error(Errc::handshake_failed, "handshake", host_, "ssh_new failed");
@@ -316,6 +322,7 @@ void SshConnection::after_io() {
   // A call outside the pass that read packets may have fed channels whose
   // owners are not coroutines (tunnels): give them a pass.
   if (socket_counter_.in_bytes != seen_in_bytes_ && !in_pass_) post_pass();
+  if (!in_pass_) check_session();  // that call may have met the end of the connection
   note_progress(false);
   if (!watch_ || !watch_->is_open() || failure_) return;
   std::weak_ptr<SshConnection> weak = weak_from_this();

@@ -52,6 +52,8 @@ struct SshContext {
   AsyncSemaphore handshakes;
   IdentityCache identities;
   int connections_started = 0;  // for tests and benchmarks
+  int handshakes_in_flight = 0;
+  int handshakes_peak = 0;
 };
 
 // Something that owns a channel of a connection.

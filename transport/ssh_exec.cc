@@ -195,7 +195,10 @@ Awaitable<ExecResult> run_ssh_exec(std::shared_ptr<SshConnection> conn, std::str
     conn->after_io();
     if (rc == SSH_OK) break;
     if (rc == SSH_ERROR) {
-      result.error = conn->alive() ? make_error(Errc::channel_failed, "open-channel", host, ssh_get_error(conn->session()))
+      result.error = conn->alive() ? make_error(Errc::channel_failed, "open-channel", host,
+                                                std::string(ssh_get_error(conn->session())) +
+                                                    " (sshd's MaxSessions caps the commands running at once on "
+                                                    "one connection; its default is 10)")
                                    : lost(*conn, host, "open-channel");
       co_return result;
     }

@@ -72,6 +72,8 @@ bool SshTransport::cancelled() const { return ctx_->scope->cancelled(); }
 
 int SshTransport::connections_started() const { return ctx_->connections_started; }
 
+int SshTransport::handshakes_peak() const { return ctx_->handshakes_peak; }
+
 void SshTransport::close_all() {
   for (auto& [key, slot] : jumps_)
     if (slot->conn) slot->conn.reset();  // closes when no session behind it remains

@@ -32,8 +32,10 @@ class SshTransport : public Transport {
   // Drops the shared jump host connections (sessions still open keep theirs).
   void close_all();
 
-  // How many SSH connections this transport started (jump hosts included).
+  // How many SSH connections this transport started (jump hosts included),
+  // and the most handshakes it ever had in flight at once.
   int connections_started() const;
+  int handshakes_peak() const;
 
  private:
   struct JumpSlot;

@@ -278,3 +278,29 @@ TEST_CASE_METHOD(Fixture, "local: a missing host directory fails open with the f
   auto bad = run(io, transport.open(local_target("web09", "relative")));
   CHECK(bad.error.code == Errc::bad_target);
 }
+
+TEST_CASE("local: abandoning the event loop mid-command kills the command and frees everything") {
+  TempDir dir("abandon");
+  pid_t pid = 0;
+  {
+    auto io = std::make_unique<boost::asio::io_context>();
+    auto t = std::make_unique<LocalTransport>(io->get_executor());
+    std::string out;
+    auto body = [&]() -> Awaitable<void> {
+      auto opened = co_await t->open(local_target("web01", dir.str()));
+      if (opened.error) co_return;
+      ExecOptions o;
+      o.on_stdout = [&](std::string_view d) { out.append(d); };
+      auto c = Command::shell("echo $$; exec sleep 100");
+      co_await opened.session->exec(c, o);
+    };
+    asio::co_spawn(*io, body(), asio::detached);
+    while (out.empty() && io->run_one() > 0) {
+    }
+    pid = std::stoi(out);
+    t.reset();
+    io.reset();
+  }
+  REQUIRE(pid > 0);
+  CHECK(live_processes_in_group(pid) == 0);
+}

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "tests/transport/ssh_fixture.h"
+#include "transport/stdin_pipe.h"
 
 using namespace plugbox::transport;
 using namespace plugbox::transport::test;
@@ -232,4 +233,90 @@ TEST_CASE("ssh: cancel ends pending opens and running commands and refuses new o
   CHECK(pending->error.code == std::errc::operation_canceled);
   CHECK(t.cancelled());
   CHECK(run(io, t.open(target_for(*fleet, "web01"))).error.code == std::errc::operation_canceled);
+}
+
+TEST_CASE("ssh: ssh-agent authenticates when no identity file is usable") {
+  plugbox::testing::FleetOptions fo;
+  fo.hosts = {{"web01"}};
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  TempDir dir("agent");
+  const std::string sock = dir.str() + "/agent.sock";
+  // The agent holds the fleet's key; the target names no identity file and
+  // HOME points where there are no default keys.
+  std::string start = "ssh-agent -a " + sock + " > " + dir.str() + "/agent.env && SSH_AUTH_SOCK=" + sock +
+                      " ssh-add -q " + fleet->client_key_path();
+  REQUIRE(std::system(start.c_str()) == 0);
+  struct AgentGuard {
+    std::string env_file;
+    ~AgentGuard() { std::system((". " + env_file + " >/dev/null && ssh-agent -k >/dev/null").c_str()); }
+  } agent{dir.str() + "/agent.env"};
+  const char* old_home = std::getenv("HOME");
+  std::string saved_home = old_home ? old_home : "";
+  ::setenv("HOME", dir.str().c_str(), 1);
+  ::setenv("SSH_AUTH_SOCK", sock.c_str(), 1);
+  boost::asio::io_context io;
+  SshTransport t(io.get_executor(), quiet_options());
+  auto target = target_for(*fleet, "web01");
+  target.endpoint.identity.clear();
+  auto opened = run(io, t.open(target));
+  ::unsetenv("SSH_AUTH_SOCK");
+  ::setenv("HOME", saved_home.c_str(), 1);
+  INFO(opened.error.message());
+  REQUIRE_FALSE(opened.error);
+  CHECK(run(io, opened.session->exec(Command::argv({"true"}))).ok());
+}
+
+TEST_CASE("ssh: the cap on concurrent handshakes holds and every host still gets through") {
+  plugbox::testing::FleetOptions fo;
+  for (int i = 1; i <= 8; ++i) fo.hosts.push_back({"web" + std::to_string(i)});
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  boost::asio::io_context io;
+  auto o = quiet_options();
+  o.max_concurrent_handshakes = 2;
+  SshTransport t(io.get_executor(), o);
+  int ok = 0, done = 0;
+  auto one = [&](int i) -> Awaitable<void> {
+    auto opened = co_await t.open(target_for(*fleet, "web" + std::to_string(i)));
+    ok += !opened.error;
+    ++done;
+  };
+  auto all = [&]() -> Awaitable<int> {
+    for (int i = 1; i <= 8; ++i) asio::co_spawn(io, one(i), asio::detached);
+    while (done < 8) co_await pause(10ms);
+    co_return 0;
+  };
+  run(io, all());
+  CHECK(ok == 8);
+  CHECK(t.handshakes_peak() == 2);
+}
+
+TEST_CASE("ssh: abandoning the event loop mid-command frees everything") {
+  plugbox::testing::FleetOptions fo;
+  fo.hosts = {{"bastion"}, {"web01", "bastion"}};
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  const int fds_before = open_fd_count();
+  {
+    auto io = std::make_unique<boost::asio::io_context>();
+    auto t = std::make_unique<SshTransport>(io->get_executor(), quiet_options());
+    std::string out;
+    auto body = [&]() -> Awaitable<void> {
+      auto opened = co_await t->open(target_for(*fleet, "web01"));
+      if (opened.error) co_return;
+      ExecOptions o;
+      o.on_stdout = [&](std::string_view d) { out.append(d); };
+      auto stdin_pipe = StdinPipe::create(io->get_executor());
+      o.stdin_source = stdin_pipe->source();  // never closed
+      auto c = Command::shell("echo started; cat");
+      co_await opened.session->exec(c, o);
+    };
+    asio::co_spawn(*io, body(), asio::detached);
+    while (out.empty() && io->run_one() > 0) {
+    }
+    CHECK(out == "started\n");
+    // The transport goes first, then the io_context destroys the suspended
+    // coroutines, which own the session and its channel.
+    t.reset();
+    io.reset();
+  }
+  CHECK(open_fd_count() == fds_before);
 }
