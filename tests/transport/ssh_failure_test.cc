@@ -181,15 +181,15 @@ TEST_CASE("ssh: keepalives find a host that stopped answering") {
   PLUGBOX_FLEET_OR_SKIP(fleet, fo);
   boost::asio::io_context io;
   auto o = quiet_options();
-  // Dead after 4 silent intervals (1.2 s); a healthy idle server answers
-  // each interval's request within a round trip.
-  o.keepalive_interval = 300ms;
+  // Dead after 4 silent intervals (2 s); a healthy idle server answers each
+  // interval's request within a round trip, even on a loaded machine.
+  o.keepalive_interval = 500ms;
   o.keepalive_count_max = 3;
   SshTransport t(io.get_executor(), o);
   auto opened = run(io, t.open(target_for(*fleet, "web01")));
   REQUIRE_FALSE(opened.error);
   // Idle but answering: keepalives keep it alive past several intervals.
-  auto idle = run(io, opened.session->exec(Command::shell("sleep 2.5; echo fine"), capture_all()));
+  auto idle = run(io, opened.session->exec(Command::shell("sleep 3; echo fine"), capture_all()));
   INFO(idle.error.message());
   CHECK(idle.ok());
   CHECK(idle.out == "fine\n");
@@ -215,13 +215,21 @@ TEST_CASE("ssh: cancel ends pending opens and running commands and refuses new o
   REQUIRE_FALSE(opened.error);
   fleet->freeze_host("frozen");
   std::optional<OpenResult> pending;
+  std::string out;
   auto body = [&]() -> Awaitable<ExecResult> {
     auto open_frozen = [&]() -> Awaitable<void> { pending = co_await t.open(target_for(*fleet, "frozen")); };
     asio::co_spawn(io, open_frozen(), asio::detached);
-    asio::steady_timer timer(io.get_executor(), 300ms);
-    timer.async_wait([&](const boost::system::error_code&) { t.cancel(); });
-    auto c = Command::argv({"sleep", "100"});
-    auto r = co_await opened.session->exec(c, ExecOptions());
+    // Cancel once the command runs (and the other open is stuck).
+    auto canceller = [&]() -> Awaitable<void> {
+      while (out.empty()) co_await pause(10ms);
+      co_await pause(100ms);
+      t.cancel();
+    };
+    asio::co_spawn(io, canceller(), asio::detached);
+    ExecOptions o;
+    o.on_stdout = [&](std::string_view d) { out.append(d); };
+    auto c = Command::shell("echo started; sleep 100");
+    auto r = co_await opened.session->exec(c, o);
     while (!pending) co_await pause(10ms);
     co_return r;
   };
