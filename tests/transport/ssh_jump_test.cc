@@ -126,3 +126,54 @@ TEST_CASE("ssh: when the bastion dies the sessions behind it end and a later ope
   CHECK_FALSE(again.error);
   CHECK(fleet->accepted_connections("bastion") == 2);
 }
+
+TEST_CASE("ssh: 20 hosts behind one bastion stream MiBs both ways at once without mixing bytes") {
+  plugbox::testing::FleetOptions fo;
+  fo.hosts.push_back({"bastion"});
+  for (int i = 1; i <= 20; ++i) fo.hosts.push_back({"web" + std::to_string(i), "bastion"});
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  boost::asio::io_context io;
+  SshTransport t(io.get_executor(), quiet_options());
+  // Down: `seq` output (1.9 MB, known content). Up: 1 MiB of a host-specific
+  // pattern, checked by the host, which prints its size and line count.
+  std::string expected_seq;
+  for (int i = 1; i <= 250000; ++i) expected_seq += std::to_string(i) + "\n";
+  std::vector<std::string> out(20);
+  std::vector<ExecResult> results(20);
+  std::vector<Error> errors(20);
+  int done = 0;
+  auto one = [&](int i) -> Awaitable<void> {
+    auto opened = co_await t.open(target_for(*fleet, "web" + std::to_string(i + 1)));
+    if (opened.error) {
+      errors[i] = opened.error;
+      ++done;
+      co_return;
+    }
+    ExecOptions o;
+    o.on_stdout = [&out, i](std::string_view d) { out[i].append(d); };
+    std::string line(63, static_cast<char>('a' + i));
+    line += '\n';
+    std::string data;
+    while (data.size() < (1u << 20)) data += line;
+    o.stdin_data = data;
+    o.capture_stderr = true;
+    auto c = Command::shell("seq 1 250000; wc -c -l >&2");
+    results[i] = co_await opened.session->exec(c, o);
+    ++done;
+  };
+  auto all = [&]() -> Awaitable<int> {
+    for (int i = 0; i < 20; ++i) asio::co_spawn(io, one(i), asio::detached);
+    while (done < 20) co_await pause(10ms);
+    co_return 0;
+  };
+  run(io, all());
+  for (int i = 0; i < 20; ++i) {
+    INFO("web" << i + 1 << ": " << errors[i].message() << results[i].error.message());
+    CHECK_FALSE(errors[i]);
+    CHECK(results[i].ok());
+    CHECK(out[i] == expected_seq);
+    // 16384 lines of 64 bytes: exactly 1 MiB arrived.
+    CHECK(results[i].err == "  16384 1048576\n");
+  }
+  CHECK(fleet->accepted_connections("bastion") == 1);
+}
