@@ -97,8 +97,9 @@ Awaitable<Error> SshTransport::jump(const std::string& key, const Endpoint& hop,
       co_return Error{};
     }
     if (slot->error) co_return slot->error;  // failed for good in this run
-    // It died since: connect again (if nobody else did meanwhile).
-    if (jumps_[key] == slot) jumps_.erase(key);
+    // It died since (or its opener gave up): connect again, unless someone
+    // already started over.
+    if (auto now = jumps_.find(key); now != jumps_.end() && now->second == slot) jumps_.erase(now);
   }
   auto slot = std::make_shared<JumpSlot>(ctx_->ex);
   jumps_[key] = slot;
@@ -116,7 +117,7 @@ Awaitable<Error> SshTransport::jump(const std::string& key, const Endpoint& hop,
   if (err) {
     // A deadline or a cancel of this caller says nothing about the jump host.
     if (err.code == std::errc::timed_out || err.code == std::errc::operation_canceled) {
-      if (jumps_[key] == slot) jumps_.erase(key);
+      if (auto now = jumps_.find(key); now != jumps_.end() && now->second == slot) jumps_.erase(now);
     } else {
       slot->error = err;
     }

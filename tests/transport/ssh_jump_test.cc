@@ -177,3 +177,30 @@ TEST_CASE("ssh: 20 hosts behind one bastion stream MiBs both ways at once withou
   }
   CHECK(fleet->accepted_connections("bastion") == 1);
 }
+
+TEST_CASE("ssh: an opener giving up on a stuck bastion does not strand the others waiting for it") {
+  plugbox::testing::FleetOptions fo;
+  fo.hosts = {{"bastion"}, {"web01", "bastion"}, {"web02", "bastion"}};
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  fleet->freeze_host("bastion");
+  boost::asio::io_context io;
+  SshTransport t(io.get_executor(), quiet_options());
+  std::optional<OpenResult> a, b;
+  auto open_a = [&]() -> Awaitable<void> { a = co_await t.open(target_for(*fleet, "web01"), deadline_in(300ms)); };
+  auto open_b = [&]() -> Awaitable<void> { b = co_await t.open(target_for(*fleet, "web02"), deadline_in(1200ms)); };
+  auto both = [&]() -> Awaitable<int> {
+    asio::co_spawn(io, open_a(), asio::detached);
+    asio::co_spawn(io, open_b(), asio::detached);
+    while (!a || !b) co_await pause(10ms);
+    co_return 0;
+  };
+  run(io, both());
+  // b waited on a's connection attempt, then tried again on its own.
+  CHECK(a->error.code == std::errc::timed_out);
+  CHECK(b->error.code == std::errc::timed_out);
+  CHECK(a->error.step == "jump");
+  fleet->thaw_host("bastion");
+  auto c = run(io, t.open(target_for(*fleet, "web01")));
+  INFO(c.error.message());
+  CHECK_FALSE(c.error);
+}
