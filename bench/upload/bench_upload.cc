@@ -17,8 +17,10 @@
 // Needs root (the harness: sshd processes, network namespaces). Prints a table.
 //   bench_upload [--hosts 10,50] [--files 2000] [--mib 50] [--changed-percent 5]
 //                [--behind-bastion K] [--check-hosts K] [--zstd-level 3]
-//                [--server PATH] [--openssh-defaults] [--keep]
+//                [--server PATH] [--openssh-defaults] [--hosts-on-tmpfs] [--perf-dir DIR] [--keep]
 #include <fmt/format.h>
+#include <pwd.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +39,7 @@
 
 #include "bench/upload/app_tree.h"
 #include "bench/upload/meters.h"
+#include "bench/upload/perf_capture.h"
 #include "bench/upload/plugbox_run.h"
 #include "bench/upload/rsync_run.h"
 #include "bench/upload/tree_check.h"
@@ -57,11 +60,16 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kUsage =
     "usage: bench_upload [--hosts 10,50] [--files 2000] [--mib 50] [--changed-percent 5]\n"
     "                    [--behind-bastion K] [--check-hosts K] [--zstd-level 3]\n"
-    "                    [--server PATH] [--openssh-defaults] [--keep]\n"
+    "                    [--server PATH] [--openssh-defaults] [--hosts-on-tmpfs] [--perf-dir DIR] [--keep]\n"
     "  --behind-bastion K  K of the hosts (spread evenly) sit behind one bastion (default 0: all direct)\n"
     "  --check-hosts K     hosts compared byte for byte with the source after each upload (default 3)\n"
     "  --openssh-defaults  rsync's ssh keeps OpenSSH's default kex and cipher (default: curve25519 and\n"
     "                      aes128-gcm, what plugbox's libssh uses, so the crypto is the same on both sides)\n"
+    "  --hosts-on-tmpfs    the hosts' files (plugbox homes, rsync dirs) on a tmpfs instead of this machine's\n"
+    "                      disk: the tools' CPU and protocol without the disk (fsync is then free); up to\n"
+    "                      2 x 55 MiB per host of RAM (each host count's files go once it is done)\n"
+    "  --perf-dir DIR      a system-wide `perf record -g` of each measured run (not of the checks) into\n"
+    "                      DIR/<hosts>-<tool>-<release>.data, for `perf report --sort comm,dso`\n"
     "  --keep              keep the work directory (app trees, logs) and print its path\n"
     "Needs root: it starts real sshd processes (tests/harness).\n";
 
@@ -75,6 +83,8 @@ struct Params {
   int zstd_level = 3;
   std::string server = PLUGBOX_SERVER_BINARY;
   bool openssh_defaults = false;
+  bool hosts_on_tmpfs = false;
+  std::string perf_dir;
   bool keep = false;
 };
 
@@ -125,6 +135,10 @@ Params parse(int argc, char** argv) {
       p.server = value();
     } else if (a == "--openssh-defaults") {
       p.openssh_defaults = true;
+    } else if (a == "--hosts-on-tmpfs") {
+      p.hosts_on_tmpfs = true;
+    } else if (a == "--perf-dir") {
+      p.perf_dir = value();
     } else if (a == "--keep") {
       p.keep = true;
     } else {
@@ -140,6 +154,11 @@ Params parse(int argc, char** argv) {
 }
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Progress on stderr, with the time since the start: the untimed checks
+// take a while, and a stuck step should show which it is.
+const Clock::time_point g_start = Clock::now();
+void note(const std::string& what) { std::cerr << fmt::format("[{:6.1f} s] {}\n", since(g_start), what); }
 
 std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / 1048576.0); }
 
@@ -168,6 +187,49 @@ class WorkDir {
   fs::path path_;
 };
 
+// Where each host keeps what it is sent: <work>/hostdata/<host>, owned by the
+// hosts' login user, on this machine's disk or on a tmpfs mounted for the run.
+// (The harness's own host homes would do, but they cannot move to a tmpfs.)
+class HostData {
+ public:
+  HostData(const fs::path& work, const std::vector<std::string>& hosts, bool tmpfs) : root_(work / "hostdata") {
+    fs::create_directory(root_);
+    fs::permissions(root_, fs::perms(0755));
+    if (tmpfs) {
+      if (::mount("tmpfs", root_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=90%") != 0)
+        throw std::runtime_error("bench_upload: cannot mount a tmpfs on " + root_.string() + ": " + std::strerror(errno));
+      mounted_ = true;
+    }
+    const passwd* pw = ::getpwnam(plugbox::testing::kTestUser);
+    if (!pw) throw std::runtime_error(std::string("bench_upload: no user ") + plugbox::testing::kTestUser);
+    for (const auto& h : hosts) {
+      fs::create_directory(root_ / h);
+      if (::chown((root_ / h).c_str(), pw->pw_uid, pw->pw_gid) != 0)
+        throw std::runtime_error("bench_upload: cannot chown " + (root_ / h).string());
+    }
+  }
+  ~HostData() {
+    if (mounted_ && ::umount2(root_.c_str(), MNT_DETACH) != 0)
+      std::cerr << "bench_upload: cannot unmount " << root_ << ": " << std::strerror(errno) << "\n";
+  }
+  HostData(const HostData&) = delete;
+  HostData& operator=(const HostData&) = delete;
+
+  std::string dir(const std::string& host) const { return (root_ / host).string(); }
+  bool on_tmpfs() const { return mounted_; }
+  // Frees what a host count's runs left (on the tmpfs, where it is RAM).
+  void drop(const std::vector<std::string>& hosts, const std::string& sub) const {
+    for (const auto& h : hosts) {
+      std::error_code ec;
+      fs::remove_all(root_ / h / sub, ec);
+    }
+  }
+
+ private:
+  fs::path root_;
+  bool mounted_ = false;
+};
+
 // One measured upload, for the table.
 struct Row {
   int hosts = 0;
@@ -184,6 +246,9 @@ struct Row {
 };
 
 struct Fleet {
+  // Declared first so that it goes last: the group can be removed only once
+  // the fleet's processes are gone.
+  std::unique_ptr<pb::CpuGroup> cpu;
   std::unique_ptr<plugbox::testing::SshdFleet> sshd;
   std::vector<std::string> leaves;  // hosts that get uploads, in order
   std::vector<int> sshd_pids;
@@ -215,6 +280,17 @@ Fleet start_fleet(const Params& p) {
     f.sshd_pids.push_back(h.sshd_pid);
     f.ports.insert(h.port);
   }
+  // The hosts' CPU: a cgroup holding every sshd, so every session and what
+  // it runs. (What the listeners reap, cutime, misses processes their
+  // parents do not wait for: it showed rsync's receiving side as nearly free.)
+  std::string no_group;
+  f.cpu = pb::CpuGroup::create(&no_group);
+  for (int pid : f.sshd_pids)
+    if (f.cpu && !f.cpu->add(pid)) {
+      no_group = "cannot move sshd " + std::to_string(pid) + " into the cgroup";
+      f.cpu.reset();
+    }
+  if (!f.cpu) std::cerr << "bench_upload: " << no_group << "; the hosts' CPU is not measured\n";
   return f;
 }
 
@@ -231,7 +307,7 @@ plugbox::transport::Endpoint endpoint(const plugbox::testing::SshdFleet& fleet, 
   return e;
 }
 
-std::vector<pb::PbHost> plugbox_hosts(const Fleet& f, int n, const std::string& server) {
+std::vector<pb::PbHost> plugbox_hosts(const Fleet& f, const HostData& data, int n, const std::string& server) {
   std::vector<pb::PbHost> out;
   for (int i = 0; i < n; ++i) {
     const auto& h = f.sshd->host(f.leaves[i]);
@@ -240,7 +316,7 @@ std::vector<pb::PbHost> plugbox_hosts(const Fleet& f, int n, const std::string& 
     pb::PbHost ph;
     ph.target = plugbox::transport::ssh_target(endpoint(*f.sshd, h.name), std::move(chain));
     ph.ctx.host = h.name;
-    ph.ctx.home = h.home + "/pb" + std::to_string(n);
+    ph.ctx.home = data.dir(h.name) + "/pb" + std::to_string(n);
     ph.ctx.server = server;
     ph.ctx.owner = "bench-upload";
     out.push_back(std::move(ph));
@@ -268,16 +344,17 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Hosts' CPU over a measured step: what their sshd listeners reaped.
+// The hosts' CPU over a measured step (after their sessions have ended).
 class ServerCpu {
  public:
   explicit ServerCpu(const Fleet& f) : f_(f) {
     settle();
-    start_ = pb::reaped_cpu(f_.sshd_pids);
+    start_ = now();
   }
+  // -1 when there is no cgroup to read.
   double stop() {
     settle();
-    return pb::reaped_cpu(f_.sshd_pids) - start_;
+    return f_.cpu ? now() - start_ : -1;
   }
 
  private:
@@ -285,22 +362,33 @@ class ServerCpu {
     if (!pb::wait_sessions_reaped(f_.sshd_pids, std::chrono::seconds(10)))
       std::cerr << "bench_upload: warning: sshd sessions still running; the hosts' CPU figure may be short\n";
   }
+  double now() const { return f_.cpu ? f_.cpu->seconds() : 0; }
   const Fleet& f_;
   double start_ = 0;
 };
 
+// Each measured run starts with no dirty pages: the previous run's writeback
+// (rsync does not fsync; plugbox does) is not the next one's cost.
+void flush_disk() {
+  const auto t0 = Clock::now();
+  ::sync();
+  if (since(t0) > 1) note(fmt::format("  sync took {:.1f} s", since(t0)));
+}
+
 std::string version_name(int release) { return fmt::format("2026-01-0{}T00:00:00", release); }
 
-Row run_plugbox(const Params& p, const Fleet& f, int n, int release, const fs::path& src_root,
+Row run_plugbox(const Params& p, const Fleet& f, const HostData& data, int n, int release, const fs::path& src_root,
                 const plugbox::transport::SshOptions& ssh, std::string* steps_line) {
   Row row;
   row.hosts = n;
   row.release = release;
   row.tool = "plugbox";
   const std::string v = version_name(release);
-  const auto hosts = plugbox_hosts(f, n, p.server);
-  ::sync();  // start from a clean page cache: the previous run's writeback is not this one's cost
+  const auto hosts = plugbox_hosts(f, data, n, p.server);
+  flush_disk();
 
+  std::optional<pb::PerfCapture> perf;
+  if (!p.perf_dir.empty()) perf.emplace(fmt::format("{}/{}-plugbox-{}.data", p.perf_dir, n, release));
   ServerCpu server(f);
   const pb::CpuTimes cpu0 = pb::self_cpu();
   const auto t0 = Clock::now();
@@ -317,6 +405,7 @@ Row run_plugbox(const Params& p, const Fleet& f, int n, int release, const fs::p
   row.wall_s = row.prepare_s + run.wall_s;
   row.client_cpu = prepare_cpu + run.client.total();
   row.server_cpu = server.stop();
+  perf.reset();
   row.tcp_bytes = run.tcp.sent + run.tcp.received;
 
   std::vector<double> open, init, next, up, seal, upg;
@@ -353,6 +442,7 @@ Row run_plugbox(const Params& p, const Fleet& f, int n, int release, const fs::p
 
   // Untimed checks: plugbox's own verify everywhere, live everywhere, and
   // our own comparison on a few hosts.
+  note(fmt::format("  measured {:.1f} s; checking", row.wall_s));
   for (auto& problem : pb::verify_release(hosts, v, ssh)) row.problems.push_back("verify: " + problem);
   for (const auto& h : hosts) {
     std::error_code ec;
@@ -371,14 +461,14 @@ Row run_plugbox(const Params& p, const Fleet& f, int n, int release, const fs::p
   return row;
 }
 
-Row run_rsync(const Params& p, const Fleet& f, int n, int release, const fs::path& src_root, const fs::path& work,
+Row run_rsync(const Params& p, const Fleet& f, const HostData& data, int n, int release, const fs::path& src_root, const fs::path& work,
               const fs::path& ssh_config) {
   Row row;
   row.hosts = n;
   row.release = release;
   row.tool = "rsync";
   std::vector<pb::RsyncTarget> targets;
-  auto dest = [&](int i, int r) { return f.sshd->host(f.leaves[i]).home + "/rs" + std::to_string(n) + "/v" + std::to_string(r); };
+  auto dest = [&](int i, int r) { return data.dir(f.leaves[i]) + "/rs" + std::to_string(n) + "/v" + std::to_string(r); };
   for (int i = 0; i < n; ++i) targets.push_back({f.leaves[i], dest(i, release)});
   pb::RsyncOptions o;
   o.source = src_root / ("v" + std::to_string(release));
@@ -386,16 +476,20 @@ Row run_rsync(const Params& p, const Fleet& f, int n, int release, const fs::pat
   o.ssh_config = ssh_config;
   o.work = work;
   o.tag = fmt::format("rsync-n{}-r{}", n, release);
-  ::sync();
+  flush_disk();
 
+  std::optional<pb::PerfCapture> perf;
+  if (!p.perf_dir.empty()) perf.emplace(fmt::format("{}/{}-rsync-{}.data", p.perf_dir, n, release));
   ServerCpu server(f);
   const pb::RsyncRun run = pb::run_rsync(targets, o);
   row.server_cpu = server.stop();
+  perf.reset();
   row.wall_s = run.wall_s;
   row.client_cpu = run.client.total();
   row.app_bytes = run.stats_sent;
   row.tcp_bytes = run.tcp_sent + run.tcp_received;
   row.problems = run.failures;
+  note(fmt::format("  measured {:.1f} s; checking", row.wall_s));
   for (int i : check_indices(f, n, p.check_hosts)) {
     if (auto d = pb::compare_trees(o.source, dest(i, release)); !d.empty()) row.problems.push_back("compare: " + d);
     if (release == 2)
@@ -408,10 +502,10 @@ Row run_rsync(const Params& p, const Fleet& f, int n, int release, const fs::pat
 void print_row(const Row& r, const Row* baseline) {
   std::string speed = "";
   if (baseline && r.wall_s > 0) speed = fmt::format("{:.1f}x", baseline->wall_s / r.wall_s);
-  std::cout << fmt::format("{:>5}  {:>7}  {:<7}  {:>8.2f}  {:>7}  {:>9.2f}  {:>9.2f}  {:>12}  {:>12}  {:>7}\n", r.hosts,
+  std::cout << fmt::format("{:>5}  {:>7}  {:<7}  {:>8.2f}  {:>7}  {:>9.2f}  {:>9}  {:>12}  {:>12}  {:>7}\n", r.hosts,
                            r.release == 1 ? "first" : "second", r.tool, r.wall_s,
                            r.tool == "plugbox" ? fmt::format("{:.2f}", r.prepare_s) : std::string("-"), r.client_cpu,
-                           r.server_cpu, mib(double(r.app_bytes)), mib(double(r.tcp_bytes)), speed);
+                           r.server_cpu < 0 ? std::string("-") : fmt::format("{:.2f}", r.server_cpu), mib(double(r.app_bytes)), mib(double(r.tcp_bytes)), speed);
 }
 
 }  // namespace
@@ -451,9 +545,12 @@ int main(int argc, char** argv) {
 
     auto tf = Clock::now();
     const Fleet fleet = start_fleet(p);
-    std::cout << fmt::format("fleet: {} sshd hosts{} started in {:.1f} s; plugbox-server {}\n", fleet.leaves.size(),
+    const HostData data(work.path(), fleet.leaves, p.hosts_on_tmpfs);
+    std::cout << fmt::format("fleet: {} sshd hosts{} started in {:.1f} s; plugbox-server {}; hosts' files on {}\n",
+                             fleet.leaves.size(),
                              p.behind_bastion ? fmt::format(" ({} behind a bastion)", p.behind_bastion) : "",
-                             since(tf), run_params.server);
+                             since(tf), run_params.server,
+                             data.on_tmpfs() ? "a tmpfs" : "this machine's disk (" + (work.path() / "hostdata").string() + ")");
 
     // rsync's ssh: the harness's config (key, known_hosts, BatchMode,
     // ProxyJump), with plugbox's kex and cipher unless --openssh-defaults.
@@ -479,13 +576,19 @@ int main(int argc, char** argv) {
     for (int n : p.host_counts) {
       for (int release : {1, 2}) {
         std::string steps;
-        std::cerr << fmt::format("... {} hosts, release {}: plugbox\n", n, release);
-        rows.push_back(run_plugbox(run_params, fleet, n, release, src, ssh, &steps));
+        note(fmt::format("{} hosts, release {}: plugbox", n, release));
+        rows.push_back(run_plugbox(run_params, fleet, data, n, release, src, ssh, &steps));
         details.push_back(fmt::format("  {} hosts, {} upload:\n{}\n    plugbox {}", n, release == 1 ? "first" : "second",
                                       steps, rows.back().dedup));
-        std::cerr << fmt::format("... {} hosts, release {}: rsync\n", n, release);
-        rows.push_back(run_rsync(run_params, fleet, n, release, src, work.path(), ssh_config));
+        note(fmt::format("{} hosts, release {}: rsync", n, release));
+        rows.push_back(run_rsync(run_params, fleet, data, n, release, src, work.path(), ssh_config));
         if (release == 2) details.back() += "\n    rsync: " + rows.back().dedup;
+      }
+      // On a disk, deleting now would slow the next runs' file creation
+      // (see the README): everything goes at the end instead.
+      if (data.on_tmpfs()) {
+        data.drop(fleet.leaves, "pb" + std::to_string(n));
+        data.drop(fleet.leaves, "rs" + std::to_string(n));
       }
     }
 
@@ -521,6 +624,7 @@ int main(int argc, char** argv) {
                              failures ? fmt::format("{} problem(s), see above", failures)
                                       : std::string("every check passed"),
                              top, met ? "met" : "MISSED");
+    note("tearing the fleet down");
     return failures ? 1 : 0;
   } catch (const std::exception& e) {
     std::cerr << "bench_upload: " << e.what() << "\n";

@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -47,15 +50,41 @@ std::vector<std::string> stat_fields(const std::string& pid) {
 CpuTimes self_cpu() { return usage(RUSAGE_SELF); }
 CpuTimes children_cpu() { return usage(RUSAGE_CHILDREN); }
 
-double reaped_cpu(const std::vector<int>& sshd_pids) {
-  static const double tick = double(::sysconf(_SC_CLK_TCK));
-  double total = 0;
-  for (int pid : sshd_pids) {
-    auto f = stat_fields(std::to_string(pid));
-    // stat(5): cutime and cstime are fields 16 and 17; f[0] is field 3.
-    if (f.size() > 14) total += (std::stod(f[13]) + std::stod(f[14])) / tick;
+std::unique_ptr<CpuGroup> CpuGroup::create(std::string* why) {
+  const fs::path root = "/sys/fs/cgroup/cpuacct";
+  if (!fs::exists(root / "cpuacct.usage")) {
+    *why = "no cgroup v1 cpuacct hierarchy at " + root.string();
+    return nullptr;
   }
-  return total;
+  const fs::path dir = root / ("pbx-bench-upload-" + std::to_string(::getpid()));
+  std::error_code ec;
+  if (!fs::create_directory(dir, ec)) {
+    *why = "cannot create " + dir.string() + ": " + (ec ? ec.message() : std::string("it exists"));
+    return nullptr;
+  }
+  return std::unique_ptr<CpuGroup>(new CpuGroup(dir.string()));
+}
+
+CpuGroup::~CpuGroup() {
+  // The group can only go once its processes have: the fleet is torn down first.
+  for (int i = 0; i < 100; ++i) {
+    if (::rmdir(dir_.c_str()) == 0 || errno == ENOENT) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::fprintf(stderr, "bench_upload: could not remove %s: %s\n", dir_.c_str(), std::strerror(errno));
+}
+
+bool CpuGroup::add(int pid) {
+  std::ofstream procs(dir_ + "/cgroup.procs");
+  procs << pid << std::endl;
+  return bool(procs);
+}
+
+double CpuGroup::seconds() const {
+  std::ifstream in(dir_ + "/cpuacct.usage");
+  double ns = 0;
+  in >> ns;
+  return ns / 1e9;
 }
 
 bool wait_sessions_reaped(const std::vector<int>& pids, std::chrono::milliseconds limit) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <string>
 #include <cstdint>
 #include <set>
 #include <vector>
@@ -20,12 +22,28 @@ struct CpuTimes {
 CpuTimes self_cpu();      // this process, every thread
 CpuTimes children_cpu();  // children waited for (and what they waited for)
 
-// The CPU time of the processes these sshd listeners have reaped: every
-// finished session and whatever its commands ran (cutime + cstime).
-double reaped_cpu(const std::vector<int>& sshd_pids);
+// A cgroup (v1 cpuacct) that counts the CPU time of every process put in it
+// and of all their descendants, reaped or not: the hosts' sshd listeners go
+// in, so it counts every session and whatever the sessions ran. Removed when
+// destroyed (once its processes are gone).
+class CpuGroup {
+ public:
+  // nullptr with *why set when this machine has no writable cpuacct hierarchy.
+  static std::unique_ptr<CpuGroup> create(std::string* why);
+  ~CpuGroup();
+  CpuGroup(const CpuGroup&) = delete;
+  CpuGroup& operator=(const CpuGroup&) = delete;
+  // Moves the process (and its future children) into the group. False on failure.
+  bool add(int pid);
+  double seconds() const;  // CPU time used in the group so far
+
+ private:
+  explicit CpuGroup(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+};
 
 // Waits until no process has one of `pids` as its parent (the sessions have
-// ended and been reaped, so reaped_cpu() includes them), at most `limit`.
+// ended: nothing more will be counted for them), at most `limit`.
 // False when the limit was reached.
 bool wait_sessions_reaped(const std::vector<int>& pids, std::chrono::milliseconds limit);
 
