@@ -1,0 +1,229 @@
+#include "tests/orchestrator/e2e_fleet.h"
+
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <stdexcept>
+
+#include "tests/harness/sshd_fleet.h"
+
+namespace plugbox::e2e {
+
+namespace {
+
+std::string toml_str(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Whether a user other than root (the harness's login user) can reach and run
+// `path`: every directory above it searchable by others, the file readable
+// and executable by others.
+bool runnable_by_others(const fs::path& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH)) return false;
+  for (fs::path p = path.parent_path(); !p.empty(); p = p.parent_path()) {
+    if (::stat(p.c_str(), &st) != 0 || !(st.st_mode & S_IXOTH)) return false;
+    if (p == p.root_path()) break;
+  }
+  return true;
+}
+
+const char* kStart = R"(# started by plugbox in the service home: say which version is live
+echo "start $(readlink deploy/live) $PLUGBOX_VERSION" >> service.log
+if [ -e FAIL_START ]; then echo "start: FAIL_START is set" >&2; exit 1; fi
+)";
+const char* kSlow = R"(# a slow start: waits for the test to say go (at most 60 s)
+i=0
+while [ ! -e RELEASE_START ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+)";
+const char* kStop = R"(echo "stop $(readlink deploy/live) $PLUGBOX_VERSION" >> service.log
+)";
+const char* kHealth = R"(test ! -e FAIL_HEALTH
+)";
+// Runs in the new version's directory: deploy/V, two levels below the home.
+const char* kPostUpload = R"(if [ -e ../../FAIL_POST_UPLOAD ]; then echo "post_upload: FAIL_POST_UPLOAD is set" >&2; exit 1; fi
+test -x bin/start
+)";
+// The prepare step, run here in the source tree: builds dist/ from release/.
+const char* kBuild = R"(set -e
+rm -rf dist
+cp -a release dist
+echo "$PLUGBOX_VERSION" > dist/VERSION
+)";
+
+}  // namespace
+
+E2eFleet::E2eFleet() = default;
+E2eFleet::~E2eFleet() = default;
+
+std::unique_ptr<E2eFleet> E2eFleet::local() {
+  std::unique_ptr<E2eFleet> f(new E2eFleet());
+  f->dir_ = std::make_unique<TempDir>("pbx-e2e-local");
+  f->server_bin_ = PLUGBOX_SERVER_BIN;
+  std::string inv = "# local-transport hosts for the end-to-end tests\n[defaults]\ntransport = \"local\"\nserver = " +
+                    toml_str(f->server_bin_) + "\n";
+  std::string members;
+  for (int i = 1; i <= 4; ++i) {
+    E2eHost h{"h" + std::to_string(i), f->dir() / "hosts" / ("h" + std::to_string(i)), {}};
+    inv += "\n[hosts." + h.name + "]\nhome = " + toml_str(h.home.string()) + "\n";
+    members += std::string(members.empty() ? "" : ", ") + toml_str(h.name);
+    f->hosts_.push_back(h);
+  }
+  inv += "\n[groups.app]\nhosts = [" + members + "]\n";
+  f->finish_setup(inv);
+  return f;
+}
+
+std::unique_ptr<E2eFleet> E2eFleet::sshd(std::string* skip_reason) {
+  std::unique_ptr<E2eFleet> f(new E2eFleet());
+  f->dir_ = std::make_unique<TempDir>("pbx-e2e-ssh");
+  // The hosts are on this machine: `server` is the built plugbox-server, run
+  // by the harness's login user, who must be able to reach it.
+  f->server_bin_ = PLUGBOX_SERVER_BIN;
+  if (!runnable_by_others(f->server_bin_)) {
+    fs::path copy = f->dir() / "bin" / "plugbox-server";
+    fs::create_directories(copy.parent_path());
+    fs::copy_file(f->server_bin_, copy, fs::copy_options::overwrite_existing);
+    fs::permissions(copy, fs::perms(0755));
+    WARN("the build directory is not readable by the sshd harness's user: using a copy of plugbox-server in "
+         << copy.string());
+    f->server_bin_ = copy.string();
+  }
+  testing::FleetOptions opt;
+  opt.hosts = {{"bastion"},
+               {"web1", "bastion", {"app"}},
+               {"web2", "bastion", {"app"}},
+               {"b2", "bastion"},
+               {"deep", "b2", {"app"}},
+               {"solo", "", {"app"}}};
+  opt.inventory_defaults_extra = {"server = " + toml_str(f->server_bin_)};
+  f->sshd_ = testing::SshdFleet::start(opt, skip_reason);
+  if (!f->sshd_) return nullptr;
+  for (const char* n : {"web1", "web2", "deep", "solo"}) {
+    const auto& h = f->sshd_->host(n);
+    f->hosts_.push_back(E2eHost{h.name, h.home, h.jump_chain});
+  }
+  f->finish_setup(slurp(f->sshd_->inventory_path()));
+  return f;
+}
+
+void E2eFleet::finish_setup(const std::string& inventory_text) {
+  inventory_ = dir() / "inventory.toml";
+  write_file(inventory_, inventory_text);
+  fs::create_directories(state_dir());
+  write_service();
+  write_release(Release{});
+}
+
+testing::SshdFleet& E2eFleet::sshd() const {
+  if (!sshd_) throw std::logic_error("not an sshd fleet");
+  return *sshd_;
+}
+
+const E2eHost& E2eFleet::host(const std::string& name) const {
+  for (const auto& h : hosts_)
+    if (h.name == name) return h;
+  throw std::out_of_range("no host " + name);
+}
+
+std::vector<std::string> E2eFleet::names() const {
+  std::vector<std::string> n;
+  for (const auto& h : hosts_) n.push_back(h.name);
+  return n;
+}
+
+std::string E2eFleet::default_deploy_table() {
+  return "group = \"app\"\n"
+         "batches = [1, 1, \"100%\"]\n"
+         "max_fail = 0\n"
+         "keep = 3\n"
+         "health_retries = 2\n"
+         "health_interval = 0.1\n"
+         "health_timeout = 20\n"
+         "command_timeout = 90\n";
+}
+
+void E2eFleet::write_service(const std::string& deploy_table) {
+  write_file(service_file(),
+             "# the end-to-end tests' service: its scripts ship in each release\n"
+             "[service]\n"
+             "name = \"e2e\"\n"
+             "prepare = [\"sh build.sh\"]\n"
+             "upload_version = \"dist\"\n"
+             "post_upload = [\"sh bin/post_upload\"]\n"
+             "stop = [\"sh live/bin/stop\"]\n"
+             "start = [\"sh live/bin/start\"]\n"
+             "health = \"sh live/bin/health\"\n"
+             "\n[deploy]\n" +
+                 (deploy_table.empty() ? default_deploy_table() : deploy_table));
+  write_file(service_dir() / "build.sh", kBuild);
+}
+
+void E2eFleet::write_release(const Release& r) {
+  // Like an incremental build: a file whose content is unchanged keeps its
+  // mtime (the receiver hard-links only files whose metadata match too).
+  fs::path rel = service_dir() / "release";
+  auto put = [&](const std::string& name, const std::string& text, fs::perms mode = fs::perms(0644)) {
+    if (fs::exists(rel / name) && slurp(rel / name) == text) return;
+    write_file(rel / name, text, mode);
+  };
+  put("bin/start", std::string(kStart) + (r.slow_start ? kSlow : ""), fs::perms(0755));
+  put("bin/stop", kStop, fs::perms(0755));
+  put("bin/health", kHealth, fs::perms(0755));
+  put("bin/post_upload", kPostUpload, fs::perms(0755));
+  put("same.txt", "the same in every release\n");
+  put("changing.txt", "release " + r.tag + "\n");
+  if (r.with_dropped) put("dropped.txt", "only in some releases\n");
+  else fs::remove(rel / "dropped.txt");
+}
+
+RunOptions E2eFleet::options() const {
+  RunOptions o;
+  o.cwd = dir();
+  o.env["XDG_STATE_HOME"] = state_dir().string();
+  return o;
+}
+
+RunResult E2eFleet::plugbox(const std::vector<std::string>& args, RunOptions o) const {
+  std::vector<std::string> argv{PLUGBOX_BIN, "-i", inventory_.string(), "-f", service_file().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, o);
+}
+
+Background E2eFleet::spawn_plugbox(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv{PLUGBOX_BIN, "-i", inventory_.string(), "-f", service_file().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Background::start(argv, options());
+}
+
+Snapshot E2eFleet::snapshot_all() const {
+  Snapshot all;
+  for (const auto& h : hosts_)
+    for (auto& [k, v] : snapshot(h.home)) all["[" + h.name + "] " + k] = v;
+  for (auto& [k, v] : snapshot(dir())) all["[test] " + k] = v;
+  return all;
+}
+
+void E2eFleet::mark(const std::string& name, const std::string& marker) const {
+  write_file(host(name).home / marker, "set by the test\n");
+}
+
+void E2eFleet::unmark(const std::string& name, const std::string& marker) const {
+  fs::remove(host(name).home / marker);
+}
+
+fs::path E2eFleet::newest_journal(const std::string& kind) const {
+  std::error_code ec;
+  std::vector<fs::path> runs;
+  for (const auto& e : fs::directory_iterator(runs_dir(), ec))
+    if (fs::exists(e.path() / (kind + ".jsonl"))) runs.push_back(e.path() / (kind + ".jsonl"));
+  std::sort(runs.begin(), runs.end());
+  return runs.empty() ? fs::path() : runs.back();
+}
+
+}  // namespace plugbox::e2e

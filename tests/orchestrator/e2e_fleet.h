@@ -1,0 +1,103 @@
+// The world an end-to-end test deploys into: a fleet of hosts (directories
+// served by the local transport, or real sshd processes from tests/harness
+// behind a bastion and a two-hop chain), an inventory for it, a service
+// source tree (plugbox.toml and the release it prepares), a private journal
+// directory, and the real `plugbox` binary run against all of that.
+//
+// The service's scripts ship inside each release and log to the host's home
+// (service.log: "start <live> <PLUGBOX_VERSION>", "stop ..."), so a test reads
+// what ran where from the disk. Marker files in a home steer them:
+//   FAIL_HEALTH        the health check fails
+//   FAIL_START         start fails
+//   FAIL_POST_UPLOAD   post_upload fails (staging)
+//   RELEASE_START      lets a slow start (Release::slow_start) finish
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/orchestrator/e2e_support.h"
+
+namespace plugbox::testing {
+class SshdFleet;
+}
+
+namespace plugbox::e2e {
+
+struct E2eHost {
+  std::string name;
+  fs::path home;
+  std::vector<std::string> via;  // jump hosts, outermost first
+};
+
+// What the next prepared release contains.
+struct Release {
+  std::string tag = "r1";        // written into changing.txt: each tag is a new file content
+  bool slow_start = false;       // start waits for RELEASE_START in the home (at most 60 s)
+  bool with_dropped = true;      // ships dropped.txt (a later release may leave it out)
+};
+
+class E2eFleet {
+ public:
+  // Four local-transport hosts h1..h4 (group "app").
+  static std::unique_ptr<E2eFleet> local();
+  // Real sshd: web1 and web2 behind bastion, deep behind b2 behind bastion
+  // (two hops), solo direct; group "app" = web1, web2, deep, solo. nullptr
+  // and *skip_reason when this machine cannot run sshd fleets (not root).
+  static std::unique_ptr<E2eFleet> sshd(std::string* skip_reason);
+  ~E2eFleet();
+
+  bool is_ssh() const { return sshd_ != nullptr; }
+  testing::SshdFleet& sshd() const;
+  const std::vector<E2eHost>& hosts() const { return hosts_; }
+  const E2eHost& host(const std::string& name) const;
+  std::vector<std::string> names() const;
+
+  const fs::path& dir() const { return dir_->path(); }       // the test's own files
+  fs::path inventory() const { return inventory_; }
+  fs::path service_dir() const { return dir() / "src"; }
+  fs::path service_file() const { return service_dir() / "plugbox.toml"; }
+  fs::path state_dir() const { return dir() / "state"; }      // XDG_STATE_HOME: run journals
+  fs::path runs_dir() const { return state_dir() / "plugbox" / "runs"; }
+  const std::string& server_bin() const { return server_bin_; }
+
+  // plugbox.toml: [service] as described above, then `deploy_table` as the
+  // [deploy] table's body (default: group "app", batches [1, 1, "100%"],
+  // short health settings).
+  void write_service(const std::string& deploy_table = "");
+  static std::string default_deploy_table();
+  // The source tree's release (dist/ is built from it by the prepare step).
+  void write_release(const Release& r);
+
+  // The environment every plugbox run gets (journal directory, no inherited
+  // PLUGBOX_INVENTORY).
+  RunOptions options() const;
+  // `plugbox -i INVENTORY -f SERVICE ARGS...`.
+  RunResult plugbox(const std::vector<std::string>& args, RunOptions o) const;
+  RunResult plugbox(const std::vector<std::string>& args) const { return plugbox(args, options()); }
+  Background spawn_plugbox(const std::vector<std::string>& args) const;
+
+  // Every home plus the test's own files (state, source): for "nothing changed".
+  Snapshot snapshot_all() const;
+  HomeOnDisk home_of(const std::string& name) const { return read_home(host(name).home); }
+  std::string service_log(const std::string& name) const { return slurp(host(name).home / "service.log"); }
+  void mark(const std::string& name, const std::string& marker) const;    // creates the marker in its home
+  void unmark(const std::string& name, const std::string& marker) const;
+
+  // The journal file of the newest run of `kind` (deploy, rollback, gc);
+  // "" if there is none yet.
+  fs::path newest_journal(const std::string& kind) const;
+
+ private:
+  E2eFleet();
+  void finish_setup(const std::string& inventory_text);
+
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<testing::SshdFleet> sshd_;
+  std::vector<E2eHost> hosts_;
+  fs::path inventory_;
+  std::string server_bin_;
+};
+
+}  // namespace plugbox::e2e
