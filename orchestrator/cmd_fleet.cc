@@ -141,9 +141,11 @@ bool run_prepare(const orch::ServiceConfig& svc, const std::string& version) {
 // Runs `task` on a fresh io_context with SIGINT/SIGTERM wired up: the first
 // signal sets `interrupted` (and tells a deploy run), so nothing new starts
 // and what was begun is finished or put back; a second one cancels the
-// transport outright. An exception from the task is rethrown here.
+// transport outright. An exception from the task is rethrown here. Once the
+// task is done the shared jump host connections are closed (they would keep
+// the loop running forever) and whatever closing work is left gets a moment.
 template <class Task>
-void run_loop(asio::io_context& io, orch::DeployRun* run, transport::Transport* t, std::shared_ptr<bool> interrupted,
+void run_loop(asio::io_context& io, orch::DeployRun* run, orch::FleetTransport* t, std::shared_ptr<bool> interrupted,
               Task task) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   int count = 0;
@@ -170,9 +172,13 @@ void run_loop(asio::io_context& io, orch::DeployRun* run, transport::Transport* 
     }
     finished = true;
     signals.cancel();  // else the pending signal wait keeps io.run() going
+    if (t) t->close_all();
   };
   asio::co_spawn(io, body, asio::detached);
-  io.run();
+  while (!finished && io.run_one() > 0) {
+  }
+  // Disconnects in flight may finish; nothing may keep plugbox from exiting.
+  if (finished) io.run_for(std::chrono::seconds(2));
   if (failure) std::rethrow_exception(failure);
   if (!finished) throw std::runtime_error("the event loop stopped before the command finished");
 }

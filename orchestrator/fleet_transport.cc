@@ -9,7 +9,7 @@ namespace plugbox::orchestrator {
 
 namespace {
 
-class RoutingTransport : public transport::Transport {
+class RoutingTransport : public FleetTransport {
  public:
   explicit RoutingTransport(transport::Executor ex) : local_(ex), ssh_(ex) {}
 
@@ -27,6 +27,7 @@ class RoutingTransport : public transport::Transport {
     ssh_.cancel();
   }
   bool cancelled() const override { return local_.cancelled() || ssh_.cancelled(); }
+  void close_all() override { ssh_.close_all(); }
 
  private:
   transport::LocalTransport local_;
@@ -35,7 +36,7 @@ class RoutingTransport : public transport::Transport {
 
 }  // namespace
 
-std::unique_ptr<transport::Transport> make_fleet_transport(transport::Executor ex) {
+std::unique_ptr<FleetTransport> make_fleet_transport(transport::Executor ex) {
   return std::make_unique<RoutingTransport>(ex);
 }
 

@@ -10,6 +10,14 @@
 
 namespace plugbox::orchestrator {
 
-std::unique_ptr<transport::Transport> make_fleet_transport(transport::Executor ex);
+class FleetTransport : public transport::Transport {
+ public:
+  // Drops the shared jump host connections. They outlive the sessions through
+  // them (keepalives and all), so a command that is done must call this, or
+  // its event loop never runs out of work and plugbox never exits.
+  virtual void close_all() = 0;
+};
+
+std::unique_ptr<FleetTransport> make_fleet_transport(transport::Executor ex);
 
 }  // namespace plugbox::orchestrator
