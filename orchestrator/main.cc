@@ -30,7 +30,16 @@ std::string did_you_mean(const CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string word = argv[i];
     if (word == "--") break;
-    if (word.rfind('-', 0) == 0) continue;
+    if (word.rfind('-', 0) == 0) {
+      // An option's value is not a command word: `-i inventory.toml fleet deplo`.
+      if (word.find('=') == std::string::npos)
+        for (const CLI::App* l = level; l; l = l->get_parent())
+          if (const CLI::Option* o = l->get_option_no_throw(word)) {
+            if (o->get_type_size_min() > 0) ++i;
+            break;
+          }
+      continue;
+    }
     auto subs = level->get_subcommands([](const CLI::App*) { return true; });
     if (subs.empty()) break;
     const CLI::App* found = nullptr;

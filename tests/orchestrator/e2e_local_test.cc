@@ -2,6 +2,7 @@
 // (each host a directory, its commands run here): fast, and run everywhere.
 // The same scenarios run over real sshd in e2e_ssh_test.cc.
 #include <catch2/catch.hpp>
+#include <sstream>
 
 #include "tests/orchestrator/e2e_scenarios.h"
 
@@ -55,4 +56,128 @@ TEST_CASE("local e2e: a rollback that cannot complete exits 3 naming the host", 
 TEST_CASE("local e2e: SIGINT mid-switch rolls back and exits 130", "[e2e][local]") {
   auto f = E2eFleet::local();
   scenario_interrupted(*f);
+}
+
+namespace {
+
+std::vector<std::string> lines_of_text(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+// A fleet with one deploy done, so "nothing touched" has something to keep.
+std::unique_ptr<E2eFleet> deployed_fleet() {
+  auto f = E2eFleet::local();
+  deploy_release(*f, {"r1"});
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("local e2e: a bad plugbox.toml prints one file:line:col line per problem and touches nothing",
+          "[e2e][local][bad-input]") {
+  auto f = deployed_fleet();
+  write_file(f->service_file(),
+             "[service]\n"
+             "name = \"Bad Name\"\n"
+             "upload_version = \"dist\"\n"
+             "helth = \"true\"\n"
+             "[deploy]\n"
+             "batches = [1, \"0%\"]\n"
+             "max_fail = -1\n");
+  Snapshot before = f->snapshot_all();
+  const std::string file = f->service_file().string();
+  for (std::vector<std::string> args : {std::vector<std::string>{"fleet", "deploy", "--group", "app"},
+                                        {"deploy"},
+                                        {"fleet", "rollback", "--group", "app"},
+                                        {"fleet", "deploy", "--group", "app", "--dry-run"}}) {
+    RunResult r = f->plugbox(args);
+    INFO(args[0] << " " << (args.size() > 1 ? args[1] : "") << ": " << r.describe());
+    CHECK(r.rc == 2);
+    CHECK(r.out.empty());
+    CHECK(lines_of_text(r.err) ==
+          std::vector<std::string>{
+              file + ":2:8: service.name: 'Bad Name' is not a service name: use lowercase letters, digits, '-' and "
+                     "'_', starting with a letter",
+              file + ":4:9: service.helth: unknown key; did you mean 'health'? (known: name, prepare, upload_version, "
+                     "upload, post_upload, stop, start, refresh, health)",
+              file + ":6:15: deploy.batches[1]: '0%' is not a batch size: a batch has at least 1 host",
+              file + ":7:12: deploy.max_fail: must be between 0 and 1000000"});
+  }
+  CHECK(snapshot_diff(before, f->snapshot_all()) == "");
+}
+
+TEST_CASE("local e2e: a bad inventory is reported with file:line:col and touches nothing", "[e2e][local][bad-input]") {
+  auto f = deployed_fleet();
+  std::string inv = slurp(f->inventory());
+  write_file(f->inventory(), inv + "\n[hosts.h5]\ntransport = \"ssh\"\naddress = \"192.0.2.5\"\nuser = \"e2e\"\njump = \"bastion9\"\n");
+  Snapshot before = f->snapshot_all();
+  for (std::vector<std::string> args : {std::vector<std::string>{"fleet", "deploy", "--group", "app"},
+                                        {"fleet", "status", "--group", "app"},
+                                        {"fleet", "gc", "--group", "app", "--keep", "2"}}) {
+    RunResult r = f->plugbox(args);
+    INFO(r.describe());
+    CHECK(r.rc == 2);
+    auto lines = lines_of_text(r.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].rfind(f->inventory().string() + ":", 0) == 0);
+    CHECK(lines[0].find("bastion9") != std::string::npos);
+  }
+  CHECK(snapshot_diff(before, f->snapshot_all()) == "");
+}
+
+TEST_CASE("local e2e: a mistyped command gets a did-you-mean and exit 2", "[e2e][local][bad-input]") {
+  auto f = E2eFleet::local();
+  // Options with values before the command word must not hide it.
+  RunResult r = f->plugbox({"fleet", "deplo", "--group", "app"});
+  INFO(r.describe());
+  CHECK(r.rc == 2);
+  CHECK(r.err == "plugbox: 'deplo' is not a plugbox fleet command; did you mean 'deploy'?\n");
+  RunResult top = f->plugbox({"rolback"});
+  INFO(top.describe());
+  CHECK(top.rc == 2);
+  CHECK(top.err == "plugbox: 'rolback' is not a plugbox command; did you mean 'rollback'?\n");
+  CHECK_FALSE(fs::exists(f->host("h1").home));
+}
+
+TEST_CASE("local e2e: plugbox deploy, rollback and prepare work from the source tree with the default files",
+          "[e2e][local]") {
+  auto f = E2eFleet::local();
+  RunOptions o = f->options();
+  o.cwd = f->service_dir();  // ./plugbox.toml
+  o.env["PLUGBOX_INVENTORY"] = f->inventory().string();
+  auto own = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), PLUGBOX_BIN);
+    return run(args, o);
+  };
+  RunResult prep = own({"prepare"});
+  INFO(prep.describe());
+  CHECK(prep.rc == 0);
+  CHECK(fs::exists(f->service_dir() / "dist" / "VERSION"));
+
+  RunResult d1 = own({"deploy"});
+  INFO(d1.describe());
+  REQUIRE(d1.rc == 0);
+  const std::string v1 = f->home_of("h1").live;
+  REQUIRE(!v1.empty());
+  CHECK(d1.out.find("deployed " + v1 + " to 4 of 4 host(s)") != std::string::npos);
+  CHECK(d1.out.find("journal: " + (f->runs_dir() / v1).string()) != std::string::npos);
+  wait_past(v1);
+  f->write_release({"r2"});
+  RunResult d2 = own({"deploy"});
+  INFO(d2.describe());
+  REQUIRE(d2.rc == 0);
+  const std::string v2 = f->home_of("h1").live;
+  CHECK(v2 > v1);
+  RunResult rb = own({"rollback"});
+  INFO(rb.describe());
+  CHECK(rb.rc == 0);
+  for (const auto& n : f->names()) {
+    INFO("host " << n);
+    CHECK(f->home_of(n).live == v1);
+    CHECK(f->service_log(n) == "start " + v1 + " " + v1 + "\nstop " + v1 + " " + v2 + "\nstart " + v2 + " " + v2 +
+                                   "\nstop " + v2 + " " + v1 + "\nstart " + v1 + " " + v1 + "\n");
+  }
 }
