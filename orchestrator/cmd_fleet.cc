@@ -74,15 +74,24 @@ Loaded load(const GlobalOptions& g, SelectOptions& sel, bool need_service, const
       bad_input(e.diagnostics());
     }
   }
+  bool group_from_service = false;
   if (sel.groups.empty() && sel.hosts.empty()) {
     if (default_group.empty())
       bad_input("choose the hosts: --group G or --host NAME[,NAME...] (see `plugbox inventory list`)");
     sel.groups.push_back(default_group);
+    group_from_service = true;
   }
   try {
     l.hosts = l.inventory.select(inv::Selection{sel.groups, sel.hosts});
   } catch (const inv::InventoryError& e) {
-    bad_input(e.diagnostics());
+    if (!group_from_service || !l.service) bad_input(e.diagnostics());
+    // The group was named in the service file: point there, where the fix is.
+    std::vector<inv::Diagnostic> diags;
+    for (const auto& d : e.diagnostics())
+      diags.push_back(inv::Diagnostic{l.service->deploy.group_pos,
+                                      "deploy.group: " + d.message + " (groups are defined in " + d.pos.file + ")",
+                                      d.warning});
+    bad_input(diags);
   }
   if (!l.service)
     for (const auto* h : l.hosts)

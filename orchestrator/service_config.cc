@@ -156,6 +156,8 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
       r.check_keys(*d, "deploy", {"group", "batches", "max_fail", "keep", "health_retries", "health_interval",
                                   "health_timeout", "command_timeout"});
       c.deploy.group = r.string(*d, "deploy", "group", false);
+      if (const toml::node* g = d->get("group"))
+        c.deploy.group_pos = SourcePos{fname, int(g->source().begin.line), int(g->source().begin.column)};
       if (const toml::node* bn = d->get("batches")) {
         const toml::array* a = bn->as_array();
         if (!a || a->empty()) {

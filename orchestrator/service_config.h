@@ -17,6 +17,7 @@ namespace plugbox::orchestrator {
 
 struct DeployConfig {
   std::string group;                                  // the inventory group `plugbox deploy` targets
+  inventory::SourcePos group_pos;                     // where it is set, for "unknown group" errors
   std::vector<BatchSize> batches{BatchSize{false, 1}, BatchSize{true, 100}};  // canary, then the rest
   int max_fail = 0;          // failed hosts tolerated per batch before the fleet is rolled back
   int keep = 5;              // versions kept by gc

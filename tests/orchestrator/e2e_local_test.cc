@@ -109,6 +109,34 @@ TEST_CASE("local e2e: a bad plugbox.toml prints one file:line:col line per probl
   CHECK(snapshot_diff(before, f->snapshot_all()) == "");
 }
 
+TEST_CASE("local e2e: an unknown group is one line saying where it was named, and touches nothing",
+          "[e2e][local][bad-input]") {
+  auto f = deployed_fleet();
+  Snapshot before = f->snapshot_all();
+  // On the command line: the inventory is where groups are.
+  RunResult r = f->plugbox({"fleet", "deploy", "--group", "ap"});
+  INFO(r.describe());
+  CHECK(r.rc == 2);
+  CHECK(lines_of_text(r.err) ==
+        std::vector<std::string>{f->inventory().string() + ": unknown group 'ap'; did you mean 'app'?"});
+  // In plugbox.toml's [deploy] group: point at it there.
+  std::string text = slurp(f->service_file());
+  text.replace(text.find("group = \"app\""), 13, "group = \"apps\"");
+  write_file(f->service_file(), text);
+  before = f->snapshot_all();
+  const int line = 12;  // group's line in E2eFleet::write_service
+  for (std::vector<std::string> args : {std::vector<std::string>{"deploy"}, {"rollback"}}) {
+    RunResult own = f->plugbox(args);
+    INFO(own.describe());
+    CHECK(own.rc == 2);
+    CHECK(lines_of_text(own.err) ==
+          std::vector<std::string>{f->service_file().string() + ":" + std::to_string(line) +
+                                   ":9: deploy.group: unknown group 'apps'; did you mean 'app'? (groups are defined in " +
+                                   f->inventory().string() + ")"});
+  }
+  CHECK(snapshot_diff(before, f->snapshot_all()) == "");
+}
+
 TEST_CASE("local e2e: a bad inventory is reported with file:line:col and touches nothing", "[e2e][local][bad-input]") {
   auto f = deployed_fleet();
   std::string inv = slurp(f->inventory());

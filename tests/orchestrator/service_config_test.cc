@@ -47,6 +47,11 @@ health_interval = 0.5
   CHECK(c.deploy.health_retries == 3);
   CHECK(c.deploy.health_interval == 0.5);
   CHECK(c.refresh.empty());
+  // Where deploy.group is written, for an "unknown group" error that points at it.
+  CHECK(c.deploy.group == "web");
+  CHECK(c.deploy.group_pos.file == "svc/plugbox.toml");
+  CHECK(c.deploy.group_pos.line == 12);
+  CHECK(c.deploy.group_pos.column == 9);
 }
 
 TEST_CASE("every problem is reported with file, line, column and dotted path") {
