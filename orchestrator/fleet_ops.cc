@@ -63,10 +63,23 @@ transport::Awaitable<DeployOutcome> fleet_rollback(FleetContext ctx, RollbackOpt
   std::vector<nlohmann::json> status(conns.size());
   std::vector<bool> ok(conns.size(), false);
   // Read where every host stands; take the lock unless this is a dry run.
+  std::vector<bool> reached(conns.size(), false);
   auto look = [&](std::size_t i) -> transport::Awaitable<void> {
     auto& c = *conns[i];
     if (!co_await c.open(30)) co_return;
-    if (!opts.dry_run && !co_await c.lock(ctx.timeout)) co_return;
+    reached[i] = true;
+    if (!opts.dry_run && !co_await c.lock(ctx.timeout)) {
+      // No layout to lock: nothing was ever deployed there, so nothing to undo.
+      std::string why = c.error();
+      auto has = co_await c.has_layout(ctx.timeout);
+      if (has && !*has) {
+        status[i] = status_of_fresh_home(c.plan().ctx.home);
+        ok[i] = true;
+      } else {
+        c.set_error(why);
+      }
+      co_return;
+    }
     auto st = co_await c.status(ctx.timeout);
     if (!st) co_return;
     status[i] = *st;
@@ -84,7 +97,7 @@ transport::Awaitable<DeployOutcome> fleet_rollback(FleetContext ctx, RollbackOpt
     HostStanding s;
     s.host = conns[i]->name();
     if (!ok[i]) {
-      s.state = "not reached";
+      s.state = reached[i] ? "not rolled back" : "not reached";
       s.error = conns[i]->error();
       s.needs_attention = true;
     } else {
@@ -209,7 +222,17 @@ transport::Awaitable<DeployOutcome> fleet_gc(FleetContext ctx, int keep, bool dr
     auto r = co_await c.server("gc", args, ctx.timeout);
     std::string said = r.out;
     while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
-    if (r.ok()) {
+    bool fresh = false;  // nothing ever deployed here: nothing to collect
+    if (!r.ok() && !r.error && r.exit_status == 2) {
+      std::string why = c.error();
+      auto has = co_await c.has_layout(ctx.timeout);
+      fresh = has && !*has;
+      if (!fresh) c.set_error(why);
+    }
+    if (fresh) {
+      s.state = "nothing deployed";
+      ctx.reporter.event(Event{"gc", c.name(), "nothing deployed here: nothing to remove", Event::Level::ok, {}});
+    } else if (r.ok()) {
       s.state = dry_run ? "dry run" : "collected";
       ctx.reporter.event(Event{"gc", c.name(), said.empty() ? "nothing to remove" : said, Event::Level::ok, {}});
     } else {

@@ -19,6 +19,18 @@ transport::Deadline after(double seconds) {
 
 }  // namespace
 
+nlohmann::json status_of_fresh_home(const std::string& home) {
+  return {{"schema", 1},
+          {"home", home},
+          {"live", nullptr},
+          {"previous", nullptr},
+          {"chain", nlohmann::json::array()},
+          {"versions", nlohmann::json::array()},
+          {"lock", nullptr},
+          {"problems", nlohmann::json::array()},
+          {"initialised", false}};
+}
+
 std::string describe_failure(const transport::ExecResult& r) {
   if (r.error) return r.error.message();
   std::string why = first_line(r.err);
@@ -96,13 +108,29 @@ transport::Awaitable<transport::ExecResult> HostConn::server(const std::string& 
 transport::Awaitable<std::optional<nlohmann::json>> HostConn::status(double timeout_s) {
   std::vector<std::string> args{"status", "--json"};
   transport::ExecResult r = co_await server("status", std::move(args), timeout_s);
-  if (!r.ok()) co_return std::nullopt;
+  if (!r.ok()) {
+    // Refused as bad input: maybe only because nothing was ever deployed here.
+    if (!r.error && r.exit_status == 2) {
+      std::string why = error_;
+      auto has = co_await has_layout(timeout_s);
+      if (has && !*has) co_return status_of_fresh_home(plan_.ctx.home);
+      error_ = why;
+    }
+    co_return std::nullopt;
+  }
   auto j = nlohmann::json::parse(r.out, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     error_ = "status: the host's plugbox-server printed no status JSON (is it the same version as plugbox?)";
     co_return std::nullopt;
   }
   co_return j;
+}
+
+transport::Awaitable<std::optional<bool>> HostConn::has_layout(double timeout_s) {
+  auto probe = transport::Command::argv({"test", "-d", plan_.ctx.home + "/deploy/.plugbox/versions"});
+  transport::ExecResult r = co_await run("probe-layout", std::move(probe), timeout_s);
+  if (r.error || (r.exit_status != 0 && r.exit_status != 1)) co_return std::nullopt;
+  co_return r.exit_status == 0;
 }
 
 namespace {

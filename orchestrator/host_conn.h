@@ -36,7 +36,12 @@ class HostConn {
   transport::Awaitable<transport::ExecResult> server(const std::string& step, std::vector<std::string> args,
                                                      double timeout_s);
   // `plugbox-server status --json`, parsed; nullopt (and error()) on failure.
+  // A home with no layout yet (nothing ever deployed there) is not a
+  // failure: its status has no live version and no versions.
   transport::Awaitable<std::optional<nlohmann::json>> status(double timeout_s);
+  // Whether the home holds a plugbox layout (deploy/.plugbox/versions/);
+  // nullopt (and error()) when that could not be found out.
+  transport::Awaitable<std::optional<bool>> has_layout(double timeout_s);
   // Starts `plugbox-server lock --owner OWNER` on its own channel and waits
   // until it holds the lock. False (error() names the holder) if refused.
   transport::Awaitable<bool> lock(double timeout_s);
@@ -54,6 +59,10 @@ class HostConn {
   std::shared_ptr<LockState> lock_;
   std::string error_;
 };
+
+// The status of a home nothing was ever deployed to (no layout): nothing
+// live, no versions.
+nlohmann::json status_of_fresh_home(const std::string& home);
 
 // "first line of stderr", else "first line of stdout", else the result.
 std::string describe_failure(const transport::ExecResult& r);

@@ -58,6 +58,11 @@ TEST_CASE("local e2e: SIGINT mid-switch rolls back and exits 130", "[e2e][local]
   scenario_interrupted(*f);
 }
 
+TEST_CASE("local e2e: status, gc and rollback on hosts nothing was deployed to", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  scenario_fresh_hosts(*f);
+}
+
 namespace {
 
 std::vector<std::string> lines_of_text(const std::string& text) {

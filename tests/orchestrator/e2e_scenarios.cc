@@ -33,6 +33,13 @@ std::string newest_deploy_version(const E2eFleet& f) {
   return j.empty() ? "" : j.parent_path().filename().string();
 }
 
+std::vector<std::string> text_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
 std::string tail_lines(const std::string& text, std::size_t n) {
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -573,6 +580,112 @@ void scenario_interrupted(E2eFleet& f) {
   CHECK(tail_lines(f.service_log(n[0]), 2) == "stop " + v2 + " " + v1 + "\nstart " + v1 + " " + v1 + "\n");
   for (std::size_t i = 1; i < n.size(); ++i) CHECK(f.service_log(n[i]) == "start " + v1 + " " + v1 + "\n");
   check_locks_free(f);
+}
+
+void scenario_fresh_hosts(E2eFleet& f) {
+  // A local host's directory is made when first reached; an sshd host's exists.
+  for (const auto& h : f.hosts()) fs::create_directories(h.home);
+  Snapshot before = f.snapshot_all();
+  auto table = f.plugbox({"fleet", "status", "--group", "app"});
+  INFO(table.describe());
+  CHECK(table.rc == 0);
+  nlohmann::json rows = status_json(f);
+  REQUIRE(rows.size() == f.hosts().size());
+  for (const auto& r : rows) {
+    INFO(r.dump());
+    CHECK(r["reachable"] == true);
+    CHECK(r["error"].is_null());
+    CHECK(r["live"].is_null());
+    CHECK(r["versions"].empty());
+  }
+  auto gc = f.plugbox({"fleet", "gc", "--group", "app", "--keep", "2"});
+  INFO(gc.describe());
+  CHECK(gc.rc == 0);
+  CHECK(gc.out.find("nothing deployed here") != std::string::npos);
+  auto rb = f.plugbox({"fleet", "rollback", "--group", "app"});
+  INFO(rb.describe());
+  CHECK(rb.rc == 0);
+  CHECK(rb.out.find("nothing to roll back") != std::string::npos);
+  CHECK(rb.out.find("not reached") == std::string::npos);
+  // Only the journals of gc and rollback were written.
+  std::string diff = snapshot_diff(before, f.snapshot_all());
+  std::istringstream in(diff);
+  for (std::string l; std::getline(in, l);) {
+    INFO(l);
+    CHECK(l.find("[test] state") != std::string::npos);
+  }
+}
+
+void scenario_unreachable_host(E2eFleet& f, const std::string& down, const std::string& bastion) {
+  const auto n = f.names();
+  const std::string v1 = deploy_release(f, {"r1"});
+  const std::string v2 = deploy_release(f, {"r2"});
+  f.sshd().stop_host(down);
+
+  f.write_release({"r3"});
+  Deployed d = deploy(f);
+  INFO(d.run.describe());
+  CHECK(d.run.rc == 1);
+  const std::string v3 = d.version;
+  REQUIRE(!v3.empty());
+  CHECK(d.host(down).value("state", "") == "not reached");
+  CHECK_FALSE(d.host(down).value("error", "").empty());
+  for (const auto& h : n) {
+    INFO("host " << h);
+    HomeOnDisk home = f.home_of(h);
+    CHECK(home.live == v2);
+    CHECK(home.names() == (std::vector<std::string>{v1, v2}));
+  }
+
+  auto table = f.plugbox({"fleet", "status", "--group", "app"});
+  INFO(table.describe());
+  CHECK(table.rc == 1);
+  nlohmann::json rows = nlohmann::json::parse(f.plugbox({"fleet", "status", "--group", "app", "--json"}).out);
+  for (const auto& h : n) {
+    INFO("host " << h);
+    const auto& r = row_of(rows, h);
+    CHECK(r["reachable"] == (h != down));
+    CHECK(r["error"].is_null() == (h != down));
+    if (h != down) CHECK(r["live"] == v2);
+  }
+  for (const auto& line : text_lines(table.out))
+    if (line.rfind(down + " ", 0) == 0) CHECK(line.find("NO (") != std::string::npos);
+
+  // Rollback: the reachable hosts go back; the one that is down is named.
+  auto rb = f.plugbox({"fleet", "rollback", "--group", "app", "--json"});
+  INFO(rb.describe());
+  CHECK(rb.rc == 3);
+  nlohmann::json result;
+  for (const auto& e : json_lines(rb.out))
+    if (e.value("event", "") == "result") result = e;
+  REQUIRE(result.is_object());
+  for (const auto& h : result["hosts"]) {
+    INFO(h.dump());
+    if (h["host"] == down) {
+      CHECK(h["state"] == "not reached");
+      CHECK(h["needs_attention"] == true);
+    } else {
+      CHECK(h["state"] == "rolled back");
+    }
+  }
+  for (const auto& h : n) CHECK(f.home_of(h).live == (h == down ? v2 : v1));
+
+  // Back up: it missed the rollback, and `--from` finishes the job.
+  f.sshd().start_host(down);
+  auto again = f.plugbox({"fleet", "rollback", "--group", "app", "--from", v2});
+  INFO(again.describe());
+  CHECK(again.rc == 0);
+  for (const auto& h : n) CHECK(f.home_of(h).live == v1);
+  check_locks_free(f);
+
+  // The bastion loses power: every host behind it (one or two hops) is out of reach.
+  f.sshd().stop_host(bastion);
+  nlohmann::json rows2 = nlohmann::json::parse(f.plugbox({"fleet", "status", "--group", "app", "--json"}).out);
+  for (const auto& h : f.hosts()) {
+    INFO("host " << h.name);
+    bool behind = !h.via.empty() && h.via.front() == bastion;
+    CHECK(row_of(rows2, h.name)["reachable"] == !behind);
+  }
 }
 
 }  // namespace plugbox::e2e

@@ -53,5 +53,14 @@ void scenario_kill9_mid_switch(E2eFleet& f);
 void scenario_rollback_incomplete(E2eFleet& f);
 // SIGINT while a host starts: that host is put back, exit 130.
 void scenario_interrupted(E2eFleet& f);
+// Hosts nothing was ever deployed to: status shows them reachable with
+// nothing live (exit 0), gc and rollback have nothing to do (exit 0), and
+// none of it changes anything.
+void scenario_fresh_hosts(E2eFleet& f);
+// (sshd fleets) `down` loses power: a deploy stages nowhere for good (exit
+// 1, V gone from the others), status shows it unreachable, a fleet rollback
+// does the others and names it (exit 3); back up, `rollback --from` finishes
+// the job. Then the bastion goes down: every host behind it is unreachable.
+void scenario_unreachable_host(E2eFleet& f, const std::string& down, const std::string& bastion);
 
 }  // namespace plugbox::e2e

@@ -80,3 +80,13 @@ TEST_CASE("sshd e2e: fleet commands through jump hosts exit once done", "[e2e][s
     CHECK(r.rc == (args[1] == "rollback" ? 3 : 0));  // rollback: a first deploy has no previous to go back to
   }
 }
+
+TEST_CASE("sshd e2e: an unreachable host stops a deploy, shows in status, is named by rollback", "[e2e][sshd]") {
+  E2E_SSH_FLEET_OR_SKIP(f);
+  scenario_unreachable_host(*f, "web2", "bastion");
+}
+
+TEST_CASE("sshd e2e: status, gc and rollback on hosts nothing was deployed to", "[e2e][sshd]") {
+  E2E_SSH_FLEET_OR_SKIP(f);
+  scenario_fresh_hosts(*f);
+}
