@@ -2,13 +2,16 @@
 // 50 real sshd hosts (tests/harness) on this machine, in one run.
 //
 // An app of 2000 files / 50 MiB is generated (app_tree.h) with a second
-// release that rewrites 5% of its files. For each host count, in order:
+// release that rewrites 5% of its files. For each host count, in order (the
+// two tools alternate, so a change in the machine's load hits both):
 //   plugbox, release 1: manifest + BlobStore built once (timed, counted in the
 //     total), then init, next-version V1, upload, seal, upgrade-to on every
 //     host at once (plugbox_run.h);
-//   plugbox, release 2: the same with V2 (the hosts link what V1 has);
 //   rsync, release 1: rsync -a --delete into an empty dir, under xargs -P N;
+//   plugbox, release 2: the same as release 1 with V2 (the hosts link what V1 has);
 //   rsync, release 2: rsync -a --delete --link-dest=../v1 into v2.
+// Each host keeps the files it is sent under <work>/hostdata/<host>/ (on this
+// machine's disk, or on a tmpfs with --hosts-on-tmpfs).
 // After each measured upload, untimed: `plugbox-server verify V` on every
 // host, the `live` link on every host, and an independent byte-for-byte
 // comparison with the source (plus the hard-link count of release 2) on a few
@@ -17,10 +20,8 @@
 // Needs root (the harness: sshd processes, network namespaces). Prints a table.
 //   bench_upload [--hosts 10,50] [--files 2000] [--mib 50] [--changed-percent 5]
 //                [--behind-bastion K] [--check-hosts K] [--zstd-level 3]
-//                [--server PATH] [--openssh-defaults] [--hosts-on-tmpfs] [--perf-dir DIR] [--keep]
+//                [--server PATH] [--openssh-defaults] [--hosts-on-disk] [--perf-dir DIR] [--keep]
 #include <fmt/format.h>
-#include <pwd.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@
 #include "bench/upload/plugbox_run.h"
 #include "bench/upload/rsync_run.h"
 #include "bench/upload/tree_check.h"
+#include "bench/upload/work_dir.h"
 #include "server-tools/upload/blob_store.h"
 #include "server-tools/upload/manifest_builder.h"
 #include "tests/harness/sshd_fleet.h"
@@ -60,14 +62,15 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kUsage =
     "usage: bench_upload [--hosts 10,50] [--files 2000] [--mib 50] [--changed-percent 5]\n"
     "                    [--behind-bastion K] [--check-hosts K] [--zstd-level 3]\n"
-    "                    [--server PATH] [--openssh-defaults] [--hosts-on-tmpfs] [--perf-dir DIR] [--keep]\n"
+    "                    [--server PATH] [--openssh-defaults] [--hosts-on-disk] [--perf-dir DIR] [--keep]\n"
     "  --behind-bastion K  K of the hosts (spread evenly) sit behind one bastion (default 0: all direct)\n"
     "  --check-hosts K     hosts compared byte for byte with the source after each upload (default 3)\n"
     "  --openssh-defaults  rsync's ssh keeps OpenSSH's default kex and cipher (default: curve25519 and\n"
     "                      aes128-gcm, what plugbox's libssh uses, so the crypto is the same on both sides)\n"
-    "  --hosts-on-tmpfs    the hosts' files (plugbox homes, rsync dirs) on a tmpfs instead of this machine's\n"
-    "                      disk: the tools' CPU and protocol without the disk (fsync is then free); up to\n"
-    "                      2 x 55 MiB per host of RAM (each host count's files go once it is done)\n"
+    "  --hosts-on-disk     the hosts' files (plugbox homes, rsync dirs) on this machine's disk instead of a\n"
+    "                      tmpfs (the default: up to 2 x 55 MiB of RAM per host, freed after each host\n"
+    "                      count): adds fsync (plugbox only) and this disk's file-creation cost, which\n"
+    "                      here swings with what other processes deleted in the last minute (README.md)\n"
     "  --perf-dir DIR      a system-wide `perf record -g` of each measured run (not of the checks) into\n"
     "                      DIR/<hosts>-<tool>-<release>.data, for `perf report --sort comm,dso`\n"
     "  --keep              keep the work directory (app trees, logs) and print its path\n"
@@ -83,7 +86,7 @@ struct Params {
   int zstd_level = 3;
   std::string server = PLUGBOX_SERVER_BINARY;
   bool openssh_defaults = false;
-  bool hosts_on_tmpfs = false;
+  bool hosts_on_disk = false;
   std::string perf_dir;
   bool keep = false;
 };
@@ -135,8 +138,8 @@ Params parse(int argc, char** argv) {
       p.server = value();
     } else if (a == "--openssh-defaults") {
       p.openssh_defaults = true;
-    } else if (a == "--hosts-on-tmpfs") {
-      p.hosts_on_tmpfs = true;
+    } else if (a == "--hosts-on-disk") {
+      p.hosts_on_disk = true;
     } else if (a == "--perf-dir") {
       p.perf_dir = value();
     } else if (a == "--keep") {
@@ -161,74 +164,6 @@ const Clock::time_point g_start = Clock::now();
 void note(const std::string& what) { std::cerr << fmt::format("[{:6.1f} s] {}\n", since(g_start), what); }
 
 std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / 1048576.0); }
-
-// The work directory: removed with everything in it unless --keep.
-class WorkDir {
- public:
-  explicit WorkDir(bool keep) : keep_(keep) {
-    char tmpl[] = "/tmp/pbx-bench-upload-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error(std::string("bench_upload: mkdtemp: ") + std::strerror(errno));
-    path_ = tmpl;
-    // The hosts' user must reach bin/plugbox-server through it.
-    fs::permissions(path_, fs::perms(0755));
-  }
-  ~WorkDir() {
-    if (keep_) {
-      std::cerr << "bench_upload: kept " << path_ << "\n";
-      return;
-    }
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  bool keep_;
-  fs::path path_;
-};
-
-// Where each host keeps what it is sent: <work>/hostdata/<host>, owned by the
-// hosts' login user, on this machine's disk or on a tmpfs mounted for the run.
-// (The harness's own host homes would do, but they cannot move to a tmpfs.)
-class HostData {
- public:
-  HostData(const fs::path& work, const std::vector<std::string>& hosts, bool tmpfs) : root_(work / "hostdata") {
-    fs::create_directory(root_);
-    fs::permissions(root_, fs::perms(0755));
-    if (tmpfs) {
-      if (::mount("tmpfs", root_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=90%") != 0)
-        throw std::runtime_error("bench_upload: cannot mount a tmpfs on " + root_.string() + ": " + std::strerror(errno));
-      mounted_ = true;
-    }
-    const passwd* pw = ::getpwnam(plugbox::testing::kTestUser);
-    if (!pw) throw std::runtime_error(std::string("bench_upload: no user ") + plugbox::testing::kTestUser);
-    for (const auto& h : hosts) {
-      fs::create_directory(root_ / h);
-      if (::chown((root_ / h).c_str(), pw->pw_uid, pw->pw_gid) != 0)
-        throw std::runtime_error("bench_upload: cannot chown " + (root_ / h).string());
-    }
-  }
-  ~HostData() {
-    if (mounted_ && ::umount2(root_.c_str(), MNT_DETACH) != 0)
-      std::cerr << "bench_upload: cannot unmount " << root_ << ": " << std::strerror(errno) << "\n";
-  }
-  HostData(const HostData&) = delete;
-  HostData& operator=(const HostData&) = delete;
-
-  std::string dir(const std::string& host) const { return (root_ / host).string(); }
-  bool on_tmpfs() const { return mounted_; }
-  // Frees what a host count's runs left (on the tmpfs, where it is RAM).
-  void drop(const std::vector<std::string>& hosts, const std::string& sub) const {
-    for (const auto& h : hosts) {
-      std::error_code ec;
-      fs::remove_all(root_ / h / sub, ec);
-    }
-  }
-
- private:
-  fs::path root_;
-  bool mounted_ = false;
-};
 
 // One measured upload, for the table.
 struct Row {
@@ -307,7 +242,7 @@ plugbox::transport::Endpoint endpoint(const plugbox::testing::SshdFleet& fleet, 
   return e;
 }
 
-std::vector<pb::PbHost> plugbox_hosts(const Fleet& f, const HostData& data, int n, const std::string& server) {
+std::vector<pb::PbHost> plugbox_hosts(const Fleet& f, const pb::HostData& data, int n, const std::string& server) {
   std::vector<pb::PbHost> out;
   for (int i = 0; i < n; ++i) {
     const auto& h = f.sshd->host(f.leaves[i]);
@@ -377,7 +312,7 @@ void flush_disk() {
 
 std::string version_name(int release) { return fmt::format("2026-01-0{}T00:00:00", release); }
 
-Row run_plugbox(const Params& p, const Fleet& f, const HostData& data, int n, int release, const fs::path& src_root,
+Row run_plugbox(const Params& p, const Fleet& f, const pb::HostData& data, int n, int release, const fs::path& src_root,
                 const plugbox::transport::SshOptions& ssh, std::string* steps_line) {
   Row row;
   row.hosts = n;
@@ -461,7 +396,7 @@ Row run_plugbox(const Params& p, const Fleet& f, const HostData& data, int n, in
   return row;
 }
 
-Row run_rsync(const Params& p, const Fleet& f, const HostData& data, int n, int release, const fs::path& src_root, const fs::path& work,
+Row run_rsync(const Params& p, const Fleet& f, const pb::HostData& data, int n, int release, const fs::path& src_root, const fs::path& work,
               const fs::path& ssh_config) {
   Row row;
   row.hosts = n;
@@ -513,7 +448,8 @@ void print_row(const Row& r, const Row* baseline) {
 int main(int argc, char** argv) {
   const Params p = parse(argc, argv);
   try {
-    WorkDir work(p.keep);
+    for (const auto& gone : pb::sweep_leftovers()) note("removed the leftover of a killed run: " + gone);
+    pb::WorkDir work(p.keep);
     const fs::path src = work.path() / "src";
     fs::create_directories(src);
     fs::permissions(src, fs::perms(0755));
@@ -545,12 +481,12 @@ int main(int argc, char** argv) {
 
     auto tf = Clock::now();
     const Fleet fleet = start_fleet(p);
-    const HostData data(work.path(), fleet.leaves, p.hosts_on_tmpfs);
+    const pb::HostData data(work.path(), fleet.leaves, fleet.sshd->user(), p.hosts_on_disk);
     std::cout << fmt::format("fleet: {} sshd hosts{} started in {:.1f} s; plugbox-server {}; hosts' files on {}\n",
                              fleet.leaves.size(),
                              p.behind_bastion ? fmt::format(" ({} behind a bastion)", p.behind_bastion) : "",
                              since(tf), run_params.server,
-                             data.on_tmpfs() ? "a tmpfs" : "this machine's disk (" + (work.path() / "hostdata").string() + ")");
+                             data.on_tmpfs() ? "a tmpfs" : "this machine's disk (" + data.root().string() + ")");
 
     // rsync's ssh: the harness's config (key, known_hosts, BatchMode,
     // ProxyJump), with plugbox's kex and cipher unless --openssh-defaults.

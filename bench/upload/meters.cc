@@ -1,5 +1,7 @@
 #include "bench/upload/meters.h"
 
+#include "bench/upload/work_dir.h"
+
 #include <arpa/inet.h>
 #include <linux/tcp.h>  // struct tcp_info with tcpi_bytes_acked/received (glibc's lacks them)
 #include <netinet/in.h>
@@ -56,7 +58,7 @@ std::unique_ptr<CpuGroup> CpuGroup::create(std::string* why) {
     *why = "no cgroup v1 cpuacct hierarchy at " + root.string();
     return nullptr;
   }
-  const fs::path dir = root / ("pbx-bench-upload-" + std::to_string(::getpid()));
+  const fs::path dir = root / (std::string(kWorkPrefix) + std::to_string(::getpid()));
   std::error_code ec;
   if (!fs::create_directory(dir, ec)) {
     *why = "cannot create " + dir.string() + ": " + (ec ? ec.message() : std::string("it exists"));
