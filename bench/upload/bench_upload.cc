@@ -36,6 +36,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/upload/app_tree.h"
@@ -162,6 +163,14 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 // take a while, and a stuck step should show which it is.
 const Clock::time_point g_start = Clock::now();
 void note(const std::string& what) { std::cerr << fmt::format("[{:6.1f} s] {}\n", since(g_start), what); }
+
+// The 1-minute load average: other work on the machine shows in the wall times.
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one.empty() ? "?" : one;
+}
 
 std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / 1048576.0); }
 
@@ -448,6 +457,7 @@ void print_row(const Row& r, const Row* baseline) {
 int main(int argc, char** argv) {
   const Params p = parse(argc, argv);
   try {
+    const std::string load_at_start = load_average();
     for (const auto& gone : pb::sweep_leftovers()) note("removed the leftover of a killed run: " + gone);
     pb::WorkDir work(p.keep);
     const fs::path src = work.path() / "src";
@@ -519,6 +529,14 @@ int main(int argc, char** argv) {
         note(fmt::format("{} hosts, release {}: rsync", n, release));
         rows.push_back(run_rsync(run_params, fleet, data, n, release, src, work.path(), ssh_config));
         if (release == 2) details.back() += "\n    rsync: " + rows.back().dedup;
+        // All of it runs on this machine's cores, so the CPU spent is the
+        // figure the machine's other load disturbs least.
+        const Row& pr = rows[rows.size() - 2];
+        const Row& rr = rows.back();
+        if (pr.server_cpu >= 0 && rr.server_cpu >= 0)
+          details.back() += fmt::format("\n    CPU, client + hosts: plugbox {:.2f} s, rsync {:.2f} s (rsync / plugbox = {:.1f})",
+                                        pr.client_cpu + pr.server_cpu, rr.client_cpu + rr.server_cpu,
+                                        (rr.client_cpu + rr.server_cpu) / (pr.client_cpu + pr.server_cpu));
       }
       // On a disk, deleting now would slow the next runs' file creation
       // (see the README): everything goes at the end instead.
@@ -556,7 +574,9 @@ int main(int argc, char** argv) {
     bool met = true;
     for (std::size_t i = 0; i < rows.size(); i += 2)
       if (rows[i].hosts == top) met = met && rows[i + 1].wall_s >= 4 * rows[i].wall_s;
-    std::cout << fmt::format("\ncorrectness: {}\ntarget (>= 4x rsync at {} hosts, both uploads): {}\n",
+    std::cout << fmt::format("\nload average (1 min) at the start {}, at the end {}; {} cores\n", load_at_start,
+                             load_average(), std::thread::hardware_concurrency());
+    std::cout << fmt::format("correctness: {}\ntarget (>= 4x rsync at {} hosts, both uploads): {}\n",
                              failures ? fmt::format("{} problem(s), see above", failures)
                                       : std::string("every check passed"),
                              top, met ? "met" : "MISSED");
