@@ -202,7 +202,10 @@ transport::Awaitable<void> DeployRun::switch_host(Host& h) {
   h.switched = true;
   if (!(co_await h.conn.server("upgrade-to", upgrade, plan_.deploy.command_timeout)).ok())
     co_return fail();
-  if (!co_await run_service(h, plan_.refresh ? "refresh" : "start", plan_.refresh ? svc.refresh : svc.start, ctx.home))
+  // Refresh reloads a running service; on a host's first deploy nothing runs
+  // yet (a reload would fail), so it is started.
+  const bool refresh = plan_.refresh && !h.live_before.empty();
+  if (!co_await run_service(h, refresh ? "refresh" : "start", refresh ? svc.refresh : svc.start, ctx.home))
     co_return fail();
   if (!co_await health(h)) co_return fail();
   h.healthy = true;

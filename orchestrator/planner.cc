@@ -118,6 +118,11 @@ std::string DeployPlan::render() const {
       for (const auto& c : svc.stop) o << "  " << cmd(c) << "\n";
     o << "  " << server_command(h.ctx, {"upgrade-to", version}).render() << "\n";
     for (const auto& c : refresh ? svc.refresh : svc.start) o << "  " << cmd(c) << "\n";
+    if (refresh) {
+      o << "  (a host with nothing live yet is started instead:";
+      for (const auto& c : svc.start) o << " " << cmd(c) << ";";
+      o << ")\n";
+    }
     if (!svc.health.empty())
       o << "  " << cmd(svc.health) << "   (health: up to " << deploy.health_retries << " tries, "
         << deploy.health_interval << "s apart, " << deploy.health_timeout << "s each)\n";

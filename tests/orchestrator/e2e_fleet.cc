@@ -45,6 +45,8 @@ const char* kStop = R"(echo "stop $(readlink deploy/live) $PLUGBOX_VERSION" >> s
 )";
 const char* kHealth = R"(test ! -e FAIL_HEALTH
 )";
+const char* kRefresh = R"(echo "refresh $(readlink deploy/live) $PLUGBOX_VERSION" >> service.log
+)";
 // Runs in the new version's directory: deploy/V, two levels below the home.
 const char* kPostUpload = R"(if [ -e ../../FAIL_POST_UPLOAD ]; then echo "post_upload: FAIL_POST_UPLOAD is set" >&2; exit 1; fi
 test -x bin/start
@@ -148,7 +150,7 @@ std::string E2eFleet::default_deploy_table() {
          "command_timeout = 90\n";
 }
 
-void E2eFleet::write_service(const std::string& deploy_table) {
+void E2eFleet::write_service(const std::string& deploy_table, const std::string& service_extra) {
   write_file(service_file(),
              "# the end-to-end tests' service: its scripts ship in each release\n"
              "[service]\n"
@@ -158,8 +160,8 @@ void E2eFleet::write_service(const std::string& deploy_table) {
              "post_upload = [\"sh bin/post_upload\"]\n"
              "stop = [\"sh live/bin/stop\"]\n"
              "start = [\"sh live/bin/start\"]\n"
-             "health = \"sh live/bin/health\"\n"
-             "\n[deploy]\n" +
+             "health = \"sh live/bin/health\"\n" +
+                 service_extra + "\n[deploy]\n" +
                  (deploy_table.empty() ? default_deploy_table() : deploy_table));
   write_file(service_dir() / "build.sh", kBuild);
 }
@@ -175,6 +177,7 @@ void E2eFleet::write_release(const Release& r) {
   put("bin/start", std::string(kStart) + (r.slow_start ? kSlow : ""), fs::perms(0755));
   put("bin/stop", kStop, fs::perms(0755));
   put("bin/health", kHealth, fs::perms(0755));
+  put("bin/refresh", kRefresh, fs::perms(0755));
   put("bin/post_upload", kPostUpload, fs::perms(0755));
   put("same.txt", "the same in every release\n");
   put("changing.txt", "release " + r.tag + "\n");

@@ -62,10 +62,10 @@ class E2eFleet {
   fs::path runs_dir() const { return state_dir() / "plugbox" / "runs"; }
   const std::string& server_bin() const { return server_bin_; }
 
-  // plugbox.toml: [service] as described above, then `deploy_table` as the
-  // [deploy] table's body (default: group "app", batches [1, 1, "100%"],
-  // short health settings).
-  void write_service(const std::string& deploy_table = "");
+  // plugbox.toml: [service] as described above plus `service_extra` lines,
+  // then `deploy_table` as the [deploy] table's body (default: group "app",
+  // batches [1, 1, "100%"], short health settings).
+  void write_service(const std::string& deploy_table = "", const std::string& service_extra = "");
   static std::string default_deploy_table();
   // The source tree's release (dist/ is built from it by the prepare step).
   void write_release(const Release& r);

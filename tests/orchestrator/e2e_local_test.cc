@@ -58,6 +58,16 @@ TEST_CASE("local e2e: SIGINT mid-switch rolls back and exits 130", "[e2e][local]
   scenario_interrupted(*f);
 }
 
+TEST_CASE("local e2e: a failure within max_fail goes back alone and the deploy carries on", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  scenario_tolerated_failure(*f);
+}
+
+TEST_CASE("local e2e: refresh instead of stop/start, but never on the way back", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  scenario_refresh(*f);
+}
+
 TEST_CASE("local e2e: status, gc and rollback on hosts nothing was deployed to", "[e2e][local]") {
   auto f = E2eFleet::local();
   scenario_fresh_hosts(*f);

@@ -216,7 +216,7 @@ void scenario_two_deploys(E2eFleet& f) {
       ++staged_events;
       INFO(e.dump());
       CHECK(e["files_sent"].get<int>() == 2);
-      CHECK(e["files_linked"].get<int>() == 5);
+      CHECK(e["files_linked"].get<int>() == 6);  // bin/{start,stop,health,refresh,post_upload}, same.txt
     }
   CHECK(staged_events == int(names.size()));
   check_locks_free(f);
@@ -580,6 +580,56 @@ void scenario_interrupted(E2eFleet& f) {
   CHECK(tail_lines(f.service_log(n[0]), 2) == "stop " + v2 + " " + v1 + "\nstart " + v1 + " " + v1 + "\n");
   for (std::size_t i = 1; i < n.size(); ++i) CHECK(f.service_log(n[i]) == "start " + v1 + " " + v1 + "\n");
   check_locks_free(f);
+}
+
+void scenario_tolerated_failure(E2eFleet& f) {
+  const auto n = f.names();
+  const std::string v1 = deploy_release(f, {"r1"});
+  f.mark(n[1], "FAIL_HEALTH");
+  f.write_release({"r2"});
+  // From the command line: batches n0 n1 | n2 n3, one failure tolerated per batch.
+  Deployed d = deploy(f, {"--group", "app", "--batches", "2,100%", "--max-fail", "1"});
+  INFO(d.run.describe());
+  CHECK(d.run.rc == 0);
+  const std::string v2 = d.version;
+  REQUIRE(!v2.empty());
+  // The failed host went back on its own; the batch after it still went ahead.
+  require_all_live(f, {{n[0], v2}, {n[1], v1}, {n[2], v2}, {n[3], v2}});
+  CHECK(d.host(n[1]).value("state", "") == "rolled back");
+  CHECK(d.host(n[1]).value("error", "").find("health check failed") != std::string::npos);
+  for (const auto& h : {n[0], n[2], n[3]}) CHECK(d.host(h).value("state", "") == "deployed");
+  CHECK(d.result.value("summary", "").find("1 failed within max_fail") != std::string::npos);
+  CHECK(tail_lines(f.service_log(n[1]), 2) == "stop " + v2 + " " + v1 + "\nstart " + v1 + " " + v1 + "\n");
+  check_locks_free(f);
+}
+
+void scenario_refresh(E2eFleet& f) {
+  const auto n = f.names();
+  f.write_service("", "refresh = [\"sh live/bin/refresh\"]\n");
+  const std::string v1 = deploy_release(f, {"r1"});
+  const std::string v2 = deploy_release(f, {"r2"});
+  // With refresh commands a deploy neither stops nor starts, except on a
+  // host's first deploy, where nothing runs yet to be refreshed...
+  for (const auto& h : n)
+    CHECK(f.service_log(h) == "start " + v1 + " " + v1 + "\nrefresh " + v2 + " " + v2 + "\n");
+  // ...but putting a host back never refreshes: the old code starts afresh.
+  f.mark(n[0], "FAIL_HEALTH");
+  f.write_release({"r3"});
+  Deployed d = deploy(f);
+  INFO(d.run.describe());
+  CHECK(d.run.rc == 1);
+  const std::string v3 = d.version;
+  CHECK(tail_lines(f.service_log(n[0]), 3) ==
+        "refresh " + v3 + " " + v3 + "\nstop " + v3 + " " + v2 + "\nstart " + v2 + " " + v2 + "\n");
+  f.unmark(n[0], "FAIL_HEALTH");
+  auto rb = f.plugbox({"fleet", "rollback", "--group", "app"});
+  INFO(rb.describe());
+  CHECK(rb.rc == 0);
+  for (const auto& h : n) {
+    INFO("host " << h);
+    CHECK(f.home_of(h).live == v1);
+    CHECK(tail_lines(f.service_log(h), 2) == "stop " + v2 + " " + v1 + "\nstart " + v1 + " " + v1 + "\n");
+  }
 }
 
 void scenario_fresh_hosts(E2eFleet& f) {

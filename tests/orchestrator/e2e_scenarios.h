@@ -53,6 +53,12 @@ void scenario_kill9_mid_switch(E2eFleet& f);
 void scenario_rollback_incomplete(E2eFleet& f);
 // SIGINT while a host starts: that host is put back, exit 130.
 void scenario_interrupted(E2eFleet& f);
+// --batches and --max-fail from the command line: one failed host in a batch
+// is tolerated (it alone goes back), the deploy carries on and exits 0.
+void scenario_tolerated_failure(E2eFleet& f);
+// A service with refresh commands: deploys refresh instead of stop/start;
+// putting a host back (failed batch, fleet rollback) stops and starts.
+void scenario_refresh(E2eFleet& f);
 // Hosts nothing was ever deployed to: status shows them reachable with
 // nothing live (exit 0), gc and rollback have nothing to do (exit 0), and
 // none of it changes anything.

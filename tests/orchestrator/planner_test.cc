@@ -90,6 +90,23 @@ TEST_CASE("the dry-run text names every host's commands and every batch") {
   CHECK_THAT(text, Catch::Contains("rollback-to '<its previous>'"));
 }
 
+TEST_CASE("the dry-run text says a refresh service's first deploy to a host starts it") {
+  auto inv = plugbox::inventory::Inventory::parse(kInventory, "inventory.toml");
+  auto svc = ServiceConfig::parse(R"(
+[service]
+name = "shop"
+upload_version = "dist"
+start = ["start-shop"]
+refresh = ["reload-shop"]
+)",
+                                  "plugbox.toml");
+  DeployOptions o{"2026-11-25T21:40:00", "owner-1", std::nullopt, std::nullopt, 50, "", ""};
+  auto text = plan_deploy(svc, inv, inv.select({{}, {"lab"}}), o).render();
+  CHECK_THAT(text, Catch::Contains("reload-shop"));
+  CHECK_THAT(text, Catch::Contains("(a host with nothing live yet is started instead:"));
+  CHECK_THAT(text, Catch::Contains("start-shop;)"));
+}
+
 TEST_CASE("version_now is a valid version name") {
   auto v = version_now();
   REQUIRE(v.size() == 19);
