@@ -49,6 +49,10 @@ const char* kRefresh = R"(echo "refresh $(readlink deploy/live) $PLUGBOX_VERSION
 )";
 // Runs in the new version's directory: deploy/V, two levels below the home.
 const char* kPostUpload = R"(if [ -e ../../FAIL_POST_UPLOAD ]; then echo "post_upload: FAIL_POST_UPLOAD is set" >&2; exit 1; fi
+if [ -e ../../SLOW_POST_UPLOAD ]; then
+  i=0
+  while [ ! -e ../../RELEASE_POST_UPLOAD ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+fi
 test -x bin/start
 )";
 // The prepare step, run here in the source tree: builds dist/ from release/.
@@ -183,6 +187,7 @@ void E2eFleet::write_release(const Release& r) {
   put("changing.txt", "release " + r.tag + "\n");
   if (r.with_dropped) put("dropped.txt", "only in some releases\n");
   else fs::remove(rel / "dropped.txt");
+  if (!r.extra_file.empty()) put(r.extra_file, "an extra file\n");
 }
 
 RunOptions E2eFleet::options() const {

@@ -10,6 +10,7 @@
 //   FAIL_HEALTH        the health check fails
 //   FAIL_START         start fails
 //   FAIL_POST_UPLOAD   post_upload fails (staging)
+//   SLOW_POST_UPLOAD   post_upload waits for RELEASE_POST_UPLOAD (at most 60 s)
 //   RELEASE_START      lets a slow start (Release::slow_start) finish
 #pragma once
 
@@ -36,6 +37,7 @@ struct Release {
   std::string tag = "r1";        // written into changing.txt: each tag is a new file content
   bool slow_start = false;       // start waits for RELEASE_START in the home (at most 60 s)
   bool with_dropped = true;      // ships dropped.txt (a later release may leave it out)
+  std::string extra_file;        // one more file at this path, if set
 };
 
 class E2eFleet {

@@ -58,6 +58,11 @@ TEST_CASE("local e2e: SIGINT mid-switch rolls back and exits 130", "[e2e][local]
   scenario_interrupted(*f);
 }
 
+TEST_CASE("local e2e: SIGINT while staging removes V everywhere and exits 130", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  scenario_interrupted_while_staging(*f);
+}
+
 TEST_CASE("local e2e: a failure within max_fail goes back alone and the deploy carries on", "[e2e][local]") {
   auto f = E2eFleet::local();
   scenario_tolerated_failure(*f);
@@ -169,6 +174,28 @@ TEST_CASE("local e2e: a bad inventory is reported with file:line:col and touches
     CHECK(lines[0].find("bastion9") != std::string::npos);
   }
   CHECK(snapshot_diff(before, f->snapshot_all()) == "");
+}
+
+TEST_CASE("local e2e: a prepared tree with a top-level previous is refused before anything is sent",
+          "[e2e][local][bad-input]") {
+  auto f = deployed_fleet();
+  Release r{"r2"};
+  r.extra_file = "previous";
+  f->write_release(r);
+  Snapshot homes_before;
+  for (const auto& h : f->hosts())
+    for (auto& [k, v] : snapshot(h.home)) homes_before[h.name + " " + k] = v;
+  RunResult d = f->plugbox({"fleet", "deploy", "--group", "app"});
+  INFO(d.describe());
+  CHECK(d.rc == 2);
+  auto lines = lines_of_text(d.err);
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines.back().find("top-level 'previous'") != std::string::npos);
+  CHECK(lines.back().find("nothing was sent") != std::string::npos);
+  Snapshot homes_after;
+  for (const auto& h : f->hosts())
+    for (auto& [k, v] : snapshot(h.home)) homes_after[h.name + " " + k] = v;
+  CHECK(snapshot_diff(homes_before, homes_after) == "");
 }
 
 TEST_CASE("local e2e: a mistyped command gets a did-you-mean and exit 2", "[e2e][local][bad-input]") {

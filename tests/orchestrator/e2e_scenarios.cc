@@ -582,6 +582,46 @@ void scenario_interrupted(E2eFleet& f) {
   check_locks_free(f);
 }
 
+void scenario_interrupted_while_staging(E2eFleet& f) {
+  const auto n = f.names();
+  const std::string v1 = deploy_release(f, {"r1"});
+  std::map<std::string, std::string> log_before;
+  for (const auto& h : n) log_before[h] = f.service_log(h);
+  f.mark(n[2], "SLOW_POST_UPLOAD");
+  f.write_release({"r2"});
+  wait_past(v1);
+  Background run = f.spawn_plugbox({"fleet", "deploy", "--group", "app"});
+  bool in_post_upload = eventually(
+      [&] {
+        fs::path j = f.newest_journal("deploy");
+        if (j.empty() || j.parent_path().filename().string() <= v1) return false;
+        for (const auto& line : lines_of(j)) {
+          auto e = nlohmann::json::parse(line);
+          if (e.value("host", "") == n[2] && e.value("step", "") == "post_upload" && e.contains("command")) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(60));
+  REQUIRE(in_post_upload);
+  const std::string v2 = f.newest_journal("deploy").parent_path().filename().string();
+  run.signal(SIGINT);
+  CHECK(eventually([&] { return run.err_so_far().find("interrupted") != std::string::npos; }));
+  f.mark(n[2], "RELEASE_POST_UPLOAD");
+  RunResult r = run.wait();
+  INFO(r.describe());
+  CHECK(r.rc == 130);
+  CHECK(r.out.find("interrupted while staging") != std::string::npos);
+  for (const auto& h : n) {
+    INFO("host " << h);
+    HomeOnDisk home = f.home_of(h);
+    CHECK(home.live == v1);
+    CHECK(home.names() == std::vector<std::string>{v1});  // v2 removed everywhere
+    CHECK(f.service_log(h) == log_before[h]);
+  }
+  (void)v2;
+  check_locks_free(f);
+}
+
 void scenario_tolerated_failure(E2eFleet& f) {
   const auto n = f.names();
   const std::string v1 = deploy_release(f, {"r1"});

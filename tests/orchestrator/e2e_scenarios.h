@@ -53,6 +53,9 @@ void scenario_kill9_mid_switch(E2eFleet& f);
 void scenario_rollback_incomplete(E2eFleet& f);
 // SIGINT while a host starts: that host is put back, exit 130.
 void scenario_interrupted(E2eFleet& f);
+// SIGINT while a host runs post_upload: staging stops, V is removed from
+// every host, nothing was switched, exit 130.
+void scenario_interrupted_while_staging(E2eFleet& f);
 // --batches and --max-fail from the command line: one failed host in a batch
 // is tolerated (it alone goes back), the deploy carries on and exits 0.
 void scenario_tolerated_failure(E2eFleet& f);
