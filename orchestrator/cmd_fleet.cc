@@ -216,6 +216,19 @@ int print_outcome(const orch::DeployOutcome& o, bool json, const orch::Journal* 
   return o.exit_code;
 }
 
+// The version name for a new deploy: the current UTC second, unless a deploy
+// from here already used it (two deploys in a row within one second), in
+// which case the next second: the name must be new on every host, and
+// next-version refuses one that exists.
+std::string fresh_version() {
+  for (;;) {
+    std::string v = orch::version_now();
+    std::error_code ec;
+    if (!std::filesystem::exists(orch::Journal::state_root() / "runs" / v / "deploy.jsonl", ec)) return v;
+    ::usleep(20 * 1000);
+  }
+}
+
 struct DeployArgs {
   SelectOptions sel;
   std::string batches;
@@ -234,7 +247,7 @@ int do_deploy(const GlobalOptions& g, DeployArgs& a, const std::string& default_
   }
   o.max_fail = a.max_fail;
   o.parallel = a.sel.parallel;
-  o.version = orch::version_now();
+  o.version = a.dry_run ? orch::version_now() : fresh_version();
   o.by = whoami();
   o.owner = "plugbox-" + o.by + "-" + std::to_string(::getpid()) + "-" + o.version;
   o.source_rev = source_rev(svc.source_dir);

@@ -3,6 +3,7 @@
 // The same scenarios run over real sshd in e2e_ssh_test.cc.
 #include <catch2/catch.hpp>
 #include <sstream>
+#include <thread>
 
 #include "tests/orchestrator/e2e_scenarios.h"
 
@@ -196,6 +197,26 @@ TEST_CASE("local e2e: a prepared tree with a top-level previous is refused befor
   for (const auto& h : f->hosts())
     for (auto& [k, v] : snapshot(h.home)) homes_after[h.name + " " + k] = v;
   CHECK(snapshot_diff(homes_before, homes_after) == "");
+}
+
+TEST_CASE("local e2e: deploys in a row within one second each get their own version", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  // Version names are seconds: start just after a second begins so that the
+  // next deploy (one host, a fraction of a second each) starts within it.
+  // (Without the fix, next-version refused the reused name; on a loaded
+  // machine every deploy may take a second of its own and this proves less.)
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::this_thread::sleep_for(std::chrono::seconds(1) - (now % std::chrono::seconds(1)) + std::chrono::milliseconds(5));
+  std::vector<std::string> versions;
+  for (const char* tag : {"r1", "r2", "r3", "r4"}) {
+    f->write_release({tag});
+    RunResult r = f->plugbox({"fleet", "deploy", "--host", "h1"});
+    INFO(tag << ": " << r.describe());
+    REQUIRE(r.rc == 0);
+    versions.push_back(f->home_of("h1").live);
+  }
+  for (std::size_t i = 1; i < versions.size(); ++i) CHECK(versions[i - 1] < versions[i]);
+  CHECK(f->home_of("h1").names() == versions);
 }
 
 TEST_CASE("local e2e: a mistyped command gets a did-you-mean and exit 2", "[e2e][local][bad-input]") {
