@@ -126,7 +126,8 @@ Awaitable<void> verify_host(transport::Transport& t, const PbHost& h, const std:
   opened.session->close();
 }
 
-// Runs `a` on a fresh io_context with an SSH transport until it finishes.
+// Runs body(transport) on a fresh io_context with an SSH transport until it
+// finishes (open sessions keep the context busy, so not "until out of work").
 template <class Body>
 void with_transport(const transport::SshOptions& options, Body body, int* connections = nullptr) {
   boost::asio::io_context io;
