@@ -272,7 +272,10 @@ std::vector<pb::PbHost> plugbox_hosts(const Fleet& f, const pb::HostData& data, 
 // host behind the bastion when there is one.
 std::vector<int> check_indices(const Fleet& f, int n, int k) {
   std::set<int> pick;
-  for (int j = 0; j < k && j < n; ++j) pick.insert(k == 1 ? 0 : int(std::int64_t(j) * (n - 1) / (k - 1)));
+  if (k >= n)
+    for (int i = 0; i < n; ++i) pick.insert(i);
+  else
+    for (int j = 0; j < k; ++j) pick.insert(k == 1 ? 0 : int(std::int64_t(j) * (n - 1) / (k - 1)));
   if (k > 0)
     for (int i = 0; i < n; ++i)
       if (!f.sshd->host(f.leaves[i]).behind.empty()) {
@@ -321,7 +324,10 @@ void flush_disk() {
 
 std::string version_name(int release) { return fmt::format("2026-01-0{}T00:00:00", release); }
 
-Row run_plugbox(const Params& p, const Fleet& f, const pb::HostData& data, int n, int release, const fs::path& src_root,
+// `unchanged`: how many files release 2 keeps from release 1, all of which
+// must end up hard-linked (checked on the compared hosts).
+Row run_plugbox(const Params& p, const Fleet& f, const pb::HostData& data, int n, int release, std::uint64_t unchanged,
+                const fs::path& src_root,
                 const plugbox::transport::SshOptions& ssh, std::string* steps_line) {
   Row row;
   row.hosts = n;
@@ -400,13 +406,16 @@ Row run_plugbox(const Params& p, const Fleet& f, const pb::HostData& data, int n
     if (release == 2) {
       const auto shared = pb::shared_inodes(fs::path(hosts[i].ctx.home) / "deploy" / version_name(1), dir);
       row.dedup += fmt::format("; {} shares {} inodes with V1", hosts[i].ctx.host, shared);
+      if (shared != unchanged)
+        row.problems.push_back(fmt::format("{}: {} files share their inode with V1, {} are unchanged", hosts[i].ctx.host,
+                                           shared, unchanged));
     }
   }
   return row;
 }
 
-Row run_rsync(const Params& p, const Fleet& f, const pb::HostData& data, int n, int release, const fs::path& src_root, const fs::path& work,
-              const fs::path& ssh_config) {
+Row run_rsync(const Params& p, const Fleet& f, const pb::HostData& data, int n, int release, std::uint64_t unchanged,
+              const fs::path& src_root, const fs::path& work, const fs::path& ssh_config) {
   Row row;
   row.hosts = n;
   row.release = release;
@@ -436,9 +445,13 @@ Row run_rsync(const Params& p, const Fleet& f, const pb::HostData& data, int n, 
   note(fmt::format("  measured {:.1f} s; checking", row.wall_s));
   for (int i : check_indices(f, n, p.check_hosts)) {
     if (auto d = pb::compare_trees(o.source, dest(i, release)); !d.empty()) row.problems.push_back("compare: " + d);
-    if (release == 2)
-      row.dedup += fmt::format("{}{} shares {} inodes with v1", row.dedup.empty() ? "" : "; ", f.leaves[i],
-                               pb::shared_inodes(dest(i, 1), dest(i, 2)));
+    if (release == 2) {
+      const auto shared = pb::shared_inodes(dest(i, 1), dest(i, 2));
+      row.dedup += fmt::format("{}{} shares {} inodes with v1", row.dedup.empty() ? "" : "; ", f.leaves[i], shared);
+      if (shared != unchanged)
+        row.problems.push_back(fmt::format("{}: {} files share their inode with v1, {} are unchanged", f.leaves[i],
+                                           shared, unchanged));
+    }
   }
   return row;
 }
@@ -517,17 +530,18 @@ int main(int argc, char** argv) {
     std::vector<std::string> warnings;
     ssh.warn = [&warnings](const std::string& m) { warnings.push_back(m); };
 
+    const std::uint64_t unchanged = v1.files.size() - changed.size();
     std::vector<Row> rows;
     std::vector<std::string> details;
     for (int n : p.host_counts) {
       for (int release : {1, 2}) {
         std::string steps;
         note(fmt::format("{} hosts, release {}: plugbox", n, release));
-        rows.push_back(run_plugbox(run_params, fleet, data, n, release, src, ssh, &steps));
+        rows.push_back(run_plugbox(run_params, fleet, data, n, release, unchanged, src, ssh, &steps));
         details.push_back(fmt::format("  {} hosts, {} upload:\n{}\n    plugbox {}", n, release == 1 ? "first" : "second",
                                       steps, rows.back().dedup));
         note(fmt::format("{} hosts, release {}: rsync", n, release));
-        rows.push_back(run_rsync(run_params, fleet, data, n, release, src, work.path(), ssh_config));
+        rows.push_back(run_rsync(run_params, fleet, data, n, release, unchanged, src, work.path(), ssh_config));
         if (release == 2) details.back() += "\n    rsync: " + rows.back().dedup;
         // All of it runs on this machine's cores, so the CPU spent is the
         // figure the machine's other load disturbs least.
