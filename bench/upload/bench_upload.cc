@@ -100,7 +100,8 @@ struct Params {
 int to_int(const std::string& flag, const std::string& v, int lo, int hi) {
   char* end = nullptr;
   long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end || n < lo || n > hi) usage_error(fmt::format("{} wants a number in {}..{}, not '{}'", flag, lo, hi, v));
+  if (v.empty() || *end || n < lo || n > hi)
+    usage_error(fmt::format("{} wants a number in {}..{}, not '{}'", flag, lo, hi, v));
   return int(n);
 }
 
@@ -407,8 +408,8 @@ Row run_plugbox(const Params& p, const Fleet& f, const pb::HostData& data, int n
       const auto shared = pb::shared_inodes(fs::path(hosts[i].ctx.home) / "deploy" / version_name(1), dir);
       row.dedup += fmt::format("; {} shares {} inodes with V1", hosts[i].ctx.host, shared);
       if (shared != unchanged)
-        row.problems.push_back(fmt::format("{}: {} files share their inode with V1, {} are unchanged", hosts[i].ctx.host,
-                                           shared, unchanged));
+        row.problems.push_back(fmt::format("{}: {} files share their inode with V1, {} are unchanged",
+                                           hosts[i].ctx.host, shared, unchanged));
     }
   }
   return row;
@@ -421,7 +422,9 @@ Row run_rsync(const Params& p, const Fleet& f, const pb::HostData& data, int n, 
   row.release = release;
   row.tool = "rsync";
   std::vector<pb::RsyncTarget> targets;
-  auto dest = [&](int i, int r) { return data.dir(f.leaves[i]) + "/rs" + std::to_string(n) + "/v" + std::to_string(r); };
+  auto dest = [&](int i, int r) {
+    return data.dir(f.leaves[i]) + "/rs" + std::to_string(n) + "/v" + std::to_string(r);
+  };
   for (int i = 0; i < n; ++i) targets.push_back({f.leaves[i], dest(i, release)});
   pb::RsyncOptions o;
   o.source = src_root / ("v" + std::to_string(release));
@@ -462,7 +465,8 @@ void print_row(const Row& r, const Row* baseline) {
   std::cout << fmt::format("{:>5}  {:>7}  {:<7}  {:>8.2f}  {:>7}  {:>9.2f}  {:>9}  {:>12}  {:>12}  {:>7}\n", r.hosts,
                            r.release == 1 ? "first" : "second", r.tool, r.wall_s,
                            r.tool == "plugbox" ? fmt::format("{:.2f}", r.prepare_s) : std::string("-"), r.client_cpu,
-                           r.server_cpu < 0 ? std::string("-") : fmt::format("{:.2f}", r.server_cpu), mib(double(r.app_bytes)), mib(double(r.tcp_bytes)), speed);
+                           r.server_cpu < 0 ? std::string("-") : fmt::format("{:.2f}", r.server_cpu),
+                           mib(double(r.app_bytes)), mib(double(r.tcp_bytes)), speed);
 }
 
 }  // namespace
@@ -538,8 +542,8 @@ int main(int argc, char** argv) {
         std::string steps;
         note(fmt::format("{} hosts, release {}: plugbox", n, release));
         rows.push_back(run_plugbox(run_params, fleet, data, n, release, unchanged, src, ssh, &steps));
-        details.push_back(fmt::format("  {} hosts, {} upload:\n{}\n    plugbox {}", n, release == 1 ? "first" : "second",
-                                      steps, rows.back().dedup));
+        details.push_back(fmt::format("  {} hosts, {} upload:\n{}\n    plugbox {}", n,
+                                      release == 1 ? "first" : "second", steps, rows.back().dedup));
         note(fmt::format("{} hosts, release {}: rsync", n, release));
         rows.push_back(run_rsync(run_params, fleet, data, n, release, unchanged, src, work.path(), ssh_config));
         if (release == 2) details.back() += "\n    rsync: " + rows.back().dedup;
@@ -547,10 +551,11 @@ int main(int argc, char** argv) {
         // figure the machine's other load disturbs least.
         const Row& pr = rows[rows.size() - 2];
         const Row& rr = rows.back();
-        if (pr.server_cpu >= 0 && rr.server_cpu >= 0)
-          details.back() += fmt::format("\n    CPU, client + hosts: plugbox {:.2f} s, rsync {:.2f} s (rsync / plugbox = {:.1f})",
-                                        pr.client_cpu + pr.server_cpu, rr.client_cpu + rr.server_cpu,
-                                        (rr.client_cpu + rr.server_cpu) / (pr.client_cpu + pr.server_cpu));
+        if (pr.server_cpu >= 0 && rr.server_cpu >= 0) {
+          const double pc = pr.client_cpu + pr.server_cpu, rc = rr.client_cpu + rr.server_cpu;
+          details.back() += fmt::format(
+              "\n    CPU, client + hosts: plugbox {:.2f} s, rsync {:.2f} s (rsync / plugbox = {:.1f})", pc, rc, rc / pc);
+        }
       }
       // On a disk, deleting now would slow the next runs' file creation
       // (see the README): everything goes at the end instead.
@@ -568,8 +573,8 @@ int main(int argc, char** argv) {
       print_row(rows[i], &rows[i + 1]);
       print_row(rows[i + 1], nullptr);
     }
-    std::cout << "\nwall s: plugbox = prepare (manifest + zstd BlobStore, once) + every host from connect to upgrade-to;"
-                 " rsync = xargs start to end.\n"
+    std::cout << "\nwall s: plugbox = prepare (manifest + zstd BlobStore, once) + every host from connect to "
+                 "upgrade-to; rsync = xargs start to end.\n"
                  "client s: CPU of this process (plugbox) or of xargs+rsync+ssh (rsync); hosts s: CPU of every host's "
                  "sshd sessions and what they ran.\n"
                  "app bytes: plugbox upload stream (client to host); rsync --stats \"Total bytes sent\". TCP bytes: "

@@ -111,7 +111,8 @@ Awaitable<void> deploy_all(transport::Transport& t, const std::vector<PbHost>& h
     if (s) s->close();
 }
 
-Awaitable<void> verify_host(transport::Transport& t, const PbHost& h, const std::string& version, std::string* problem) {
+Awaitable<void> verify_host(transport::Transport& t, const PbHost& h, const std::string& version,
+                            std::string* problem) {
   transport::OpenResult opened = co_await t.open(h.target, transport::deadline_in(60s));
   if (opened.error) {
     *problem = "open: " + opened.error.message();
@@ -162,7 +163,9 @@ std::vector<std::string> verify_release(const std::vector<PbHost>& hosts, const 
                                         const transport::SshOptions& options) {
   std::vector<std::string> problems(hosts.size());
   auto body = [&](transport::Transport& t) {
-    auto one = [&t, &hosts, &version, &problems](std::size_t i) { return verify_host(t, hosts[i], version, &problems[i]); };
+    auto one = [&t, &hosts, &version, &problems](std::size_t i) {
+      return verify_host(t, hosts[i], version, &problems[i]);
+    };
     return for_all(hosts.size(), one);
   };
   with_transport(options, body);

@@ -59,8 +59,8 @@ RsyncRun run_rsync(const std::vector<RsyncTarget>& targets, const RsyncOptions& 
   {
     std::ofstream l(list);
     for (std::size_t i = 0; i < targets.size(); ++i)
-      l << targets[i].host << ' ' << targets[i].dest << ' ' << (o.work / (o.tag + "." + targets[i].host + ".log")).string()
-        << '\n';
+      l << targets[i].host << ' ' << targets[i].dest << ' '
+        << (o.work / (o.tag + "." + targets[i].host + ".log")).string() << '\n';
     // $1 host, $2 dest, $3 log. The exit status goes into the log: xargs
     // only says whether any failed.
     std::ofstream s(script);
@@ -84,7 +84,8 @@ RsyncRun run_rsync(const std::vector<RsyncTarget>& targets, const RsyncOptions& 
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (text.find("rsync-exit 0\n") == std::string::npos) {
       auto cut = text.find('\n');
-      r.failures.push_back(t.host + ": " + (text.empty() ? "no log" : text.substr(0, cut)) + " (log " + log.string() + ")");
+      r.failures.push_back(t.host + ": " + (text.empty() ? "no log" : text.substr(0, cut)) + " (log " +
+                           log.string() + ")");
       continue;
     }
     r.stats_sent += number_after(text, "Total bytes sent:");

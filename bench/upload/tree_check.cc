@@ -23,7 +23,8 @@ std::map<std::string, struct stat> walk(const fs::path& root, const std::set<std
       continue;
     }
     struct stat st;
-    if (::lstat(it->path().c_str(), &st) != 0) throw fs::filesystem_error("lstat", it->path(), std::error_code(errno, std::generic_category()));
+    if (::lstat(it->path().c_str(), &st) != 0)
+      throw fs::filesystem_error("lstat", it->path(), std::error_code(errno, std::generic_category()));
     out.emplace(rel, st);
   }
   return out;
