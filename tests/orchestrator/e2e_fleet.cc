@@ -36,6 +36,10 @@ bool runnable_by_others(const fs::path& path) {
 const char* kStart = R"(# started by plugbox in the service home: say which version is live
 echo "start $(readlink deploy/live) $PLUGBOX_VERSION" >> service.log
 if [ -e FAIL_START ]; then echo "start: FAIL_START is set" >&2; exit 1; fi
+if [ -e SLOW_START ]; then
+  i=0
+  while [ ! -e RELEASE_START ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+fi
 )";
 const char* kSlow = R"(# a slow start: waits for the test to say go (at most 60 s)
 i=0

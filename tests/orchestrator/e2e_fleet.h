@@ -11,7 +11,8 @@
 //   FAIL_START         start fails
 //   FAIL_POST_UPLOAD   post_upload fails (staging)
 //   SLOW_POST_UPLOAD   post_upload waits for RELEASE_POST_UPLOAD (at most 60 s)
-//   RELEASE_START      lets a slow start (Release::slow_start) finish
+//   SLOW_START         start waits for RELEASE_START (at most 60 s)
+//   RELEASE_START      lets a slow start (SLOW_START, Release::slow_start) finish
 #pragma once
 
 #include <memory>

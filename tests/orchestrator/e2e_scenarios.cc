@@ -672,6 +672,47 @@ void scenario_refresh(E2eFleet& f) {
   }
 }
 
+void scenario_host_lost_mid_switch(E2eFleet& f) {
+  const auto n = f.names();
+  const std::string v1 = deploy_release(f, {"r1"});
+  f.mark(n[1], "SLOW_START");
+  f.write_release({"r2"});
+  wait_past(v1);
+  Background run = f.spawn_plugbox({"fleet", "deploy", "--group", "app", "--json"});
+  fs::path journal = wait_for_start_step(f, v1, n[1]);
+  const std::string v2 = journal.parent_path().filename().string();
+  f.sshd().stop_host(n[1]);  // its sessions, the start and the lock die with it
+  RunResult r = run.wait();
+  INFO(r.describe());
+  CHECK(r.rc == 3);
+  nlohmann::json result;
+  for (const auto& e : json_lines(r.out))
+    if (e.value("event", "") == "result") result = e;
+  REQUIRE(result.is_object());
+  for (const auto& h : result["hosts"]) {
+    INFO(h.dump());
+    if (h["host"] == n[1]) {
+      CHECK(h["state"] == "ROLLBACK FAILED");
+      CHECK(h["needs_attention"] == true);
+    } else if (h["host"] == n[0]) {
+      CHECK(h["state"] == "rolled back");
+    } else {
+      CHECK(h["needs_attention"] == false);
+    }
+  }
+  CHECK(result.value("summary", "").find("ROLLBACK INCOMPLETE") != std::string::npos);
+  // The canary is back; the lost host is still on v2; the rest never moved.
+  require_all_live(f, {{n[0], v1}, {n[1], v2}, {n[2], v1}, {n[3], v1}});
+
+  f.sshd().start_host(n[1]);
+  f.unmark(n[1], "SLOW_START");
+  auto rb = f.plugbox({"fleet", "rollback", "--group", "app", "--from", v2});
+  INFO(rb.describe());
+  CHECK(rb.rc == 0);
+  require_all_live(f, {{n[0], v1}, {n[1], v1}, {n[2], v1}, {n[3], v1}});
+  for (const auto& row : status_json(f)) CHECK(row["lock"].is_null());
+}
+
 void scenario_fresh_hosts(E2eFleet& f) {
   // A local host's directory is made when first reached; an sshd host's exists.
   for (const auto& h : f.hosts()) fs::create_directories(h.home);

@@ -62,6 +62,10 @@ void scenario_tolerated_failure(E2eFleet& f);
 // A service with refresh commands: deploys refresh instead of stop/start;
 // putting a host back (failed batch, fleet rollback) stops and starts.
 void scenario_refresh(E2eFleet& f);
+// (sshd fleets) The 2nd host loses power while it starts the new version:
+// the batch fails, the canary goes back, the lost host cannot: exit 3 naming
+// it. Back up, `fleet rollback --from V` puts it back too.
+void scenario_host_lost_mid_switch(E2eFleet& f);
 // Hosts nothing was ever deployed to: status shows them reachable with
 // nothing live (exit 0), gc and rollback have nothing to do (exit 0), and
 // none of it changes anything.

@@ -90,3 +90,9 @@ TEST_CASE("sshd e2e: status, gc and rollback on hosts nothing was deployed to", 
   E2E_SSH_FLEET_OR_SKIP(f);
   scenario_fresh_hosts(*f);
 }
+
+TEST_CASE("sshd e2e: a host lost mid-switch cannot be rolled back: exit 3 naming it, fixed by rollback --from",
+          "[e2e][sshd]") {
+  E2E_SSH_FLEET_OR_SKIP(f);
+  scenario_host_lost_mid_switch(*f);
+}
