@@ -38,7 +38,7 @@ struct Release {
   std::string tag = "r1";        // written into changing.txt: each tag is a new file content
   bool slow_start = false;       // start waits for RELEASE_START in the home (at most 60 s)
   bool with_dropped = true;      // ships dropped.txt (a later release may leave it out)
-  std::string extra_file;        // one more file at this path, if set
+  std::string extra_file = {};   // one more file at this path, if set
 };
 
 class E2eFleet {
