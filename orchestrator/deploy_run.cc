@@ -295,16 +295,19 @@ transport::Awaitable<DeployOutcome> DeployRun::run() {
   for (auto& h : hosts_) all.push_back(h.get());
 
   report("stage", nullptr, "staging " + V + " on " + std::to_string(all.size()) + " hosts", Event::Level::info);
-  std::size_t finished = 0;
-  auto stage_one = [this, &finished, &all](Host& h) -> transport::Awaitable<void> {
+  std::size_t finished = 0, failed_so_far = 0;
+  auto stage_one = [this, &finished, &failed_so_far, &all](Host& h) -> transport::Awaitable<void> {
+    std::exception_ptr surprise;
     try {
       co_await stage(h);
     } catch (...) {
       abort_staging_ = true;  // whatever went wrong, no host may be switched
-      throw;
+      surprise = std::current_exception();
     }
     ++finished;
-    tick("stage", finished, 0, all.size());
+    if (h.failed || surprise) ++failed_so_far;
+    tick("stage", finished, failed_so_far, all.size());
+    if (surprise) std::rethrow_exception(surprise);
   };
   co_await for_each(all, plan_.parallel, stage_one);
   std::size_t staged = std::count_if(all.begin(), all.end(), [](Host* h) { return h->sealed; });
@@ -334,6 +337,8 @@ transport::Awaitable<DeployOutcome> DeployRun::run() {
   bool rollback = false;
   std::string why;
   std::vector<Host*> done;
+  // The progress view counts the whole fleet through the switch, not one batch.
+  std::size_t through_switch = 0, switch_failed = 0;
   for (std::size_t b = 0; b < plan_.batches.size() && !rollback; ++b) {
     if (interrupted_) {
       rollback = true;
@@ -346,11 +351,17 @@ transport::Awaitable<DeployOutcome> DeployRun::run() {
            "batch " + std::to_string(b + 1) + "/" + std::to_string(plan_.batches.size()) + ": " +
                std::to_string(batch.size()) + " host(s)",
            Event::Level::info);
-    std::size_t finished = 0;
-    auto sw = [this, &finished, &batch](Host& h) -> transport::Awaitable<void> {
-      co_await switch_host(h);
-      ++finished;
-      tick("switch", finished, 0, batch.size());
+    auto sw = [this, &through_switch, &switch_failed, &all](Host& h) -> transport::Awaitable<void> {
+      std::exception_ptr surprise;
+      try {
+        co_await switch_host(h);
+      } catch (...) {
+        surprise = std::current_exception();
+      }
+      ++through_switch;
+      if (h.failed || surprise) ++switch_failed;
+      tick("switch", through_switch, switch_failed, all.size());
+      if (surprise) std::rethrow_exception(surprise);
     };
     co_await for_each(batch, int(batch.size()), sw);
     // Counted after the fact: a host whose switch threw is failed too.

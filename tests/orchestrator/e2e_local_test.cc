@@ -219,6 +219,28 @@ TEST_CASE("local e2e: deploys in a row within one second each get their own vers
   CHECK(f->home_of("h1").names() == versions);
 }
 
+TEST_CASE("local e2e: on a terminal, a live progress line counts the fleet's hosts done and failed", "[e2e][local]") {
+  auto f = deployed_fleet();
+  const std::string v1 = f->home_of("h1").live;
+  f->mark("h4", "FAIL_HEALTH");
+  f->write_release({"r2"});
+  wait_past(v1);
+  RunResult r = run_in_pty({PLUGBOX_BIN, "-i", f->inventory().string(), "-f", f->service_file().string(), "fleet",
+                            "deploy", "--group", "app"},
+                           f->options());
+  INFO(r.describe());
+  CHECK(r.rc == 1);
+  // One status line, redrawn in place, for the whole fleet.
+  CHECK(r.out.find("\r\033[K") != std::string::npos);
+  CHECK(r.out.find("stage: 4/4 done, 0 failed") != std::string::npos);
+  CHECK(r.out.find("switch: 2/4 done, 0 failed") != std::string::npos);  // batches h1, h2, then h3 h4
+  CHECK(r.out.find("switch: 4/4 done, 1 failed") != std::string::npos);
+  // Hosts that went well are in that line; failures scroll above it.
+  CHECK(r.out.find("[stage] h1: staged") == std::string::npos);
+  CHECK(r.out.find("[switch] h4: health check failed") != std::string::npos);
+  for (const auto& n : f->names()) CHECK(f->home_of(n).live == v1);
+}
+
 TEST_CASE("local e2e: a mistyped command gets a did-you-mean and exit 2", "[e2e][local][bad-input]") {
   auto f = E2eFleet::local();
   // Options with values before the command word must not hide it.

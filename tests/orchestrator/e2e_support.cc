@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -160,6 +162,50 @@ std::string Background::err_so_far() const { return slurp(err_path_); }
 
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   return Background::start(argv, options).wait();
+}
+
+RunResult run_in_pty(const std::vector<std::string>& argv, const RunOptions& options) {
+  std::vector<std::string> args = argv;
+  auto cargv = c_strings(args);
+  auto envs = merged_env(options.env);
+  auto cenv = c_strings(envs);
+  const std::string cwd = options.cwd.string();
+  const pid_t parent = ::getpid();
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid < 0) fail_errno("forkpty");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) _exit(126);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) _exit(126);
+    for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(cargv[0], cargv.data(), cenv.data());
+    _exit(127);
+  }
+  RunResult r;
+  char buf[4096];
+  for (;;) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      r.timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n > 0) r.out.append(buf, std::size_t(n));
+    else if (n < 0 && errno == EINTR) continue;
+    else break;  // EIO: the terminal's last user has gone
+  }
+  ::close(master);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+  return r;
 }
 
 std::string slurp(const fs::path& p) {

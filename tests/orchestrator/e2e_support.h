@@ -79,6 +79,9 @@ class Background {
 
 // Runs argv (argv[0] an absolute path) to completion.
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
+// The same on a pseudo-terminal (stdin, stdout and stderr): what an operator
+// at a terminal sees, raw (escape sequences, "\r\n"), all in `out`.
+RunResult run_in_pty(const std::vector<std::string>& argv, const RunOptions& options = {});
 
 std::string slurp(const fs::path& p);
 void write_file(const fs::path& p, const std::string& text, fs::perms mode = fs::perms(0644));
