@@ -235,6 +235,8 @@ transport::Awaitable<DeployOutcome> fleet_gc(FleetContext ctx, int keep, bool dr
     } else if (r.ok()) {
       s.state = dry_run ? "dry run" : "collected";
       ctx.reporter.event(Event{"gc", c.name(), said.empty() ? "nothing to remove" : said, Event::Level::ok, {}});
+      // The table's LIVE column: what gc kept live ("-" would say nothing is).
+      if (auto st = co_await c.status(ctx.timeout)) s.live = s.live_before = str_or(*st, "live");
     } else {
       s.state = "gc failed";
       s.error = c.error();

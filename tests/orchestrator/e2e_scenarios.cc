@@ -367,9 +367,18 @@ void scenario_gc(E2eFleet& f) {
   CHECK(dry.out.find("would remove " + v1) != std::string::npos);
   CHECK(snapshot_diff(before, f.snapshot_all()) == "");
 
-  auto gc = f.plugbox({"fleet", "gc", "--group", "app", "--keep", "2"});
+  auto gc = f.plugbox({"fleet", "gc", "--group", "app", "--keep", "2", "--json"});
   INFO(gc.describe());
   CHECK(gc.rc == 0);
+  nlohmann::json result;
+  for (const auto& e : json_lines(gc.out))
+    if (e.value("event", "") == "result") result = e;
+  REQUIRE(result.is_object());
+  for (const auto& h : result["hosts"]) {
+    INFO(h.dump());
+    CHECK(h["state"] == "collected");
+    CHECK(h["live"] == (h["host"] == n[1] ? v2 : v3));
+  }
   for (const auto& h : n) {
     INFO("host " << h);
     HomeOnDisk home = f.home_of(h);
