@@ -6,7 +6,11 @@
 //
 // Every write is relative to the version directory's fd, walking parents with
 // O_NOFOLLOW|O_DIRECTORY, so nothing is ever written outside it, whatever the
-// stream says. Contents arrive under a temporary name, are checked against the
+// stream says. Directory fds are kept open between files (walking every path
+// again was most of the receiver's system time); a directory swapped or moved
+// by someone else while the upload runs fails the upload at the end, when
+// each one is reopened from V and compared by inode. Nothing is fsynced per
+// file: one syncfs when the tree is complete, before the reply `done`. Contents arrive under a temporary name, are checked against the
 // manifest's size and SHA-256, and only then renamed into place. Files whose
 // digest, mode and mtime match a file of a local ready version are hard-linked
 // from it (content matching but metadata differing: copied locally), so only

@@ -151,8 +151,69 @@ TEST_CASE("the receiver never writes outside the version, even through a planted
   bool ok = true;
   while (ok && client.next_chunk(&chunk)) ok = rx.feed(chunk);
   CHECK_FALSE((ok && rx.finish()));
-  CHECK_THAT(rx.error(), Catch::Contains("cannot open directory 'd'"));
+  // The receiver holds the directory it made open: the write fails there
+  // (it was deleted), never following the symlink.
+  CHECK_THAT(rx.error(), Catch::Contains("directory 'd'"));
   CHECK(fs::is_empty(t.path / "outside"));
+}
+
+TEST_CASE("a directory of the version replaced while the upload runs fails the upload") {
+  TempDir t;
+  write_file(t.path / "dist/d/sub/x", "one");
+  write_file(t.path / "dist/d/y", "two");
+  fs::create_directories(t.path / "v1");
+  fs::create_directories(t.path / "outside");
+  auto tree = tree_of(t.path / "dist");
+  auto blobs = BlobStore::build(tree);
+  UploadClient client(tree.manifest, blobs);
+  std::vector<std::string> lines;
+  Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); });
+  REQUIRE(rx.feed(client.initial_bytes()));
+  REQUIRE(client.on_line(lines.at(0)));
+  std::string chunk, rest;
+  while (client.next_chunk(&chunk)) rest += chunk;
+  // Everything but the end frame (1 byte kind + 4 bytes length) arrives;
+  // then the directory the receiver holds open is moved away and a fresh
+  // one put in its place.
+  REQUIRE(rest.size() > 5);
+  REQUIRE(rx.feed(std::string_view(rest).substr(0, rest.size() - 5)));
+  fs::rename(t.path / "v1/d", t.path / "outside/d");
+  fs::create_directories(t.path / "v1/d/sub");
+  CHECK_FALSE((rx.feed(std::string_view(rest).substr(rest.size() - 5)) && rx.finish()));
+  CHECK_THAT(rx.error(), Catch::Contains("was replaced while the upload ran"));
+}
+
+TEST_CASE("a tree with more directories than the receiver keeps open is mirrored exactly") {
+  TempDir t;
+  // 300 directories (the receiver caches 256 open), files spread across
+  // them, some sharing contents, and a second release linking most of them.
+  for (int i = 0; i < 300; ++i)
+    write_file(t.path / "dist" / ("d" + std::to_string(i % 30)) / ("e" + std::to_string(i)) / "f.txt",
+               "content " + std::to_string(i % 40));
+  fs::create_directories(t.path / "v1");
+  auto tree = tree_of(t.path / "dist");
+  auto blobs = BlobStore::build(tree);
+  auto r = pump(tree, blobs, t.path / "v1", {});
+  INFO(r.client_error << " / " << r.server_error);
+  REQUIRE(r.ok);
+  CHECK(snapshot(t.path / "v1") == snapshot(t.path / "dist"));
+  CHECK(r.result->files_sent == 40);
+  // Same content under another name: linked or copied here, never sent twice.
+  CHECK(r.result->files_copied + r.result->files_linked == 260);
+
+  write_file(t.path / "dist/d0/e0/f.txt", "changed");
+  fs::create_directories(t.path / "v2");
+  auto tree2 = tree_of(t.path / "dist");
+  auto blobs2 = BlobStore::build(tree2);
+  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree.manifest}});
+  INFO(r2.client_error << " / " << r2.server_error);
+  REQUIRE(r2.ok);
+  CHECK(snapshot(t.path / "v2") == snapshot(t.path / "dist"));
+  CHECK(r2.result->files_sent == 1);
+  // Each unchanged file is linked from its own twin in v1 (same mode and
+  // mtime), not copied from another file with the same content.
+  CHECK(r2.result->files_linked == 299);
+  CHECK(r2.result->files_copied == 0);
 }
 
 TEST_CASE("unsafe entries in a stream are refused before anything is written") {
