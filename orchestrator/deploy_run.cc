@@ -127,30 +127,32 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   if (!st) co_return fail(h.conn.error());
   h.live_before = live_of(*st);
   if (abort_staging_ || interrupted_) co_return;
-  std::vector<std::string> nv{"next-version", "--name", V};
-  if (!plan_.by.empty()) nv.insert(nv.end(), {"--by", plan_.by});
-  if (!plan_.source_rev.empty()) nv.insert(nv.end(), {"--source-rev", plan_.source_rev});
-  auto made = co_await h.conn.server("next-version", nv, d.command_timeout);
-  if (!made.ok()) {
-    // Cut off (deadline, lost connection) rather than refused: V may exist
-    // there, so the cleanup removes it (--missing-ok). A clean refusal
-    // ("V exists") must not: that V may be someone else's.
-    if (made.error) h.created = true;
-    co_return fail(h.conn.error());
-  }
-  h.created = true;
-  if (abort_staging_ || interrupted_) co_return;
+  // One command creates V, receives the tree and (without post_upload
+  // steps) seals it: one channel and one process per host, not three.
+  const bool seal_now = plan_.service_config.post_upload.empty();
+  std::vector<std::string> flags{"--create"};
+  if (!plan_.by.empty()) flags.insert(flags.end(), {"--by", plan_.by});
+  if (!plan_.source_rev.empty()) flags.insert(flags.end(), {"--source-rev", plan_.source_rev});
+  if (seal_now) flags.push_back("--seal");
   auto up = co_await upload_to_host(*h.conn.session(), h.conn.plan().ctx, V, manifest_, blobs_,
-                                    transport::deadline_in(std::chrono::seconds(long(d.command_timeout) * 4)));
+                                    transport::deadline_in(std::chrono::seconds(long(d.command_timeout) * 4)), flags);
+  // Cut off (deadline, lost connection) rather than refused: V may exist
+  // there, so the cleanup removes it (--missing-ok). A clean refusal before
+  // the host said it created V ("V exists") must not: that V may be
+  // someone else's.
+  if (up.created || up.cut_off) h.created = true;
   bytes_sent_ += up.wire_bytes;
   journal_.record({{"host", h.conn.name()}, {"step", "upload"}, {"ok", up.ok}, {"error", up.error},
                    {"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
                    {"bytes_sent", up.stats.bytes_sent}});
   if (!up.ok) co_return fail(up.error);
-  if (!co_await run_service(h, "post_upload", plan_.service_config.post_upload, version_dir(h.conn.plan().ctx, V)))
-    co_return fail(h.conn.error());
-  std::vector<std::string> seal{"seal", V};
-  if (!(co_await h.conn.server("seal", seal, d.command_timeout)).ok()) co_return fail(h.conn.error());
+  if (!seal_now) {
+    if (abort_staging_ || interrupted_) co_return;
+    if (!co_await run_service(h, "post_upload", plan_.service_config.post_upload, version_dir(h.conn.plan().ctx, V)))
+      co_return fail(h.conn.error());
+    std::vector<std::string> seal{"seal", V};
+    if (!(co_await h.conn.server("seal", seal, d.command_timeout)).ok()) co_return fail(h.conn.error());
+  }
   h.sealed = true;
   report("stage", &h,
          "staged " + V + " (" + std::to_string(up.stats.files_sent) + " files sent, " +

@@ -41,7 +41,8 @@ transport::Awaitable<std::optional<std::string>> next_piece(std::shared_ptr<Uplo
 
 transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, const HostContext& host,
                                                       const std::string& version, const upload::Manifest& manifest,
-                                                      const upload::BlobStore& blobs, transport::Deadline deadline) {
+                                                      const upload::BlobStore& blobs, transport::Deadline deadline,
+                                                      std::vector<std::string> receive_flags) {
   auto ex = co_await transport::asio::this_coro::executor;
   auto st = std::make_shared<UploadState>(manifest, blobs, ex);
   transport::ExecOptions o;
@@ -57,12 +58,16 @@ transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& sessio
     st->wake.notify();
   };
   o.stdin_source = [st]() { return next_piece(st); };
-  auto cmd = server_command(host, {"receive", version});
+  std::vector<std::string> args{"receive", version};
+  args.insert(args.end(), receive_flags.begin(), receive_flags.end());
+  auto cmd = server_command(host, args);
   transport::ExecResult r = co_await session.exec(std::move(cmd), std::move(o));
   st->ended = true;
   st->wake.notify();
   HostUploadResult out;
   out.wire_bytes = st->wire_bytes;
+  out.created = st->client.created();
+  out.cut_off = bool(r.error);
   if (r.ok() && st->client.done()) {
     out.ok = true;
     out.stats = *st->client.result();

@@ -14,13 +14,17 @@ namespace plugbox::orchestrator {
 
 struct HostUploadResult {
   bool ok = false;
+  bool created = false;  // the host said it created V (receive --create)
+  bool cut_off = false;  // the command did not end by itself (deadline, lost connection): V may exist
   std::string error;  // one line
   upload::UploadResult stats;
   std::uint64_t wire_bytes = 0;  // bytes written to the channel (protocol overhead included)
 };
 
+// `receive_flags` are added to `receive V` (--create, --seal, --by X, ...).
 transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, const HostContext& host,
                                                       const std::string& version, const upload::Manifest& manifest,
-                                                      const upload::BlobStore& blobs, transport::Deadline deadline);
+                                                      const upload::BlobStore& blobs, transport::Deadline deadline,
+                                                      std::vector<std::string> receive_flags = {});
 
 }  // namespace plugbox::orchestrator

@@ -96,11 +96,15 @@ std::string DeployPlan::render() const {
     o << (h.target.kind == transport::TargetKind::local ? " (local)" : "") << "\n";
     o << "    " << server_command(h.ctx, {"init"}).render() << "\n";
     o << "    " << server_command(h.ctx, {"lock"}).render() << "   (held until the end)\n";
-    o << "    " << server_command(h.ctx, {"next-version", "--name", version}).render() << "\n";
-    o << "    " << server_command(h.ctx, {"receive", version}).render() << "   (the upload stream)\n";
+    std::vector<std::string> receive{"receive", version, "--create"};
+    if (!by.empty()) receive.insert(receive.end(), {"--by", by});
+    if (!source_rev.empty()) receive.insert(receive.end(), {"--source-rev", source_rev});
+    if (svc.post_upload.empty()) receive.push_back("--seal");
+    o << "    " << server_command(h.ctx, receive).render() << "   (creates " << version
+      << ", reads the upload stream" << (svc.post_upload.empty() ? ", seals" : "") << ")\n";
     for (const auto& c : svc.post_upload)
       o << "    " << service_command(h.ctx, env, c, version_dir(h.ctx, version)).render() << "\n";
-    o << "    " << server_command(h.ctx, {"seal", version}).render() << "\n";
+    if (!svc.post_upload.empty()) o << "    " << server_command(h.ctx, {"seal", version}).render() << "\n";
   }
   o << "\nswitch in " << batches.size() << " batch" << (batches.size() == 1 ? "" : "es") << " (more than "
     << max_fail << " failed host" << (max_fail == 1 ? "" : "s") << " in a batch rolls the fleet back):\n";

@@ -136,7 +136,7 @@ std::string Chain::next_version(const MutationGuard&, const NextVersionOptions& 
   return v;
 }
 
-Outcome Chain::seal(const MutationGuard&, const std::string& v) {
+Outcome Chain::seal(const MutationGuard&, const std::string& v, std::optional<std::uint64_t> known_size) {
   require_version_name(v);
   const ChainState st = scan_chain(layout_);
   const VersionView& vv = require_version(layout_, st, v);
@@ -159,7 +159,7 @@ Outcome Chain::seal(const MutationGuard&, const std::string& v) {
   sweep_leftovers();
   VersionRecord rec = *vv.record.record;
   rec.state = VersionState::ready;
-  rec.size_bytes = tree_size(layout_.version_dir(v));
+  rec.size_bytes = known_size ? *known_size : tree_size(layout_.version_dir(v));
   rec.sealed = now_utc();
   VersionStore(layout_).write(rec);
   log("seal", {v}, {{"size_bytes", *rec.size_bytes}});

@@ -71,7 +71,9 @@ class Chain {
   // Creates deploy/V (staged) with V/previous -> the live version; returns V.
   std::string next_version(const MutationGuard&, const NextVersionOptions& opts);
   // staged -> ready, recording the tree's size. Ready already: no change.
-  Outcome seal(const MutationGuard&, const std::string& v);
+  // `known_size`: the bytes of V's regular files when the caller knows them
+  // (receive --seal has V's manifest); otherwise V's tree is walked.
+  Outcome seal(const MutationGuard&, const std::string& v, std::optional<std::uint64_t> known_size = std::nullopt);
   Outcome upgrade_to(const MutationGuard&, const std::string& v);
   // nullopt: the live version's previous.
   Outcome rollback_to(const MutationGuard&, const std::optional<std::string>& v);

@@ -7,6 +7,7 @@
 #include "server-tools/chain_state.h"
 #include "server-tools/errors.h"
 #include "server-tools/fs_ops.h"
+#include "server-tools/init.h"
 #include "server-tools/upload/receiver.h"
 #include "server-tools/version_store.h"
 
@@ -37,7 +38,20 @@ void require_staged(const ChainState& chain, const std::string& v) {
 }  // namespace
 
 Outcome receive_version(const Layout& layout, const LockRequest& req, const Actor& actor, const std::string& v,
-                        int in_fd, std::ostream& out) {
+                        int in_fd, std::ostream& out, const ReceiveOptions& opts) {
+  if (opts.create) {
+    init_layout(layout, req, actor);
+    if (auto p = layout_problem(layout)) bad_input(*p);
+    MutationGuard guard = acquire_for_mutation(layout, req);
+    NextVersionOptions nv;
+    nv.name = v;
+    nv.by = opts.by;
+    nv.source_rev = opts.source_rev;
+    Chain(layout, actor).next_version(guard, nv);
+    // The client must know V exists now (and is its to remove) even if the
+    // upload fails before any other reply.
+    out << nlohmann::json{{"created", v}}.dump() << std::endl;
+  }
   ChainState chain;
   {
     MutationGuard check = acquire_for_mutation(layout, req);
@@ -91,8 +105,10 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
   append_log(layout.log(), LogEntry{"receive", {v}, detail}, actor);
   Outcome o;
   o.changed = true;
-  o.message = "received " + v + ": " + std::to_string(s.files) + " files (" + std::to_string(s.files_sent) +
-              " sent, " + std::to_string(s.files_linked) + " linked)";
+  o.message = std::string(opts.create ? "created and received " : "received ") + v + ": " +
+              std::to_string(s.files) + " files (" + std::to_string(s.files_sent) + " sent, " +
+              std::to_string(s.files_linked) + " linked)";
+  if (opts.seal) o.message += "; " + Chain(layout, actor).seal(commit, v, rx.manifest().total_file_bytes()).message;
   return o;
 }
 

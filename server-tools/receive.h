@@ -29,7 +29,18 @@ std::optional<upload::Manifest> load_manifest(const Layout& layout, const std::s
 // must not wait for it. The deploy lock (held by the owner's `lock`) keeps
 // other deployers out meanwhile. A failed stream is a refusal carrying the
 // receiver's reason.
+//
+// `create` (receive --create): first create the layout where missing (init)
+// and V itself (next-version --name V, refused if V exists), so a deploy
+// needs one command, one channel and one process per host instead of three.
+// `seal` (receive --seal): seal V once it is complete (for services without
+// post_upload steps). Each step takes the locks as its own command would.
+struct ReceiveOptions {
+  bool create = false;
+  bool seal = false;
+  std::optional<std::string> by, source_rev;  // recorded by create
+};
 Outcome receive_version(const Layout& layout, const LockRequest& req, const Actor& actor, const std::string& v,
-                        int in_fd, std::ostream& out);
+                        int in_fd, std::ostream& out, const ReceiveOptions& opts = {});
 
 }  // namespace plugbox::server

@@ -153,6 +153,13 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
   c_verify->add_option("V", v_arg, "the version")->required();
   auto* c_recv = app.add_subcommand("receive", "read an upload stream on stdin into staged version V (protocol: server-tools/upload/PROTOCOL.md)");
   c_recv->add_option("V", v_arg, "the version")->required();
+  bool recv_create = false, recv_seal = false;
+  c_recv->add_flag("--create", recv_create,
+                   "first create the layout where missing and V (as init and next-version --name V would; "
+                   "refused if V exists)");
+  auto* o_recv_by = c_recv->add_option("--by", next_by, "with --create: who deploys it (recorded)");
+  auto* o_recv_rev = c_recv->add_option("--source-rev", next_rev, "with --create: the source revision (recorded)");
+  c_recv->add_flag("--seal", recv_seal, "seal V once the upload is complete (as seal V would)");
 
   for (auto* sub : app.get_subcommands({}))
     sub->footer(
@@ -204,10 +211,12 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
       version = next_name;
     }
     if (version) require_version_name(*version);
-    if (cmd == c_next) {
-      if (*o_by)
+    if (cmd == c_recv && !recv_create && (*o_recv_by || *o_recv_rev))
+      bad_input("receive: --by and --source-rev are recorded when V is created: add --create");
+    if (cmd == c_next || cmd == c_recv) {
+      if (*o_by || *o_recv_by)
         if (auto p = provenance_problem("--by", next_by)) bad_input(*p);
-      if (*o_rev)
+      if (*o_rev || *o_recv_rev)
         if (auto p = provenance_problem("--source-rev", next_rev)) bad_input(*p);
     }
     if (cmd == c_gc && keep < 2)
@@ -229,6 +238,16 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
       else
         env.out << "initialised " << layout.home.string() << " (created " << r.created.size()
                 << " entries)\n";
+      return 0;
+    }
+    if (cmd == c_recv && recv_create) {
+      ReceiveOptions ro;
+      ro.create = true;
+      ro.seal = recv_seal;
+      if (*o_recv_by) ro.by = next_by;
+      if (*o_recv_rev) ro.source_rev = next_rev;
+      Outcome o = receive_version(layout, req, actor, *version, env.stdin_fd, env.out, ro);
+      env.err << o.message << "\n";  // stdout carries the protocol only
       return 0;
     }
     if (auto p = layout_problem(layout)) bad_input(*p);
@@ -275,7 +294,9 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
     }
 
     if (cmd == c_recv) {
-      Outcome o = receive_version(layout, req, actor, *version, env.stdin_fd, env.out);
+      ReceiveOptions ro;
+      ro.seal = recv_seal;
+      Outcome o = receive_version(layout, req, actor, *version, env.stdin_fd, env.out, ro);
       env.err << o.message << "\n";  // stdout carries the protocol only
       return 0;
     }

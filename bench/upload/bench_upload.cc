@@ -5,13 +5,13 @@
 // release that rewrites 5% of its files. For each host count, in order (the
 // two tools alternate, so a change in the machine's load hits both):
 //   plugbox, release 1: manifest + BlobStore built once (timed, counted in the
-//     total), then init, next-version V1, upload, seal, upgrade-to on every
-//     host at once (plugbox_run.h);
+//     total), then `receive V1 --create --seal` (the upload) and upgrade-to
+//     on every host at once (plugbox_run.h);
 //   rsync, release 1: rsync -a --delete into an empty dir, under xargs -P N;
 //   plugbox, release 2: the same as release 1 with V2 (the hosts link what V1 has);
 //   rsync, release 2: rsync -a --delete --link-dest=../v1 into v2.
-// Each host keeps the files it is sent under <work>/hostdata/<host>/ (on this
-// machine's disk, or on a tmpfs with --hosts-on-tmpfs).
+// Each host keeps the files it is sent under <work>/hostdata/<host>/ (on a
+// tmpfs, or on this machine's disk with --hosts-on-disk).
 // After each measured upload, untimed: `plugbox-server verify V` on every
 // host, the `live` link on every host, and an independent byte-for-byte
 // comparison with the source (plus the hard-link count of release 2) on a few
@@ -359,7 +359,7 @@ Row run_plugbox(const Params& p, const Fleet& f, const pb::HostData& data, int n
   perf.reset();
   row.tcp_bytes = run.tcp.sent + run.tcp.received;
 
-  std::vector<double> open, init, next, up, seal, upg;
+  std::vector<double> open, up, upg;
   std::uint64_t files_sent = 0, linked = 0, copied = 0;
   std::size_t file_entries = 0;
   for (const auto& e : tree.manifest.entries) file_entries += e.type == plugbox::upload::EntryType::file;
@@ -374,19 +374,16 @@ Row run_plugbox(const Params& p, const Fleet& f, const pb::HostData& data, int n
       row.problems.push_back(fmt::format("{}: the host reports {} files, the release has {}", hosts[i].ctx.host,
                                          h.upload.stats.files, file_entries));
     open.push_back(h.steps.open);
-    init.push_back(h.steps.init);
-    next.push_back(h.steps.next_version);
     up.push_back(h.steps.upload);
-    seal.push_back(h.steps.seal);
     upg.push_back(h.steps.upgrade);
   }
   auto mm = [](const std::vector<double>& v) {
     return fmt::format("{:.2f}/{:.2f}", median(v), v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()));
   };
   *steps_line = fmt::format(
-      "    plugbox steps, median/max s: open {}  init {}  next-version {}  upload {}  seal {}  upgrade-to {}; "
+      "    plugbox steps, median/max s: open {}  receive --create --seal {}  upgrade-to {}; "
       "prepare {:.2f} s ({:.2f} s CPU: {} contents, {} zstd-{}); {} SSH connections",
-      mm(open), mm(init), mm(next), mm(up), mm(seal), mm(upg), row.prepare_s, prepare_cpu, blobs.size(),
+      mm(open), mm(up), mm(upg), row.prepare_s, prepare_cpu, blobs.size(),
       mib(double(blobs.compressed_bytes())), p.zstd_level, run.connections);
   row.dedup = fmt::format("per host: {:.0f} sent, {:.0f} linked, {:.0f} copied", double(files_sent) / n,
                           double(linked) / n, double(copied) / n);

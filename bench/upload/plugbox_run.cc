@@ -71,20 +71,12 @@ Awaitable<void> stage_host(transport::Transport& t, const PbHost& h, const PbRel
   *session = opened.session;
   transport::Session& s = *opened.session;
   // (g++ 12 cannot compile a braced list inside a co_await expression.)
-  std::vector<std::string> init{"init"}, next{"next-version", "--name", rel.version}, seal{"seal", rel.version};
-  out->error = co_await server_step(s, h.ctx, init, &out->steps.init);
-  if (!out->error.empty()) co_return;
-  out->error = co_await server_step(s, h.ctx, next, &out->steps.next_version);
-  if (!out->error.empty()) co_return;
+  std::vector<std::string> flags{"--create", "--seal"};
   const auto t1 = Clock::now();
   out->upload = co_await orchestrator::upload_to_host(s, h.ctx, rel.version, *rel.manifest, *rel.blobs,
-                                                      transport::deadline_in(900s));
+                                                      transport::deadline_in(900s), flags);
   out->steps.upload = since(t1);
-  if (!out->upload.ok) {
-    out->error = out->upload.error;
-    co_return;
-  }
-  out->error = co_await server_step(s, h.ctx, seal, &out->steps.seal);
+  if (!out->upload.ok) out->error = out->upload.error;
 }
 
 Awaitable<void> switch_host(std::shared_ptr<transport::Session> session, const PbHost& h, const PbRelease& rel,

@@ -1,8 +1,9 @@
 // One plugbox release to a set of hosts over the SSH transport, as a fleet
 // deploy stages and switches it: every host at once on one io_context, one
-// SSH session per host; on each `init`, `next-version --name V`, the upload
-// (orchestrator::upload_to_host) and `seal V`; then, once all are staged,
-// `upgrade-to V` on each. Each step is timed per host, so a slow run shows
+// SSH session per host; on each the upload as a fleet deploy of a service
+// without post_upload steps runs it, `receive V --create --seal` (creates the
+// layout and V, receives, seals: orchestrator::upload_to_host); then, once
+// all are staged, `upgrade-to V` on each. Each step is timed per host, so a slow run shows
 // where its time went.
 #pragma once
 
@@ -31,7 +32,7 @@ struct PbRelease {
 };
 
 struct PbSteps {
-  double open = 0, init = 0, next_version = 0, upload = 0, seal = 0, upgrade = 0;
+  double open = 0, upload = 0, upgrade = 0;
 };
 
 struct PbHostResult {

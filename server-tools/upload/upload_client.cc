@@ -14,6 +14,10 @@ bool UploadClient::on_line(const std::string& line) {
   nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return error_ = "upload: the server printed something that is not protocol: " + line.substr(0, 200), false;
   if (j.contains("error")) return error_ = "upload refused by the host: " + j["error"].get<std::string>(), false;
+  if (j.contains("created") && j["created"].is_string() && !need_known_ && !created_) {
+    created_ = true;
+    return true;
+  }
   if (j.contains("need") && j["need"].is_array() && !need_known_) {
     for (const auto& h : j["need"]) {
       Digest d;

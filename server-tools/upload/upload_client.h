@@ -28,6 +28,8 @@ class UploadClient {
   // (error() says which).
   bool on_line(const std::string& line);
   bool need_known() const { return need_known_; }
+  // The server said it created V (`receive --create`).
+  bool created() const { return created_; }
   // The next piece of the stream (up to about max_bytes); false when all is sent.
   bool next_chunk(std::string* out, std::size_t max_bytes = 1 << 20);
   bool done() const { return result_.has_value(); }
@@ -37,7 +39,7 @@ class UploadClient {
  private:
   const Manifest& manifest_;
   const BlobStore& blobs_;
-  bool need_known_ = false;
+  bool need_known_ = false, created_ = false;
   std::vector<Digest> need_;
   std::size_t next_blob_ = 0, blob_offset_ = 0;
   bool blob_started_ = false, end_sent_ = false;

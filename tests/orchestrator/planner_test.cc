@@ -84,7 +84,10 @@ TEST_CASE("the dry-run text names every host's commands and every batch") {
   CHECK_THAT(text, Catch::Contains("deploy shop version 2026-11-25T21:40:00 to 2 hosts"));
   CHECK_THAT(text, Catch::Contains("web1 via edge -> bastion -> web1"));
   CHECK_THAT(text, Catch::Contains("lab (local)"));
-  CHECK_THAT(text, Catch::Contains("plugbox-server --home /tmp/lab --owner owner-1 next-version --name 2026-11-25T21:40:00"));
+  // post_upload runs between the upload and the seal: receive does not seal.
+  CHECK_THAT(text, Catch::Contains("plugbox-server --home /tmp/lab --owner owner-1 receive 2026-11-25T21:40:00 --create   (creates"));
+  CHECK_THAT(text, Catch::Contains("plugbox-server --home /tmp/lab --owner owner-1 seal 2026-11-25T21:40:00"));
+  CHECK_THAT(text, !Catch::Contains("--seal"));
   CHECK_THAT(text, Catch::Contains("batch 1: web1"));
   CHECK_THAT(text, Catch::Contains("batch 2: lab"));
   CHECK_THAT(text, Catch::Contains("rollback-to '<its previous>'"));
@@ -105,6 +108,9 @@ refresh = ["reload-shop"]
   CHECK_THAT(text, Catch::Contains("reload-shop"));
   CHECK_THAT(text, Catch::Contains("(a host with nothing live yet is started instead:"));
   CHECK_THAT(text, Catch::Contains("start-shop;)"));
+  // No post_upload: one command creates, receives and seals.
+  CHECK_THAT(text, Catch::Contains("receive 2026-11-25T21:40:00 --create --seal"));
+  CHECK_THAT(text, !Catch::Contains(" seal 2026"));
 }
 
 TEST_CASE("version_now is a valid version name") {

@@ -44,11 +44,14 @@ std::vector<std::string> all_digests(const up::LocalTree& t) {
   return {d.begin(), d.end()};
 }
 
-CliResult receive(const fs::path& home, const std::string& v, const std::string& stream, const TempDir& tmp) {
+CliResult receive(const fs::path& home, const std::string& v, const std::string& stream, const TempDir& tmp,
+                  const std::vector<std::string>& flags = {}) {
   fs::path in = tmp.path() / "stream.bin";
   std::ofstream(in, std::ios::binary) << stream;
   int fd = ::open(in.c_str(), O_RDONLY);
-  CliResult r = cli(home, {"receive", v}, {}, fd);
+  std::vector<std::string> args{"receive", v};
+  args.insert(args.end(), flags.begin(), flags.end());
+  CliResult r = cli(home, args, {}, fd);
   ::close(fd);
   return r;
 }
@@ -122,6 +125,57 @@ TEST_CASE("receive fills a staged version, records its manifest, and verify re-c
     CliResult bad = receive(home, "yesterday", "", tmp);
     CHECK(bad.rc == 2);
     CHECK(snapshot_diff(before, snapshot(home)).empty());
+  }
+}
+
+TEST_CASE("receive --create --seal: one command makes the layout and V, fills it and seals it") {
+  TempDir tmp;
+  fs::path home = tmp.path() / "home";  // does not exist yet: --create lays it out
+  write(tmp.path() / "src/dist/bin/app", "#!/bin/sh\necho v1\n");
+  write(tmp.path() / "src/dist/static/big.txt", std::string(100000, 'x'));
+  auto tree = up::build_manifest(up::TreeSpec{tmp.path() / "src", std::string("dist"), {}});
+  auto blobs = up::BlobStore::build(tree);
+  const std::string V1 = "2026-11-25T10:00:00";
+  CliResult r = receive(home, V1, stream_for(tree, blobs, all_digests(tree)), tmp,
+                        {"--create", "--seal", "--by", "ops@laptop", "--source-rev", "abc123"});
+  INFO(describe(r));
+  REQUIRE(r.rc == 0);
+  // The host says it created V before anything else, then the protocol.
+  CHECK(r.out.rfind("{\"created\":\"" + V1 + "\"}\n", 0) == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"done\""));
+  CHECK_THAT(r.err, Catch::Contains("created and received " + V1));
+  CHECK_THAT(r.err, Catch::Contains("sealed " + V1 + ": ready (100018 bytes)"));
+  Layout layout(home);
+  auto rec = nlohmann::json::parse(slurp(layout.record(V1)));
+  CHECK(rec["state"] == "ready");
+  CHECK(rec["by"] == "ops@laptop");
+  CHECK(rec["source_rev"] == "abc123");
+  CHECK(rec["size_bytes"] == 100018);  // from the manifest: what a walk of V finds
+  REQUIRE(cli(home, {"upgrade-to", V1}).rc == 0);
+  CliResult v = cli(home, {"verify", V1});
+  INFO(describe(v));
+  CHECK(v.rc == 0);
+
+  SECTION("--create refuses a version that exists, before reading, and changes nothing") {
+    Snapshot before = snapshot(home);
+    CliResult again = receive(home, V1, stream_for(tree, blobs, all_digests(tree)), tmp, {"--create"});
+    CHECK(again.rc == 1);
+    CHECK_THAT(again.out, !Catch::Contains("created"));
+    CHECK(snapshot_diff(before, snapshot(home)).empty());
+  }
+  SECTION("--by without --create is bad usage") {
+    CliResult bad = receive(home, "2026-11-25T11:00:00", "", tmp, {"--by", "x"});
+    CHECK(bad.rc == 2);
+    CHECK_THAT(bad.err, Catch::Contains("add --create"));
+  }
+  SECTION("a failed upload after --create leaves V staged, and says it was created") {
+    const std::string V2 = "2026-11-25T11:00:00";
+    std::string s = stream_for(tree, blobs, {});
+    CliResult cut = receive(home, V2, s.substr(0, s.size() - 3), tmp, {"--create", "--seal"});
+    CHECK(cut.rc == 1);
+    CHECK(cut.out.rfind("{\"created\":\"" + V2 + "\"}\n", 0) == 0);
+    auto rec2 = nlohmann::json::parse(slurp(layout.record(V2)));
+    CHECK(rec2["state"] == "staged");
   }
 }
 
