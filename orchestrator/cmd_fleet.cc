@@ -265,14 +265,15 @@ int do_deploy(const GlobalOptions& g, DeployArgs& a, const std::string& default_
   } catch (const std::exception& e) {
     bad_input(std::string(e.what()) + " (nothing was sent)");
   }
-  auto blobs = upload::BlobStore::build(tree);
+  // Compressed as the hosts ask for contents: only what some host lacks.
+  auto blobs = upload::BlobStore::lazy(tree);
   orch::Journal journal = open_journal("deploy", plan.version);
   journal.record({{"event", "plan"}, {"text", plan.render()}});
   auto reporter = orch::make_reporter(orch::pick_output_mode(a.sel.json));
   reporter->event(orch::Event{"plan", "", "deploying " + svc.name + " " + plan.version + ": " +
                                             std::to_string(tree.manifest.entries.size()) + " entries, " +
-                                            std::to_string(tree.manifest.total_file_bytes()) + " bytes (" +
-                                            std::to_string(blobs.compressed_bytes()) + " compressed)",
+                                            std::to_string(tree.manifest.total_file_bytes()) + " bytes in " +
+                                            std::to_string(blobs.size()) + " distinct contents",
                               orch::Event::Level::info, {{"version", plan.version}}});
   asio::io_context io;
   auto t = orch::make_fleet_transport(io.get_executor());

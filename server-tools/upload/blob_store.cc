@@ -5,48 +5,67 @@
 #include <atomic>
 #include <fstream>
 #include <iterator>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 namespace plugbox::upload {
 
-BlobStore BlobStore::build(const LocalTree& tree, int level, unsigned threads) {
+namespace {
+
+struct CCtx {
+  explicit CCtx(int level) : p(ZSTD_createCCtx()) {
+    ZSTD_CCtx_setParameter(p, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(p, ZSTD_c_checksumFlag, 1);
+  }
+  ~CCtx() { ZSTD_freeCCtx(p); }
+  CCtx(const CCtx&) = delete;
+  CCtx& operator=(const CCtx&) = delete;
+  ZSTD_CCtx* p;
+};
+
+}  // namespace
+
+std::string BlobStore::compress_into(const std::filesystem::path& path, void* cctx, Blob* b) {
+  std::ifstream in(path, std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return "upload: cannot read " + path.string();
+  if (raw.size() != b->raw_size) return "upload: " + path.string() + " changed after it was hashed: run prepare again";
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  size_t n = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx), out.data(), out.size(), raw.data(), raw.size());
+  if (ZSTD_isError(n)) return std::string("upload: zstd failed: ") + ZSTD_getErrorName(n);
+  out.resize(n);
+  b->compressed = std::move(out);
+  return "";
+}
+
+BlobStore BlobStore::lazy(const LocalTree& tree, int level) {
   BlobStore store;
-  std::vector<std::pair<Digest, const std::filesystem::path*>> todo;
+  store.level_ = level;
   for (size_t i = 0; i < tree.manifest.entries.size(); ++i) {
     const auto& e = tree.manifest.entries[i];
     if (e.type != EntryType::file || store.blobs_.count(e.digest)) continue;
     store.blobs_[e.digest].raw_size = e.size;
-    todo.emplace_back(e.digest, &tree.local_paths[i]);
+    store.paths_[e.digest] = &tree.local_paths[i];
   }
+  return store;
+}
+
+BlobStore BlobStore::build(const LocalTree& tree, int level, unsigned threads) {
+  BlobStore store = lazy(tree, level);
+  std::vector<std::pair<Blob*, const std::filesystem::path*>> todo;
+  for (auto& [d, b] : store.blobs_) todo.emplace_back(&b, store.paths_[d]);
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::string first_error;
   auto work = [&] {
-    ZSTD_CCtx* cctx = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    CCtx cctx(level);
     for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
-      std::ifstream in(*todo[k].second, std::ios::binary);
-      std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      std::string out(ZSTD_compressBound(raw.size()), '\0');
-      size_t n = ZSTD_compress2(cctx, out.data(), out.size(), raw.data(), raw.size());
+      std::string err = compress_into(*todo[k].second, cctx.p, todo[k].first);
       std::lock_guard lk(mu);
-      Blob& b = store.blobs_[todo[k].first];
-      if (!in.good() && !in.eof()) {
-        if (first_error.empty()) first_error = "upload: cannot read " + todo[k].second->string();
-      } else if (raw.size() != b.raw_size) {
-        if (first_error.empty()) first_error = "upload: " + todo[k].second->string() + " changed after it was hashed: run prepare again";
-      } else if (ZSTD_isError(n)) {
-        if (first_error.empty()) first_error = std::string("upload: zstd failed: ") + ZSTD_getErrorName(n);
-      } else {
-        out.resize(n);
-        b.compressed = std::move(out);
-      }
+      if (!err.empty() && first_error.empty()) first_error = err;
+      todo[k].first->ready = err.empty();
     }
-    ZSTD_freeCCtx(cctx);
   };
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
@@ -55,12 +74,51 @@ BlobStore BlobStore::build(const LocalTree& tree, int level, unsigned threads) {
   for (auto& t : pool) t.join();
   if (!first_error.empty()) throw std::runtime_error(first_error);
   for (const auto& [d, b] : store.blobs_) store.compressed_bytes_ += b.compressed.size();
+  store.compressed_count_ = store.blobs_.size();
   return store;
 }
 
-const BlobStore::Blob* BlobStore::find(const Digest& d) const {
+void BlobStore::CCtxFree::operator()(void* p) const { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(p)); }
+
+bool BlobStore::has(const Digest& d) const { return blobs_.count(d) != 0; }
+
+const BlobStore::Blob* BlobStore::find(const Digest& d, std::string* error) const {
   auto it = blobs_.find(d);
-  return it == blobs_.end() ? nullptr : &it->second;
+  if (it == blobs_.end()) {
+    if (error) *error = "upload: content " + to_hex(d) + " is not in this release";
+    return nullptr;
+  }
+  std::lock_guard lk(*mu_);
+  // const_cast: compressing on first use is the store's own caching; the
+  // Blob (a map node) never moves, and the lock serialises the fill.
+  auto& b = const_cast<Blob&>(it->second);
+  if (!b.ready) {
+    if (!cctx_) {
+      auto* c = ZSTD_createCCtx();
+      ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level_);
+      ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+      cctx_.reset(c);
+    }
+    std::string err = compress_into(*paths_.at(d), cctx_.get(), &b);
+    if (!err.empty()) {
+      if (error) *error = err;
+      return nullptr;
+    }
+    b.ready = true;
+    compressed_bytes_ += b.compressed.size();
+    ++compressed_count_;
+  }
+  return &b;
+}
+
+std::uint64_t BlobStore::compressed_bytes() const {
+  std::lock_guard lk(*mu_);
+  return compressed_bytes_;
+}
+
+std::size_t BlobStore::compressed_count() const {
+  std::lock_guard lk(*mu_);
+  return compressed_count_;
 }
 
 }  // namespace plugbox::upload

@@ -21,7 +21,7 @@ bool UploadClient::on_line(const std::string& line) {
   if (j.contains("need") && j["need"].is_array() && !need_known_) {
     for (const auto& h : j["need"]) {
       Digest d;
-      if (!h.is_string() || !from_hex(h.get<std::string>(), &d) || !blobs_.find(d))
+      if (!h.is_string() || !from_hex(h.get<std::string>(), &d) || !blobs_.has(d))
         return error_ = "upload: the host asked for content that is not in this release", false;
       need_.push_back(d);
     }
@@ -46,7 +46,8 @@ bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
   out->clear();
   if (!need_known_ || end_sent_) return false;
   while (out->size() < max_bytes && next_blob_ < need_.size()) {
-    const auto* blob = blobs_.find(need_[next_blob_]);
+    const auto* blob = blobs_.find(need_[next_blob_], &error_);
+    if (!blob) return false;  // unreadable or changed since hashed: error() says which
     if (!blob_started_) {
       *out += encode_file_begin(need_[next_blob_], blob->raw_size, blob->compressed.size());
       blob_started_ = true;

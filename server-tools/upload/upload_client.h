@@ -30,7 +30,9 @@ class UploadClient {
   bool need_known() const { return need_known_; }
   // The server said it created V (`receive --create`).
   bool created() const { return created_; }
-  // The next piece of the stream (up to about max_bytes); false when all is sent.
+  // The next piece of the stream (up to about max_bytes); false when all is
+  // sent, or when a content cannot be read (then error() says why and the
+  // stream must be cut: the host sees it truncated).
   bool next_chunk(std::string* out, std::size_t max_bytes = 1 << 20);
   bool done() const { return result_.has_value(); }
   const std::optional<UploadResult>& result() const { return result_; }
