@@ -33,6 +33,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,6 +49,7 @@
 #include "bench/upload/work_dir.h"
 #include "server-tools/upload/blob_store.h"
 #include "server-tools/upload/manifest_builder.h"
+#include "server-tools/upload/sha256.h"
 #include "tests/harness/sshd_fleet.h"
 
 #ifndef PLUGBOX_SERVER_BINARY
@@ -458,6 +460,60 @@ Row run_rsync(const Params& p, const Fleet& f, const pb::HostData& data, int n, 
   return row;
 }
 
+// What any first upload of the app costs here before the app is even
+// decompressed or written (see plugbox_run.h: transport_floor), and what
+// SHA-256 of every byte on every host adds (the issue's check on arrival).
+struct Floor {
+  int hosts = 0;
+  double wall_s = 0, client_cpu = 0, server_cpu = 0;
+  std::uint64_t bytes_per_host = 0;
+  double sha_cpu = 0;  // all hosts together
+  std::vector<std::string> problems;
+};
+
+// CPU seconds of one thread hashing every file of the tree once (files read
+// into memory first, untimed), as `receive` does on each host.
+double sha_seconds(const plugbox::upload::LocalTree& tree) {
+  std::vector<std::string> contents;
+  for (std::size_t i = 0; i < tree.manifest.entries.size(); ++i)
+    if (tree.manifest.entries[i].type == plugbox::upload::EntryType::file) {
+      std::ifstream in(tree.local_paths[i], std::ios::binary);
+      contents.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+  double best = 1e9;
+  for (int round = 0; round < 3; ++round) {  // the least disturbed of three
+    const pb::CpuTimes c0 = pb::self_cpu();
+    for (const auto& c : contents) {
+      plugbox::upload::Sha256 h;
+      h.update(c.data(), c.size());
+      (void)h.finish();
+    }
+    best = std::min(best, (pb::self_cpu() - c0).total());
+  }
+  return best;
+}
+
+Floor run_floor(const Params& p, const Fleet& f, const pb::HostData& data, int n, const fs::path& src_root,
+                const plugbox::transport::SshOptions& ssh) {
+  Floor fl;
+  fl.hosts = n;
+  plugbox::upload::TreeSpec spec;
+  spec.source_root = src_root;
+  spec.upload_version = "v1";
+  const plugbox::upload::LocalTree tree = plugbox::upload::build_manifest(spec);
+  const plugbox::upload::BlobStore blobs = plugbox::upload::BlobStore::build(tree, p.zstd_level);  // untimed
+  const auto hosts = plugbox_hosts(f, data, n, p.server);
+  ServerCpu server(f);
+  const pb::FloorRun run = pb::transport_floor(hosts, tree.manifest, blobs, ssh);
+  fl.server_cpu = server.stop();
+  fl.wall_s = run.wall_s;
+  fl.client_cpu = run.client.total();
+  fl.bytes_per_host = run.bytes_per_host;
+  fl.problems = run.problems;
+  fl.sha_cpu = n * sha_seconds(tree);
+  return fl;
+}
+
 void print_row(const Row& r, const Row* baseline) {
   std::string speed = "";
   if (baseline && r.wall_s > 0) speed = fmt::format("{:.1f}x", baseline->wall_s / r.wall_s);
@@ -535,8 +591,11 @@ int main(int argc, char** argv) {
 
     const std::uint64_t unchanged = v1.files.size() - changed.size();
     std::vector<Row> rows;
+    std::vector<Floor> floors;
     std::vector<std::string> details;
     for (int n : p.host_counts) {
+      note(fmt::format("{} hosts: the transport floor of a first upload", n));
+      floors.push_back(run_floor(run_params, fleet, data, n, src, ssh));
       for (int release : {1, 2}) {
         std::string steps;
         note(fmt::format("{} hosts, release {}: plugbox", n, release));
@@ -580,6 +639,27 @@ int main(int argc, char** argv) {
                  "both directions, plugbox from TCP_INFO of its sockets, rsync from ssh's \"Transferred:\" line.\n"
                  "speedup: rsync wall / plugbox wall, same hosts and upload.\n\n";
     for (const auto& d : details) std::cout << d << "\n";
+
+    // The floor: how fast a first upload could possibly be on this machine.
+    std::cout << "\nfirst-upload floor (the same compressed bytes over plugbox's SSH transport into `cat > /dev/null` on\n"
+                 "every host, nothing decompressed, hashed or written; plus SHA-256 of every file on every host, the\n"
+                 "check the issue asks for on arrival; all of it on this machine's cores):\n";
+    for (const auto& fl : floors) {
+      const Row* rs = nullptr;
+      for (const auto& r : rows)
+        if (r.hosts == fl.hosts && r.release == 1 && r.tool == "rsync") rs = &r;
+      const double cores = std::max(1u, std::thread::hardware_concurrency());
+      const double best = fl.wall_s + fl.sha_cpu / cores;
+      std::cout << fmt::format(
+          "  {:>3} hosts: SSH alone {:.2f} s wall ({:.2f} s CPU client + {} hosts, {} per host); SHA-256 {:.2f} s CPU "
+          "= {:.2f} s on {:.0f} cores;\n             best possible first upload >= {:.2f} s{}\n",
+          fl.hosts, fl.wall_s, fl.client_cpu, fl.server_cpu < 0 ? std::string("-") : fmt::format("{:.2f} s", fl.server_cpu),
+          mib(double(fl.bytes_per_host)), fl.sha_cpu, fl.sha_cpu / cores, cores, best,
+          rs ? fmt::format(": at most {:.1f}x rsync's {:.2f} s (4x needs <= {:.2f} s)", rs->wall_s / best, rs->wall_s,
+                           rs->wall_s / 4)
+             : std::string());
+      for (const auto& pr : fl.problems) std::cout << "PROBLEM (floor): " << pr << "\n";
+    }
 
     int failures = 0;
     for (const auto& r : rows)

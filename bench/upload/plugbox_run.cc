@@ -5,6 +5,8 @@
 #include <exception>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "transport/notifier.h"
 #include "transport/ssh_transport.h"
 
@@ -141,7 +143,74 @@ void with_transport(const transport::SshOptions& options, Body body, int* connec
   if (!done) throw std::runtime_error("bench_upload: the event loop ran dry before the deploy finished");
 }
 
+struct FloorStream {
+  FloorStream(const upload::Manifest& m, const upload::BlobStore& b) : client(m, b) {}
+  upload::UploadClient client;
+  bool sent_initial = false;
+  std::uint64_t bytes = 0;
+};
+
+Awaitable<std::optional<std::string>> floor_piece(std::shared_ptr<FloorStream> st) {
+  std::string chunk;
+  if (!st->sent_initial) {
+    st->sent_initial = true;
+    chunk = st->client.initial_bytes();
+  } else if (!st->client.next_chunk(&chunk, 256 * 1024)) {
+    co_return std::nullopt;
+  }
+  st->bytes += chunk.size();
+  co_return chunk;
+}
+
+Awaitable<void> floor_host(transport::Transport& t, const PbHost& h, const upload::Manifest& manifest,
+                           const upload::BlobStore& blobs, std::uint64_t* bytes, std::string* problem) {
+  transport::OpenResult opened = co_await t.open(h.target, transport::deadline_in(60s));
+  if (opened.error) {
+    *problem = "open: " + opened.error.message();
+    co_return;
+  }
+  auto st = std::make_shared<FloorStream>(manifest, blobs);
+  // Every content, as a host with nothing yet would ask.
+  nlohmann::json need = nlohmann::json::array();
+  for (const auto& e : manifest.entries)
+    if (e.type == upload::EntryType::file) need.push_back(upload::to_hex(e.digest));
+  if (!st->client.on_line(nlohmann::json{{"need", need}}.dump())) {
+    *problem = st->client.error();
+    co_return;
+  }
+  transport::ExecOptions o;
+  o.capture_stderr = true;
+  o.deadline = transport::deadline_in(300s);
+  o.stdin_source = [st]() { return floor_piece(st); };
+  transport::ExecResult r = co_await opened.session->exec(transport::Command::shell("cat > /dev/null"), std::move(o));
+  *bytes = st->bytes;
+  if (!r.ok()) *problem = "cat: " + r.describe();
+  opened.session->close();
+}
+
 }  // namespace
+
+FloorRun transport_floor(const std::vector<PbHost>& hosts, const upload::Manifest& manifest,
+                         const upload::BlobStore& blobs, const transport::SshOptions& options) {
+  FloorRun run;
+  std::vector<std::string> problems(hosts.size());
+  std::vector<std::uint64_t> bytes(hosts.size());
+  const auto t0 = Clock::now();
+  const CpuTimes cpu0 = self_cpu();
+  auto body = [&](transport::Transport& t) {
+    auto one = [&t, &hosts, &manifest, &blobs, &bytes, &problems](std::size_t i) {
+      return floor_host(t, hosts[i], manifest, blobs, &bytes[i], &problems[i]);
+    };
+    return for_all(hosts.size(), one);
+  };
+  with_transport(options, body);
+  run.wall_s = since(t0);
+  run.client = self_cpu() - cpu0;
+  run.bytes_per_host = bytes.empty() ? 0 : bytes.front();
+  for (std::size_t i = 0; i < hosts.size(); ++i)
+    if (!problems[i].empty()) run.problems.push_back(hosts[i].ctx.host + ": " + problems[i]);
+  return run;
+}
 
 PbRun deploy_release(const std::vector<PbHost>& hosts, const PbRelease& release, const transport::SshOptions& options,
                      const std::set<int>& ports) {

@@ -53,6 +53,20 @@ struct PbRun {
 PbRun deploy_release(const std::vector<PbHost>& hosts, const PbRelease& release, const transport::SshOptions& options,
                      const std::set<int>& ports);
 
+// The transport floor of a first upload: on every host at once, the exact
+// bytes a first upload of `manifest` sends (hello, manifest, every content
+// zstd-compressed from `blobs`), into `cat > /dev/null` instead of
+// `receive`: what SSH alone costs, before anything is decompressed, hashed
+// or written. No tool that uploads this app over SSH can be faster.
+struct FloorRun {
+  double wall_s = 0;
+  CpuTimes client;
+  std::uint64_t bytes_per_host = 0;
+  std::vector<std::string> problems;
+};
+FloorRun transport_floor(const std::vector<PbHost>& hosts, const upload::Manifest& manifest,
+                         const upload::BlobStore& blobs, const transport::SshOptions& options);
+
 // Runs `plugbox-server verify V` on every host (fresh sessions, after the
 // measured run); returns "host: reason" for each host where it failed or did
 // not check file contents.
