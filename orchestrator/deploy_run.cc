@@ -108,6 +108,7 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   const std::string V = plan_.version;
   auto fail = [&](const std::string& why) {
     h.failed = true;
+    h.conn.set_error(why);  // the run's result names it (an upload's reason is not the connection's)
     abort_staging_ = true;
     report("stage", &h, why, Event::Level::fail);
   };
@@ -142,7 +143,7 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   // someone else's.
   if (up.created || up.cut_off) h.created = true;
   bytes_sent_ += up.wire_bytes;
-  journal_.record({{"host", h.conn.name()}, {"step", "upload"}, {"ok", up.ok}, {"error", up.error},
+  journal_.record({{"host", h.conn.name()}, {"step", "upload"}, {"command", up.command}, {"ok", up.ok}, {"error", up.error},
                    {"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
                    {"bytes_sent", up.stats.bytes_sent}});
   if (!up.ok) co_return fail(up.error);

@@ -61,11 +61,13 @@ transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& sessio
   std::vector<std::string> args{"receive", version};
   args.insert(args.end(), receive_flags.begin(), receive_flags.end());
   auto cmd = server_command(host, args);
+  std::string rendered = cmd.render();
   transport::ExecResult r = co_await session.exec(std::move(cmd), std::move(o));
   st->ended = true;
   st->wake.notify();
   HostUploadResult out;
   out.wire_bytes = st->wire_bytes;
+  out.command = std::move(rendered);
   out.created = st->client.created();
   out.cut_off = bool(r.error);
   if (r.ok() && st->client.done()) {

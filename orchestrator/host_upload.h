@@ -19,6 +19,7 @@ struct HostUploadResult {
   std::string error;  // one line
   upload::UploadResult stats;
   std::uint64_t wire_bytes = 0;  // bytes written to the channel (protocol overhead included)
+  std::string command;           // the receive command as run (for the journal)
 };
 
 // `receive_flags` are added to `receive V` (--create, --seal, --by X, ...).

@@ -669,15 +669,18 @@ int main(int argc, char** argv) {
       }
     for (const auto& w : warnings) std::cout << "transport warning: " << w << "\n";
     const int top = p.host_counts.back();
-    bool met = true;
+    std::string verdict;
     for (std::size_t i = 0; i < rows.size(); i += 2)
-      if (rows[i].hosts == top) met = met && rows[i + 1].wall_s >= 4 * rows[i].wall_s;
+      if (rows[i].hosts == top)
+        verdict += fmt::format("{}{} upload {:.1f}x: {}", verdict.empty() ? "" : "; ",
+                               rows[i].release == 1 ? "first" : "second", rows[i + 1].wall_s / rows[i].wall_s,
+                               rows[i + 1].wall_s >= 4 * rows[i].wall_s ? "met" : "MISSED");
     std::cout << fmt::format("\nload average (1 min) at the start {}, at the end {}; {} cores\n", load_at_start,
                              load_average(), std::thread::hardware_concurrency());
     std::cout << fmt::format("correctness: {}\ntarget (>= 4x rsync at {} hosts, both uploads): {}\n",
                              failures ? fmt::format("{} problem(s), see above", failures)
                                       : std::string("every check passed"),
-                             top, met ? "met" : "MISSED");
+                             top, verdict);
     note("tearing the fleet down");
     return failures ? 1 : 0;
   } catch (const std::exception& e) {

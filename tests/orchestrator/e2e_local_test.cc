@@ -294,3 +294,68 @@ TEST_CASE("local e2e: plugbox deploy, rollback and prepare work from the source 
                                    "\nstop " + v2 + " " + v1 + "\nstart " + v1 + " " + v1 + "\n");
   }
 }
+
+TEST_CASE("local e2e: without post_upload, one receive --create --seal stages each host", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  // The same service minus post_upload: receive seals V itself.
+  std::string text = slurp(f->service_file());
+  auto at = text.find("post_upload = ");
+  REQUIRE(at != std::string::npos);
+  text.erase(at, text.find('\n', at) + 1 - at);
+  write_file(f->service_file(), text);
+  const std::string v1 = deploy_release(*f, {"r1"});
+  f->write_release({"r2"});
+  Deployed d = deploy(*f);
+  INFO(d.run.describe());
+  REQUIRE(d.run.rc == 0);
+  const std::string v2 = d.version;
+  for (const auto& h : f->names()) {
+    INFO("host " << h);
+    HomeOnDisk home = f->home_of(h);
+    CHECK(home.live == v2);
+    CHECK(home.versions[v1].state == "ready");
+    CHECK(home.versions[v2].state == "ready");
+    CHECK(home.versions[v2].previous == v1);
+    CHECK(home.problems.empty());
+    CHECK(inode_of(f->host(h).home / "deploy" / v1 / "same.txt") == inode_of(f->host(h).home / "deploy" / v2 / "same.txt"));
+  }
+  // The journal shows the upload on every host and no separate seal step.
+  std::string journal = slurp(f->runs_dir() / v2 / "deploy.jsonl");
+  CHECK(journal.find("\"step\":\"upload\"") != std::string::npos);
+  CHECK(journal.find("receive " + v2 + " --create --by ") != std::string::npos);
+  CHECK(journal.find(" --seal\",") != std::string::npos);
+  CHECK(journal.find("\"step\":\"seal\"") == std::string::npos);
+}
+
+TEST_CASE("local e2e: a version another deployer made on a host is not ours to remove", "[e2e][local]") {
+  auto f = deployed_fleet();
+  const std::string v1 = f->home_of("h1").live;
+  // Someone else's V on h3, made during prepare (which knows the name this
+  // run picked): h3's receive --create refuses it, staging fails.
+  write_file(f->service_dir() / "build.sh",
+             slurp(f->service_dir() / "build.sh") + "'" + f->server_bin() + "' --home '" + f->host("h3").home.string() +
+                 "' next-version --name \"$PLUGBOX_VERSION\" --by someone-else >/dev/null\n");
+  f->write_release({"r2"});
+  Deployed d = deploy(*f);
+  INFO(d.run.describe());
+  CHECK(d.run.rc == 1);
+  const std::string v2 = d.version;
+  REQUIRE(!v2.empty());
+  // The result names why h3 failed (the upload's reason, not only its state).
+  CHECK(d.host("h3").value("error", "").find("exists") != std::string::npos);
+  CHECK(d.host("h3").value("state", "") == "failed (live unchanged)");
+  for (const auto& h : f->names()) {
+    INFO("host " << h);
+    HomeOnDisk home = f->home_of(h);
+    CHECK(home.live == v1);
+    if (h == "h3") {
+      // Left alone: staged, with its maker's record.
+      CHECK(home.versions.count(v2) == 1);
+      CHECK(home.versions[v2].state == "staged");
+      CHECK(slurp(f->host(h).home / "deploy/.plugbox/versions" / (v2 + ".json")).find("someone-else") !=
+            std::string::npos);
+    } else {
+      CHECK(home.names() == std::vector<std::string>{v1});  // ours: removed
+    }
+  }
+}
