@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <fstream>
-#include <iterator>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -27,10 +26,19 @@ struct CCtx {
 }  // namespace
 
 std::string BlobStore::compress_into(const std::filesystem::path& path, void* cctx, Blob* b) {
-  std::ifstream in(path, std::ios::binary);
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return "upload: cannot read " + path.string();
-  if (raw.size() != b->raw_size) return "upload: " + path.string() + " changed after it was hashed: run prepare again";
+  // One read of the size the manifest recorded (plus one byte, to notice a
+  // file that grew): istreambuf_iterator went byte by byte.
+  std::string raw(b->raw_size + 1, '\0');
+  std::size_t got = 0;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "upload: cannot read " + path.string();
+    in.read(raw.data(), std::streamsize(raw.size()));
+    if (in.bad()) return "upload: cannot read " + path.string();
+    got = std::size_t(in.gcount());
+  }
+  if (got != b->raw_size) return "upload: " + path.string() + " changed after it was hashed: run prepare again";
+  raw.resize(got);
   std::string out(ZSTD_compressBound(raw.size()), '\0');
   size_t n = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx), out.data(), out.size(), raw.data(), raw.size());
   if (ZSTD_isError(n)) return std::string("upload: zstd failed: ") + ZSTD_getErrorName(n);
