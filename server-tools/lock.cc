@@ -4,9 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <fmt/core.h>
 
 #include <cerrno>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -77,7 +77,7 @@ LockHolder read_holder(const fs::path& lock_file) {
 std::string lock_refusal(const LockHolder& h, std::chrono::milliseconds waited) {
   std::string msg = "the deploy lock is held by " + h.describe();
   if (waited.count() > 0)
-    msg += fmt::format(" and was not released within {:g} s", waited.count() / 1000.0);
+    msg += " and was not released within " + (std::ostringstream() << waited.count() / 1000.0).str() + " s";
   msg += "; wait for it (--wait SECONDS), or pass --owner " +
          (h.owner == "(unknown)" ? std::string("ID") : "'" + h.owner + "'") +
          " if you are running under that lock";

@@ -1,6 +1,6 @@
 #include "server-tools/status.h"
 
-#include <fmt/core.h>
+#include <algorithm>
 
 #include "server-tools/errors.h"
 #include "server-tools/fs_ops.h"
@@ -97,7 +97,9 @@ std::string status_text(const StatusReport& r) {
       const VersionView& v = it->second;
       const VersionRecord* rec = v.record.kind == RecordLookup::Kind::ok ? &*v.record.record : nullptr;
       auto size = r.sizes.find(v.name);
-      std::string line = fmt::format("  {} {} {:<6}", live == v.name ? '*' : ' ', v.name, to_string(v.state()));
+      std::string state = to_string(v.state());
+      state.resize(std::max<std::size_t>(state.size(), 6), ' ');
+      std::string line = std::string("  ") + (live == v.name ? '*' : ' ') + " " + v.name + " " + state;
       line += "  " + (size != r.sizes.end() && size->second ? std::to_string(*size->second) + " bytes" : std::string("? bytes"));
       if (v.previous.ok()) line += "  previous " + v.previous.target;
       if (v.next.ok()) line += "  next " + v.next.target;
