@@ -31,6 +31,25 @@ void make_app(const fs::path& dist) {
 
 LocalTree tree_of(const fs::path& dist) { return build_manifest(TreeSpec{dist.parent_path(), dist.filename().string(), {}}); }
 
+// An upload driven by hand, for tests that change the disk between steps:
+// the manifest has been sent and the receiver's need list handed to the
+// client; the test pulls the contents itself.
+struct StepwiseUpload {
+  StepwiseUpload(LocalTree t, const fs::path& version_dir)
+      : tree(std::move(t)),
+        blobs(BlobStore::build(tree)),
+        client(tree.manifest, blobs),
+        rx(version_dir.string(), {}, [this](const std::string& l) { lines.push_back(l); }) {
+    REQUIRE(rx.feed(client.initial_bytes()));
+    REQUIRE(client.on_line(lines.at(0)));
+  }
+  LocalTree tree;
+  BlobStore blobs;
+  UploadClient client;
+  std::vector<std::string> lines;
+  Receiver rx;
+};
+
 }  // namespace
 
 TEST_CASE("an upload reproduces the tree exactly: modes, mtimes, symlinks, empty dirs, odd names") {
@@ -137,20 +156,15 @@ TEST_CASE("the receiver never writes outside the version, even through a planted
   write_file(t.path / "dist/d/x", "evil");
   fs::create_directories(t.path / "v1");
   fs::create_directories(t.path / "outside");
-  auto tree = tree_of(t.path / "dist");
-  auto blobs = BlobStore::build(tree);
-  UploadClient client(tree.manifest, blobs);
-  std::vector<std::string> lines;
-  Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); });
-  REQUIRE(rx.feed(client.initial_bytes()));
-  REQUIRE(client.on_line(lines.at(0)));
+  StepwiseUpload up(tree_of(t.path / "dist"), t.path / "v1");
   // Someone swaps the directory for a symlink before the content arrives.
   fs::remove(t.path / "v1/d");
   fs::create_directory_symlink(t.path / "outside", t.path / "v1/d");
   std::string chunk;
   bool ok = true;
-  while (ok && client.next_chunk(&chunk)) ok = rx.feed(chunk);
-  CHECK_FALSE((ok && rx.finish()));
+  while (ok && up.client.next_chunk(&chunk)) ok = up.rx.feed(chunk);
+  CHECK_FALSE((ok && up.rx.finish()));
+  const Receiver& rx = up.rx;
   // The receiver holds the directory it made open: the write fails there
   // (it was deleted), never following the symlink.
   CHECK_THAT(rx.error(), Catch::Contains("directory 'd'"));
@@ -163,15 +177,10 @@ TEST_CASE("a directory of the version replaced while the upload runs fails the u
   write_file(t.path / "dist/d/y", "two");
   fs::create_directories(t.path / "v1");
   fs::create_directories(t.path / "outside");
-  auto tree = tree_of(t.path / "dist");
-  auto blobs = BlobStore::build(tree);
-  UploadClient client(tree.manifest, blobs);
-  std::vector<std::string> lines;
-  Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); });
-  REQUIRE(rx.feed(client.initial_bytes()));
-  REQUIRE(client.on_line(lines.at(0)));
+  StepwiseUpload up(tree_of(t.path / "dist"), t.path / "v1");
+  Receiver& rx = up.rx;
   std::string chunk, rest;
-  while (client.next_chunk(&chunk)) rest += chunk;
+  while (up.client.next_chunk(&chunk)) rest += chunk;
   // Everything but the end frame (1 byte kind + 4 bytes length) arrives;
   // then the directory the receiver holds open is moved away and a fresh
   // one put in its place.
