@@ -23,6 +23,13 @@ std::string toml_str(const std::string& s) {
 // Whether a user other than root (the harness's login user) can reach and run
 // `path`: every directory above it searchable by others, the file readable
 // and executable by others.
+// One word for sh: single-quoted.
+std::string shell_word(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 bool runnable_by_others(const fs::path& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 || (st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH)) return false;
@@ -89,21 +96,25 @@ std::unique_ptr<E2eFleet> E2eFleet::local() {
   return f;
 }
 
+// The hosts of an sshd fleet are on this machine: `server` is the built
+// plugbox-server, run by the harness's login user, who must be able to reach
+// it (else a copy in the test's own directory).
+std::string E2eFleet::server_for_sshd() {
+  std::string bin = PLUGBOX_SERVER_BIN;
+  if (runnable_by_others(bin)) return bin;
+  fs::path copy = dir() / "bin" / "plugbox-server";
+  fs::create_directories(copy.parent_path());
+  fs::copy_file(bin, copy, fs::copy_options::overwrite_existing);
+  fs::permissions(copy, fs::perms(0755));
+  WARN("the build directory is not readable by the sshd harness's user: using a copy of plugbox-server in "
+       << copy.string());
+  return copy.string();
+}
+
 std::unique_ptr<E2eFleet> E2eFleet::sshd(std::string* skip_reason) {
   std::unique_ptr<E2eFleet> f(new E2eFleet());
   f->dir_ = std::make_unique<TempDir>("pbx-e2e-ssh");
-  // The hosts are on this machine: `server` is the built plugbox-server, run
-  // by the harness's login user, who must be able to reach it.
-  f->server_bin_ = PLUGBOX_SERVER_BIN;
-  if (!runnable_by_others(f->server_bin_)) {
-    fs::path copy = f->dir() / "bin" / "plugbox-server";
-    fs::create_directories(copy.parent_path());
-    fs::copy_file(f->server_bin_, copy, fs::copy_options::overwrite_existing);
-    fs::permissions(copy, fs::perms(0755));
-    WARN("the build directory is not readable by the sshd harness's user: using a copy of plugbox-server in "
-         << copy.string());
-    f->server_bin_ = copy.string();
-  }
+  f->server_bin_ = f->server_for_sshd();
   testing::FleetOptions opt;
   opt.hosts = {{"bastion"},
                {"web1", "bastion", {"app"}},
@@ -119,6 +130,35 @@ std::unique_ptr<E2eFleet> E2eFleet::sshd(std::string* skip_reason) {
     f->hosts_.push_back(E2eHost{h.name, h.home, h.jump_chain});
   }
   f->finish_setup(slurp(f->sshd_->inventory_path()));
+  return f;
+}
+
+std::unique_ptr<E2eFleet> E2eFleet::mixed(std::string* skip_reason) {
+  std::unique_ptr<E2eFleet> f(new E2eFleet());
+  f->dir_ = std::make_unique<TempDir>("pbx-e2e-mixed");
+  f->server_bin_ = f->server_for_sshd();
+  testing::FleetOptions opt;
+  opt.hosts = {{"bastion"}, {"web1", "bastion"}, {"solo", ""}};
+  opt.inventory_defaults_extra = {"server = " + toml_str(f->server_bin_)};
+  f->sshd_ = testing::SshdFleet::start(opt, skip_reason);
+  if (!f->sshd_) return nullptr;
+  // Hosts are in declaration order (by position in the file): l1's table
+  // goes before the harness's, l2's after, so batches mix the two kinds.
+  auto local_host = [&](const std::string& name) {
+    E2eHost h{name, f->dir() / "hosts" / name, {}};
+    return std::make_pair(h, "\n[hosts." + h.name + "]\ntransport = \"local\"\nhome = " + toml_str(h.home.string()) + "\n");
+  };
+  auto [l1, l1_toml] = local_host("l1");
+  auto [l2, l2_toml] = local_host("l2");
+  f->hosts_.push_back(l1);
+  for (const char* n : {"web1", "solo"}) {
+    const auto& h = f->sshd_->host(n);
+    f->hosts_.push_back(E2eHost{h.name, h.home, h.jump_chain});
+  }
+  f->hosts_.push_back(l2);
+  std::string inv = "# l1 and l2 are local-transport hosts; the rest are the sshd harness's" + l1_toml + "\n" +
+                    slurp(f->sshd_->inventory_path()) + l2_toml + "\n[groups.app]\nhosts = [\"l1\", \"web1\", \"solo\", \"l2\"]\n";
+  f->finish_setup(inv);
   return f;
 }
 
@@ -227,6 +267,40 @@ void E2eFleet::mark(const std::string& name, const std::string& marker) const {
 
 void E2eFleet::unmark(const std::string& name, const std::string& marker) const {
   fs::remove(host(name).home / marker);
+}
+
+void E2eFleet::hook_server() {
+  fs::path wrapper = dir() / "bin" / "plugbox-server-hooked";
+  fs::create_directories(wrapper.parent_path());
+  // argv: --home HOME --owner OWNER COMMAND ARGS... (orchestrator/remote_commands.cc)
+  write_file(wrapper,
+             "#!/bin/sh\n"
+             "# plugbox-server behind the end-to-end tests' SLOW_SERVER_<cmd> markers (e2e_fleet.h)\n"
+             "find_words() {\n"
+             "  while [ $# -gt 0 ]; do\n"
+             "    case \"$1\" in\n"
+             "      --home) home=$2; shift 2 ;;\n"
+             "      --owner) shift 2 ;;\n"
+             "      -*) shift ;;\n"
+             "      *) cmd=$1; return ;;\n"
+             "    esac\n"
+             "  done\n"
+             "}\n"
+             "home=; cmd=\n"
+             "find_words \"$@\"\n"
+             "if [ -n \"$home\" ] && [ -n \"$cmd\" ] && [ -e \"$home/SLOW_SERVER_$cmd\" ]; then\n"
+             "  : > \"$home/WAITING_SERVER_$cmd\"\n"
+             "  i=0\n"
+             "  while [ ! -e \"$home/RELEASE_SERVER\" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\n"
+             "fi\n"
+             "exec " + shell_word(server_bin_) + " \"$@\"\n",
+             fs::perms(0755));
+  std::string inv = slurp(inventory_);
+  const std::string was = "server = " + toml_str(server_bin_);
+  auto at = inv.find(was);
+  if (at == std::string::npos) throw std::logic_error("hook_server: the inventory sets no `server` to replace");
+  inv.replace(at, was.size(), "server = " + toml_str(wrapper.string()));
+  write_file(inventory_, inv);
 }
 
 fs::path E2eFleet::newest_journal(const std::string& kind) const {

@@ -13,6 +13,10 @@
 //   SLOW_POST_UPLOAD   post_upload waits for RELEASE_POST_UPLOAD (at most 60 s)
 //   SLOW_START         start waits for RELEASE_START (at most 60 s)
 //   RELEASE_START      lets a slow start (SLOW_START, Release::slow_start) finish
+// After hook_server(), plugbox-server itself is steered too:
+//   SLOW_SERVER_<cmd>  plugbox-server <cmd> (gc, upgrade-to, ...) first says so
+//                      with WAITING_SERVER_<cmd>, then waits for RELEASE_SERVER
+//                      (at most 60 s)
 #pragma once
 
 #include <memory>
@@ -49,9 +53,13 @@ class E2eFleet {
   // (two hops), solo direct; group "app" = web1, web2, deep, solo. nullptr
   // and *skip_reason when this machine cannot run sshd fleets (not root).
   static std::unique_ptr<E2eFleet> sshd(std::string* skip_reason);
+  // Both kinds in one group "app", interleaved in inventory order: l1
+  // (local), web1 (sshd, behind bastion), solo (sshd, direct), l2 (local).
+  // nullptr and *skip_reason as sshd().
+  static std::unique_ptr<E2eFleet> mixed(std::string* skip_reason);
   ~E2eFleet();
 
-  bool is_ssh() const { return sshd_ != nullptr; }
+  bool is_ssh() const { return sshd_ != nullptr; }  // an sshd fleet runs (mixed() too)
   testing::SshdFleet& sshd() const;
   const std::vector<E2eHost>& hosts() const { return hosts_; }
   const E2eHost& host(const std::string& name) const;
@@ -88,12 +96,19 @@ class E2eFleet {
   void mark(const std::string& name, const std::string& marker) const;    // creates the marker in its home
   void unmark(const std::string& name, const std::string& marker) const;
 
+  // From now on every host runs plugbox-server through a wrapper script (the
+  // inventory's `server`) that honours the SLOW_SERVER_<cmd> markers: a way
+  // to hold a fleet command while a host's server tool works (a gc on a slow
+  // disk), which the service's own scripts cannot.
+  void hook_server();
+
   // The journal file of the newest run of `kind` (deploy, rollback, gc);
   // "" if there is none yet.
   fs::path newest_journal(const std::string& kind) const;
 
  private:
   E2eFleet();
+  std::string server_for_sshd();
   void finish_setup(const std::string& inventory_text);
 
   std::unique_ptr<TempDir> dir_;
