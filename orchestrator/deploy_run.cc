@@ -128,6 +128,8 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   if (!st) co_return fail(h.conn.error());
   h.live_before = live_of(*st);
   if (abort_staging_ || interrupted_) co_return;
+  // The upload runs on the session, not through HostConn::run: check the lock here.
+  if (h.conn.lock_lost()) co_return fail("stage: the deploy lock was lost before the upload; nothing was sent");
   // One command creates V, receives the tree and (without post_upload
   // steps) seals it: one channel and one process per host, not three.
   const bool seal_now = plan_.service_config.post_upload.empty();
@@ -196,6 +198,12 @@ transport::Awaitable<void> DeployRun::switch_host(Host& h) {
     h.failed = true;
     report("switch", &h, h.conn.error(), Event::Level::fail);
   };
+  // The lock lost since staging (its holder on the host died): touch nothing,
+  // not even the stop, so there is nothing to undo here either.
+  if (h.conn.lock_lost()) {
+    h.conn.set_error("switch: the deploy lock was lost after staging; nothing was run here (see the journal)");
+    co_return fail();
+  }
   // Nothing live yet (first deploy): there is nothing to stop.
   if (!plan_.refresh && !h.live_before.empty()) {
     h.stopped = true;  // a stop that fails half-way may still have stopped something

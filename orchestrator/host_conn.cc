@@ -43,6 +43,8 @@ struct HostConn::LockState {
   std::shared_ptr<transport::Notifier> changed;
   std::shared_ptr<transport::StdinPipe> pipe;
   bool held = false, ended = false;
+  bool letting_go = false;  // we closed its stdin: its end is a release, not a loss
+  bool lost = false;        // it ended while held and we had not let go
   std::string err;
   transport::ExecResult result;
 };
@@ -51,6 +53,7 @@ HostConn::HostConn(transport::Transport& transport, const PlannedHost& plan, Jou
     : transport_(transport), plan_(plan), journal_(journal) {}
 
 HostConn::~HostConn() {
+  if (lock_) lock_->letting_go = true;  // hold_lock touches the journal only while we live
   if (lock_ && lock_->pipe) lock_->pipe->close();
   if (session_) session_->close();
 }
@@ -67,12 +70,27 @@ transport::Awaitable<bool> HostConn::open(double timeout_s) {
   co_return true;
 }
 
+bool HostConn::lock_lost() const { return lock_ && lock_->lost; }
+
 transport::Awaitable<transport::ExecResult> HostConn::run(const std::string& step, transport::Command cmd,
                                                           double timeout_s, std::optional<std::string> stdin_data) {
   if (!session_) {
     transport::ExecResult r;
     r.error = transport::make_error(transport::Errc::session_closed, step, name(), "not connected");
     error_ = r.error.message();
+    co_return r;
+  }
+  // Once the lock's channel is gone, nothing more runs here but the read-only
+  // probes: another deploy may hold the lock by now, and server commands under
+  // our owner id would take it afresh one by one, letting one slip in between.
+  // That goes for the service's own commands too (a stop without the lock
+  // could stop what another deployer just started).
+  if (lock_ && lock_->ended && step != "status" && step != "probe-layout") {
+    transport::ExecResult r;
+    r.error = transport::make_error(transport::Errc::session_closed, step, name(),
+                                    "the deploy lock was lost (its channel ended): " + describe_failure(lock_->result));
+    error_ = step + ": " + r.error.message();
+    journal_.record({{"host", name()}, {"step", step}, {"refused", error_}});
     co_return r;
   }
   std::string line = cmd.render();
@@ -91,16 +109,6 @@ transport::Awaitable<transport::ExecResult> HostConn::run(const std::string& ste
 
 transport::Awaitable<transport::ExecResult> HostConn::server(const std::string& step, std::vector<std::string> args,
                                                              double timeout_s) {
-  // Once the lock's channel is gone, commands under our owner id would take
-  // the lock afresh one by one, and another deploy could slip in between:
-  // stop instead.
-  if (lock_ && lock_->ended && step != "status") {
-    transport::ExecResult r;
-    r.error = transport::make_error(transport::Errc::session_closed, step, name(),
-                                    "the deploy lock was lost (its channel ended): " + describe_failure(lock_->result));
-    error_ = step + ": " + r.error.message();
-    co_return r;
-  }
   auto cmd = server_command(plan_.ctx, args);
   co_return co_await run(step, std::move(cmd), timeout_s);
 }
@@ -136,7 +144,8 @@ transport::Awaitable<std::optional<bool>> HostConn::has_layout(double timeout_s)
 namespace {
 
 transport::Awaitable<void> hold_lock(std::shared_ptr<transport::Session> session, transport::Command cmd,
-                                     std::shared_ptr<void> keep, HostConn::LockState* st_raw);
+                                     std::shared_ptr<void> keep, HostConn::LockState* st_raw, Journal* journal,
+                                     std::string host);
 
 }  // namespace
 
@@ -147,7 +156,10 @@ transport::Awaitable<bool> HostConn::lock(double timeout_s) {
   auto st = lock_;
   auto cmd = server_command(plan_.ctx, {"lock"});
   journal_.record({{"host", name()}, {"step", "lock"}, {"command", cmd.render()}});
-  transport::asio::co_spawn(ex, hold_lock(session_, std::move(cmd), st, st.get()), transport::asio::detached);
+  // hold_lock writes to the journal only on a loss, which needs us alive (the
+  // destructor lets go first), and the journal outlives us.
+  transport::asio::co_spawn(ex, hold_lock(session_, std::move(cmd), st, st.get(), &journal_, name()),
+                            transport::asio::detached);
   transport::asio::steady_timer timer(ex, after(timeout_s));
   auto wake = st->changed;
   timer.async_wait([wake](boost::system::error_code) { wake->notify(); });
@@ -158,6 +170,7 @@ transport::Awaitable<bool> HostConn::lock(double timeout_s) {
   if (why.empty()) why = st->ended ? describe_failure(st->result) : "no answer within the timeout";
   error_ = "lock: " + why;
   journal_.record({{"host", name()}, {"step", "lock"}, {"error", error_}});
+  st->letting_go = true;
   st->pipe->close();
   co_return false;
 }
@@ -165,7 +178,8 @@ transport::Awaitable<bool> HostConn::lock(double timeout_s) {
 namespace {
 
 transport::Awaitable<void> hold_lock(std::shared_ptr<transport::Session> session, transport::Command cmd,
-                                     std::shared_ptr<void> keep, HostConn::LockState* st) {
+                                     std::shared_ptr<void> keep, HostConn::LockState* st, Journal* journal,
+                                     std::string host) {
   (void)keep;  // keeps *st alive while the lock command runs
   transport::ExecOptions o;
   o.capture_stderr = true;
@@ -180,6 +194,13 @@ transport::Awaitable<void> hold_lock(std::shared_ptr<transport::Session> session
   }
   st->err = st->result.err;
   st->ended = true;
+  if (st->held && !st->letting_go) {
+    // Its holder on the host died (killed, the host's session cut): the run
+    // must not act there any more, and whoever reads the journal learns when.
+    st->lost = true;
+    journal->record({{"host", host}, {"step", "lock"}, {"lost", true}, {"exit", st->result.exit_status},
+                     {"error", describe_failure(st->result)}});
+  }
   st->held = false;
   st->changed->notify();
 }
@@ -189,6 +210,7 @@ transport::Awaitable<void> hold_lock(std::shared_ptr<transport::Session> session
 transport::Awaitable<void> HostConn::release() {
   if (lock_) {
     auto st = lock_;
+    st->letting_go = true;
     st->pipe->close();
     auto ex = co_await transport::asio::this_coro::executor;
     transport::asio::steady_timer timer(ex, after(10));

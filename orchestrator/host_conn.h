@@ -45,6 +45,9 @@ class HostConn {
   // Starts `plugbox-server lock --owner OWNER` on its own channel and waits
   // until it holds the lock. False (error() names the holder) if refused.
   transport::Awaitable<bool> lock(double timeout_s);
+  // The lock was held and its holder on the host ended without our letting
+  // go: from then on only read-only probes run here (run() refuses the rest).
+  bool lock_lost() const;
   // Lets go of the lock (EOF on its stdin) and closes the session.
   transport::Awaitable<void> release();
   transport::Session* session() { return session_.get(); }

@@ -3,7 +3,8 @@
 //  - a hung host: its sshd frozen (TCP connects, SSH never answers);
 //  - one group mixing local-transport and sshd hosts;
 //  - --parallel 1, proven from the run's journal (not from timings);
-//  - Ctrl-C during `fleet rollback` and during `fleet gc`.
+//  - Ctrl-C during `fleet rollback` and during `fleet gc`;
+//  - the deploy lock lost mid-deploy (its holder on a host killed).
 // The sshd ones skip, saying why, where the harness cannot run (not root).
 #include <signal.h>
 
@@ -446,5 +447,72 @@ TEST_CASE("local e2e edge: Ctrl-C during fleet gc: exit 130, every host on a wor
     CHECK(home.versions[v2].next == v3);
     CHECK(home.versions[v2].previous.empty());  // v1 spliced out
     check_working(*f, h);
+  }
+}
+
+// 5. The deploy lock lost mid-deploy: the `plugbox-server lock` process
+// holding it on a host (its pid is in the lock file) is killed while the
+// canary starts. plugbox must notice, touch that host no more (not even its
+// stop), and put the fleet back.
+TEST_CASE("local e2e edge: a deploy lock lost mid-deploy: that host is left alone, the fleet goes back", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  const auto n = f->names();
+  const std::string v1 = deploy_release(*f, {"r1"});
+  const auto logs_before = service_logs(*f);
+  const fs::path last_deploy = f->newest_journal("deploy");
+  f->mark(n[0], "SLOW_START");
+  f->write_release({"r2"});
+  wait_past(v1);
+  Background run = f->spawn_plugbox({"fleet", "deploy", "--group", "app", "--json"});
+  const fs::path journal = wait_for_step(*f, "deploy", last_deploy, n[0], "start");
+  const std::string v2 = journal.parent_path().filename().string();
+
+  // Who holds n1's lock: this run's holder process, by the pid it wrote.
+  json holder = json::parse(lock_file_text(f->host(n[1]).home), nullptr, false);
+  INFO("n1's lock file: " << holder.dump());
+  REQUIRE(holder.is_object());
+  std::string owner;
+  for (const auto& e : journal_records(journal))
+    if (e.value("event", "") == "start") owner = e.value("owner", "");
+  REQUIRE(holder.value("owner", "") == owner);
+  const pid_t pid = holder.value("pid", 0);
+  REQUIRE(pid > 0);
+  const std::string cmdline = slurp("/proc/" + std::to_string(pid) + "/cmdline");
+  REQUIRE(cmdline.find(f->host(n[1]).home.string()) != std::string::npos);  // not a recycled pid
+  REQUIRE(::kill(pid, SIGKILL) == 0);
+  // plugbox's journal says when it noticed.
+  bool noticed = eventually([&] {
+    for (const auto& e : journal_records(journal))
+      if (e.value("host", "") == n[1] && e.value("step", "") == "lock" && e.value("lost", false)) return true;
+    return false;
+  });
+  CHECK(noticed);
+  f->mark(n[0], "RELEASE_START");
+
+  RunResult r = run.wait();
+  INFO(r.describe());
+  CHECK(r.rc == 1);
+  json result = result_of(r);
+  REQUIRE(result.is_object());
+  CHECK(host_in(result, n[0]).value("state", "") == "rolled back");
+  CHECK(host_in(result, n[1]).value("error", "").find("lock was lost") != std::string::npos);
+  CHECK_FALSE(host_in(result, n[1]).value("needs_attention", true));
+  for (const auto& h : n) {
+    INFO("host " << h);
+    CHECK(f->home_of(h).live == v1);
+    check_working(*f, h, h != n[1]);
+  }
+  check_no_lock_held(*f);
+  // n1 was never stopped: without its lock plugbox ran nothing there.
+  CHECK(f->service_log(n[1]) == logs_before.at(n[1]));
+  CHECK(f->service_log(n[0]) == logs_before.at(n[0]) + "stop " + v1 + " " + v2 + "\nstart " + v2 + " " + v2 +
+                                    "\nstop " + v2 + " " + v1 + "\nstart " + v1 + " " + v1 + "\n");
+  for (const auto& e : journal_records(journal)) {
+    INFO(e.dump());
+    if (e.value("host", "") == n[1] && e.contains("command")) {
+      // After the lock was lost nothing ran on n1 but the unlock.
+      CHECK(e.value("step", "") != "stop");
+      CHECK(e.value("step", "") != "upgrade-to");
+    }
   }
 }
