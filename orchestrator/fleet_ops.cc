@@ -247,9 +247,15 @@ transport::Awaitable<DeployOutcome> fleet_gc(FleetContext ctx, int keep, bool dr
   };
   co_await parallel_for(conns.size(), ctx.parallel, gc);
   std::size_t bad = std::count_if(out.hosts.begin(), out.hosts.end(), [](const HostStanding& s) { return s.needs_attention; });
+  std::size_t skipped = std::count_if(out.hosts.begin(), out.hosts.end(),
+                                      [](const HostStanding& s) { return s.state == "skipped (interrupted)"; });
   out.exit_code = ctx.stop_requested() ? 130 : bad ? 1 : 0;
+  // An interrupted gc says how many hosts it never reached, not "on N host(s)".
   out.summary = std::string(dry_run ? "dry run: " : "") + "gc --keep " + std::to_string(keep) + " on " +
-                std::to_string(conns.size()) + " host(s)" + (bad ? ", " + std::to_string(bad) + " failed" : "");
+                (skipped ? std::to_string(conns.size() - skipped) + " of " : "") + std::to_string(conns.size()) +
+                " host(s)" + (bad ? ", " + std::to_string(bad) + " failed" : "");
+  if (ctx.stop_requested())
+    out.summary += "; interrupted: " + std::to_string(skipped) + " host(s) skipped (run it again to finish)";
   co_return out;
 }
 

@@ -422,6 +422,9 @@ TEST_CASE("local e2e edge: Ctrl-C during fleet gc: exit 130, every host on a wor
   json result = result_of(r);
   REQUIRE(result.is_object());
   CHECK(host_in(result, n[0]).value("state", "") == "collected");
+  // The summary says gc did not get everywhere, and what to do.
+  CHECK(result.value("summary", "").find("on 1 of 4 host(s)") != std::string::npos);
+  CHECK(result.value("summary", "").find("interrupted: 3 host(s) skipped (run it again to finish)") != std::string::npos);
   CHECK(f->home_of(n[0]).names() == (std::vector<std::string>{v2, v3}));
   for (std::size_t i = 1; i < n.size(); ++i) {
     INFO("host " << n[i]);
