@@ -4,6 +4,7 @@
 
 #include "orchestrator/host_conn.h"
 #include "orchestrator/host_upload.h"
+#include "orchestrator/parallel_for.h"
 #include "transport/notifier.h"
 
 namespace plugbox::orchestrator {
@@ -62,45 +63,18 @@ void DeployRun::tick(const std::string& phase, std::size_t done, std::size_t fai
   reporter_.progress(Progress{phase, done, failed, total, bytes_sent_});
 }
 
-// Runs f on every host, at most `parallel` at once, and returns when all are
-// done. Workers pull hosts from a shared cursor: no coroutine per waiting host.
-template <class F>
-transport::Awaitable<void> DeployRun::for_each(std::vector<Host*> hosts, int parallel, F f) {
-  auto ex = co_await asio::this_coro::executor;
-  struct Shared {
-    explicit Shared(transport::Executor e) : done(std::move(e)) {}
-    std::vector<Host*> hosts;
-    std::size_t next = 0;
-    int running = 0;
-    transport::Notifier done;
+// Runs f on every host, at most `parallel` at once (parallel_for); an
+// exception escaping f marks that host failed with it, the others go on.
+transport::Awaitable<void> DeployRun::for_each(std::vector<Host*> hosts, int parallel,
+                                               std::function<transport::Awaitable<void>(Host&)> f) {
+  auto list = std::make_shared<std::vector<Host*>>(std::move(hosts));
+  auto one = [list, f = std::move(f)](std::size_t i) { return f(*(*list)[i]); };
+  auto on_error = [list](std::size_t i, const std::string& what) {
+    Host* h = (*list)[i];
+    h->failed = true;
+    h->conn.set_error("internal error: " + what);
   };
-  auto sh = std::make_shared<Shared>(ex);
-  sh->hosts = std::move(hosts);
-  int workers = std::max(1, std::min<int>(parallel, int(sh->hosts.size())));
-  struct Worker {
-    static transport::Awaitable<void> loop(std::shared_ptr<Shared> sh, F f) {
-      while (sh->next < sh->hosts.size()) {
-        Host* h = sh->hosts[sh->next++];
-        try {
-          co_await f(*h);
-        } catch (const std::exception& e) {
-          h->failed = true;
-          h->conn.set_error(std::string("internal error: ") + e.what());
-        } catch (...) {
-          h->failed = true;
-          h->conn.set_error("internal error");
-        }
-      }
-      --sh->running;
-      sh->done.notify();
-    }
-  };
-  if (sh->hosts.empty()) co_return;
-  for (int i = 0; i < workers; ++i) {
-    ++sh->running;
-    asio::co_spawn(ex, Worker::loop(sh, f), asio::detached);
-  }
-  while (sh->running > 0) co_await sh->done.wait();
+  co_await parallel_for(list->size(), parallel, one, on_error);
 }
 
 transport::Awaitable<void> DeployRun::stage(Host& h) {

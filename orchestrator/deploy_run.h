@@ -5,6 +5,7 @@
 // saying where every host stands.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,8 +54,8 @@ class DeployRun {
   transport::Awaitable<bool> health(Host& h);
   transport::Awaitable<bool> run_service(Host& h, const std::string& step, const std::vector<std::string>& lines,
                                          const std::string& cwd);
-  template <class F>
-  transport::Awaitable<void> for_each(std::vector<Host*> hosts, int parallel, F f);
+  transport::Awaitable<void> for_each(std::vector<Host*> hosts, int parallel,
+                                      std::function<transport::Awaitable<void>(Host&)> f);
   void report(const std::string& phase, Host* h, const std::string& what, Event::Level level,
               nlohmann::json data = nlohmann::json::object());
   void tick(const std::string& phase, std::size_t done, std::size_t failed, std::size_t total);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "orchestrator/host_conn.h"
+#include "orchestrator/parallel_for.h"
 #include "transport/notifier.h"
 
 namespace plugbox::orchestrator {
@@ -14,48 +15,12 @@ namespace asio = transport::asio;
 
 namespace {
 
-struct ForState {
-  explicit ForState(transport::Executor e) : done(std::move(e)) {}
-  std::size_t next = 0, n = 0;
-  int running = 0;
-  transport::Notifier done;
-  std::function<transport::Awaitable<void>(std::size_t)> f;
-};
-
-transport::Awaitable<void> for_worker(std::shared_ptr<ForState> st) {
-  while (st->next < st->n) {
-    std::size_t i = st->next++;
-    try {
-      co_await st->f(i);
-    } catch (...) {
-      // Each f reports its own failures; one host's surprise must not stop the others.
-    }
-  }
-  --st->running;
-  st->done.notify();
-}
-
 std::string str_or(const nlohmann::json& j, const char* key, std::string def = "") {
   if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return def;
   return j[key].get<std::string>();
 }
 
 }  // namespace
-
-transport::Awaitable<void> parallel_for(std::size_t n, int parallel,
-                                        std::function<transport::Awaitable<void>(std::size_t)> f) {
-  if (n == 0) co_return;
-  auto ex = co_await asio::this_coro::executor;
-  auto st = std::make_shared<ForState>(ex);
-  st->n = n;
-  st->f = std::move(f);
-  int workers = std::max(1, std::min<int>(parallel, int(n)));
-  for (int i = 0; i < workers; ++i) {
-    ++st->running;
-    asio::co_spawn(ex, for_worker(st), asio::detached);
-  }
-  while (st->running > 0) co_await st->done.wait();
-}
 
 transport::Awaitable<DeployOutcome> fleet_rollback(FleetContext ctx, RollbackOptions opts) {
   std::vector<std::unique_ptr<HostConn>> conns;

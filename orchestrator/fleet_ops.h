@@ -61,8 +61,5 @@ nlohmann::json status_rows_json(const std::vector<HostStatusRow>& rows);
 // The end-of-run table: host | live | state | error.
 std::string render_standings(const DeployOutcome& o);
 
-// Runs f(i) for i in [0, n), at most `parallel` at once.
-transport::Awaitable<void> parallel_for(std::size_t n, int parallel,
-                                        std::function<transport::Awaitable<void>(std::size_t)> f);
 
 }  // namespace plugbox::orchestrator
