@@ -6,7 +6,6 @@
 #include <fstream>
 #include <sstream>
 #include <random>
-#include <thread>
 
 #include <boost/asio/io_context.hpp>
 
@@ -17,6 +16,7 @@
 using namespace plugbox::transport;
 using plugbox::transport::test::run;
 using plugbox::transport::test::TempDir;
+using plugbox::transport::test::live_processes_in_group_after;
 using namespace std::chrono_literals;
 
 namespace {
@@ -39,25 +39,6 @@ std::string random_bytes(size_t n, unsigned seed) {
   std::string s(n, '\0');
   for (auto& c : s) c = static_cast<char>(gen());
   return s;
-}
-
-// Processes of process group `pgid` that are not zombies (an orphaned zombie
-// waits for init to reap it, which is no business of ours).
-int live_processes_in_group(pid_t pgid) {
-  int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state;
-    long ppid, pgrp;
-    rest >> state >> ppid >> pgrp;
-    if (pgrp == pgid && state != 'Z' && state != 'X') ++n;
-  }
-  return n;
 }
 
 struct Fixture {
@@ -199,15 +180,7 @@ TEST_CASE_METHOD(Fixture, "local: a deadline kills the command's whole process g
   std::ifstream(dir.path() / "pid") >> pid;
   REQUIRE(pid > 0);
   // The shell and its sleep were one group: nothing of it is left running.
-  // The exec ends when the shell (the leader) is reaped; its sleep got the
-  // same SIGTERM but dies on its own schedule (seen still alive right after,
-  // on a loaded machine), so wait for it, up to far longer than dying takes.
-  int left = live_processes_in_group(pid);
-  for (int i = 0; left > 0 && i < 500; ++i) {
-    std::this_thread::sleep_for(10ms);
-    left = live_processes_in_group(pid);
-  }
-  CHECK(left == 0);
+  CHECK(live_processes_in_group_after(pid) == 0);
 }
 
 TEST_CASE_METHOD(Fixture, "local: a command ignoring SIGTERM gets SIGKILL after the grace") {
@@ -311,5 +284,5 @@ TEST_CASE("local: abandoning the event loop mid-command kills the command and fr
     io.reset();
   }
   REQUIRE(pid > 0);
-  CHECK(live_processes_in_group(pid) == 0);
+  CHECK(live_processes_in_group_after(pid) == 0);
 }

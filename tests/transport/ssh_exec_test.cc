@@ -36,23 +36,6 @@ std::string random_bytes(size_t n, unsigned seed) {
   return s;
 }
 
-int live_processes_in_group(pid_t pgid) {
-  int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state;
-    long ppid, pgrp;
-    rest >> state >> ppid >> pgrp;
-    if (pgrp == pgid && state != 'Z' && state != 'X') ++n;
-  }
-  return n;
-}
-
 // One host, reachable directly or behind a bastion: the same behaviour is
 // checked on both paths (the second goes through a tunnel).
 struct Path {
@@ -254,7 +237,7 @@ TEST_CASE("ssh: a deadline cuts sleep 100 and nothing of it survives on the host
   pid_t pid = 0;
   std::ifstream(fleet->host("web01").home + "/pid") >> pid;
   REQUIRE(pid > 0);
-  CHECK(live_processes_in_group(pid) == 0);
+  CHECK(live_processes_in_group_after(pid) == 0);
   // The session is still good for more.
   CHECK(run(io, opened.session->exec(Command::argv({"true"}))).ok());
 }

@@ -4,11 +4,15 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include "transport/asio.h"
 
@@ -40,6 +44,39 @@ T run(boost::asio::io_context& io, Awaitable<T> a) {
 inline void drain(boost::asio::io_context& io) {
   io.restart();
   io.poll();
+}
+
+// Processes of process group `pgid` that are not zombies (an orphaned zombie
+// waits for init to reap it, which is no business of ours), from /proc.
+inline int live_processes_in_group(pid_t pgid) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    long ppid, pgrp;
+    rest >> state >> ppid >> pgrp;
+    if (pgrp == pgid && state != 'Z' && state != 'X') ++n;
+  }
+  return n;
+}
+
+// The same, once the group has had up to `patience` to die: a killed
+// group's leader is reaped first, and the rest, signalled at the same time,
+// die on their own schedule (seen still alive right after, on a loaded
+// machine). Not a timing assertion: it returns as soon as none is left.
+inline int live_processes_in_group_after(pid_t pgid, std::chrono::milliseconds patience = std::chrono::seconds(5)) {
+  auto until = std::chrono::steady_clock::now() + patience;
+  int left = live_processes_in_group(pgid);
+  while (left > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    left = live_processes_in_group(pgid);
+  }
+  return left;
 }
 
 // A directory under $TMPDIR removed (with everything in it) on destruction.
