@@ -1,14 +1,13 @@
 #include <catch2/catch.hpp>
 
-#include <openssl/evp.h>
 #include <signal.h>
 
 #include <fstream>
 #include <sstream>
-#include <random>
 
 #include <boost/asio/io_context.hpp>
 
+#include "tests/transport/test_data.h"
 #include "tests/transport/test_util.h"
 #include "transport/local_transport.h"
 #include "transport/stdin_pipe.h"
@@ -17,29 +16,11 @@ using namespace plugbox::transport;
 using plugbox::transport::test::run;
 using plugbox::transport::test::TempDir;
 using plugbox::transport::test::live_processes_in_group_after;
+using plugbox::transport::test::random_bytes;
+using plugbox::transport::test::sha256_hex;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
-
-std::string random_bytes(size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(gen());
-  return s;
-}
 
 struct Fixture {
   boost::asio::io_context io;

@@ -1,13 +1,11 @@
 // The SSH transport running commands on real OpenSSH servers (tests/harness).
 #include <catch2/catch.hpp>
 
-#include <openssl/evp.h>
-
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include "tests/transport/ssh_fixture.h"
+#include "tests/transport/test_data.h"
 #include "transport/stdin_pipe.h"
 
 using namespace plugbox::transport;
@@ -15,26 +13,6 @@ using namespace plugbox::transport::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
-
-std::string random_bytes(size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(gen());
-  return s;
-}
 
 // One host, reachable directly or behind a bastion: the same behaviour is
 // checked on both paths (the second goes through a tunnel).
