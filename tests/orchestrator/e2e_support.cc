@@ -225,37 +225,6 @@ void write_file(const fs::path& p, const std::string& text, fs::perms mode) {
   fs::permissions(p, mode);
 }
 
-Snapshot snapshot(const fs::path& root) {
-  Snapshot s;
-  auto add = [&](const fs::path& p) {
-    struct stat st;
-    if (::lstat(p.c_str(), &st) != 0) return;
-    std::string d = std::to_string(st.st_mode) + " " + std::to_string(st.st_uid) + " " +
-                    std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-    if (S_ISLNK(st.st_mode)) d += " -> " + fs::read_symlink(p).string();
-    if (S_ISREG(st.st_mode)) d += " = " + slurp(p);
-    s[p.lexically_relative(root).string()] = d;
-  };
-  add(root);
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec))
-    add(it->path());
-  return s;
-}
-
-std::string snapshot_diff(const Snapshot& a, const Snapshot& b) {
-  std::string out;
-  for (const auto& [k, v] : a) {
-    auto it = b.find(k);
-    if (it == b.end()) out += "removed: " + k + "\n";
-    else if (it->second != v) out += "changed: " + k + "\n";
-  }
-  for (const auto& [k, v] : b)
-    if (!a.count(k)) out += "added: " + k + "\n";
-  return out;
-}
-
 std::vector<std::string> HomeOnDisk::names() const {
   std::vector<std::string> n;
   for (const auto& [k, v] : versions) n.push_back(k);

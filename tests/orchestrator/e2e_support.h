@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/tree_snapshot.h"
+
 namespace plugbox::e2e {
 
 namespace fs = std::filesystem;
@@ -86,11 +88,10 @@ RunResult run_in_pty(const std::vector<std::string>& argv, const RunOptions& opt
 std::string slurp(const fs::path& p);
 void write_file(const fs::path& p, const std::string& text, fs::perms mode = fs::perms(0644));
 
-// Every entry under root: type, mode, owner, mtime (ns), and a file's content
-// or a link's text. Two equal snapshots: nothing under root was changed.
-using Snapshot = std::map<std::string, std::string>;
-Snapshot snapshot(const fs::path& root);
-std::string snapshot_diff(const Snapshot& before, const Snapshot& after);
+// "Nothing changed": tests/support/tree_snapshot.h.
+using plugbox::test_support::Snapshot;
+using plugbox::test_support::snapshot;
+using plugbox::test_support::snapshot_diff;
 
 // What a service home holds, read from the disk.
 struct VersionOnDisk {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "server-tools/server_cli.h"
+#include "tests/support/tree_snapshot.h"
 
 extern char** environ;
 
@@ -106,39 +107,10 @@ inline std::string slurp(const fs::path& p) {
   return s.str();
 }
 
-// Every entry under `root`: type, mode, mtime (ns), and a file's content or a
-// link's text. Two equal snapshots mean nothing under root was changed.
-using Snapshot = std::map<std::string, std::string>;
-inline Snapshot snapshot(const fs::path& root) {
-  Snapshot s;
-  auto add = [&](const fs::path& p) {
-    struct stat st;
-    if (::lstat(p.c_str(), &st) != 0) return;
-    std::string d = std::to_string(st.st_mode) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
-                    std::to_string(st.st_mtim.tv_nsec);
-    if (S_ISLNK(st.st_mode)) d += " -> " + fs::read_symlink(p).string();
-    if (S_ISREG(st.st_mode)) d += " = " + slurp(p);
-    s[p.lexically_relative(root).string()] = d;
-  };
-  add(root);
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec))
-    add(it->path());
-  return s;
-}
-
-inline std::string snapshot_diff(const Snapshot& a, const Snapshot& b) {
-  std::string out;
-  for (const auto& [k, v] : a) {
-    auto it = b.find(k);
-    if (it == b.end()) out += "removed: " + k + "\n";
-    else if (it->second != v) out += "changed: " + k + "\n";
-  }
-  for (const auto& [k, v] : b)
-    if (!a.count(k)) out += "added: " + k + "\n";
-  return out;
-}
+// "Nothing changed": tests/support/tree_snapshot.h.
+using plugbox::test_support::Snapshot;
+using plugbox::test_support::snapshot;
+using plugbox::test_support::snapshot_diff;
 
 // The text of a symlink, "" when absent (or not a link).
 inline std::string link_of(const fs::path& p) {
