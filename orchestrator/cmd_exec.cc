@@ -33,16 +33,6 @@ struct ExecArgs {
   std::vector<std::string> command;
 };
 
-[[noreturn]] void bad_input(const std::vector<inv::Diagnostic>& diags) {
-  for (const auto& d : diags) std::cerr << (d.pos.file.empty() ? "plugbox: " + d.message : d.str()) << "\n";
-  throw CLI::RuntimeError(kBadInput);
-}
-
-[[noreturn]] void bad_input(const std::string& line) {
-  std::cerr << "plugbox: " << line << "\n";
-  throw CLI::RuntimeError(kBadInput);
-}
-
 // One word is a shell line as the operator wrote it (`-- 'df -h | tail -1'`);
 // several are an argv, each word passed through exactly (`-- touch "a b"`).
 tr::Command command_of(const std::vector<std::string>& words) {

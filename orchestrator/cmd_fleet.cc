@@ -29,15 +29,6 @@ namespace inv = plugbox::inventory;
 namespace orch = plugbox::orchestrator;
 namespace asio = boost::asio;
 
-[[noreturn]] void bad_input(const std::vector<inv::Diagnostic>& diags) {
-  for (const auto& d : diags) std::cerr << (d.pos.file.empty() ? "plugbox: " + d.message : d.str()) << "\n";
-  throw CLI::RuntimeError(kBadInput);
-}
-[[noreturn]] void bad_input(const std::string& line) {
-  std::cerr << "plugbox: " << line << "\n";
-  throw CLI::RuntimeError(kBadInput);
-}
-
 struct SelectOptions {
   std::vector<std::string> groups, hosts;
   int parallel = 50;

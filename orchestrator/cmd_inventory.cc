@@ -16,18 +16,13 @@ namespace {
 
 namespace inv = plugbox::inventory;
 
-[[noreturn]] void fail_with(const std::vector<inv::Diagnostic>& diags) {
-  for (const auto& d : diags) std::cerr << (d.pos.file.empty() ? "plugbox: " : "") << d.str() << "\n";
-  throw CLI::RuntimeError(kBadInput);
-}
-
 inv::Inventory load(const GlobalOptions& opts) {
   try {
     inv::Inventory inventory = inv::Inventory::load(inv::resolve_inventory_path(opts.inventory));
     for (const auto& w : inventory.warnings()) std::cerr << w.str() << "\n";
     return inventory;
   } catch (const inv::InventoryError& e) {
-    fail_with(e.diagnostics());
+    bad_input(e.diagnostics());
   }
 }
 
@@ -97,7 +92,7 @@ void add_inventory_commands(CLI::App& app, GlobalOptions& opts) {
       try {
         hosts = i.select(inv::Selection{list_opts->groups, list_opts->hosts});
       } catch (const inv::InventoryError& e) {
-        fail_with(e.diagnostics());
+        bad_input(e.diagnostics());
       }
     }
     if (list_opts->json)

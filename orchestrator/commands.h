@@ -4,9 +4,13 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
+}
+namespace plugbox::inventory {
+struct Diagnostic;
 }
 
 namespace plugbox::cli {
@@ -24,6 +28,11 @@ struct GlobalOptions {
   std::optional<std::string> inventory;     // -i
   std::optional<std::string> service_file;  // -f
 };
+
+// Bad input (DESIGN §5): prints each problem on its own line (FILE:LINE:COL:
+// when it has a position, else "plugbox: ") and ends the command with exit 2.
+[[noreturn]] void bad_input(const std::vector<inventory::Diagnostic>& diags);
+[[noreturn]] void bad_input(const std::string& line);
 
 // Each adds its subcommands and sets their callbacks. A callback reports its
 // exit status by throwing CLI::RuntimeError(code) (0 is success).
