@@ -156,6 +156,18 @@ Awaitable<Error> SshConnection::connect_via(std::shared_ptr<SshConnection> paren
   co_return Error{};
 }
 
+Awaitable<Error> SshConnection::open(std::shared_ptr<SshConnection> parent, OpGuard& guard) {
+  // No co_await inside ?: — g++ 12 destroys the temporaries of such an
+  // expression twice.
+  Error err;
+  if (parent)
+    err = co_await connect_via(std::move(parent), guard);
+  else
+    err = co_await connect_direct(guard);
+  if (!err) err = co_await handshake(guard);
+  co_return err;
+}
+
 Awaitable<Error> SshConnection::handshake(OpGuard& guard) {
   auto self = shared_from_this();
   AsyncSemaphore::Permit permit;

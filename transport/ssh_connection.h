@@ -83,6 +83,9 @@ class SshConnection : public std::enable_shared_from_this<SshConnection> {
   // Step 2: SSH handshake, host key check, authentication (under the
   // transport's cap on concurrent handshakes).
   Awaitable<Error> handshake(OpGuard& guard);
+  // Both steps: through `parent` when there is one (else direct), then the
+  // handshake.
+  Awaitable<Error> open(std::shared_ptr<SshConnection> parent, OpGuard& guard);
 
   bool established() const { return established_; }
   bool alive() const { return established_ && !failure_ && session_ != nullptr; }

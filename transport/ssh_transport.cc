@@ -104,14 +104,7 @@ Awaitable<Error> SshTransport::jump(const std::string& key, const Endpoint& hop,
   auto slot = std::make_shared<JumpSlot>(ctx_->ex);
   jumps_[key] = slot;
   auto conn = std::make_shared<SshConnection>(ctx_, hop, hop.name);
-  // No co_await inside ?: — g++ 12 destroys the temporaries of such an
-  // expression twice.
-  Error err;
-  if (parent)
-    err = co_await conn->connect_via(parent, guard);
-  else
-    err = co_await conn->connect_direct(guard);
-  if (!err) err = co_await conn->handshake(guard);
+  Error err = co_await conn->open(parent, guard);
   slot->pending = false;
   slot->ready->notify();
   if (err) {
@@ -168,12 +161,7 @@ Awaitable<OpenResult> SshTransport::open(Target target, Deadline deadline) {
   }
   warn_off(target.endpoint);
   auto conn = std::make_shared<SshConnection>(ctx_, target.endpoint, name);
-  Error err;
-  if (parent)
-    err = co_await conn->connect_via(parent, guard);
-  else
-    err = co_await conn->connect_direct(guard);
-  if (!err) err = co_await conn->handshake(guard);
+  Error err = co_await conn->open(parent, guard);
   if (err) {
     result.error = std::move(err);
     co_return result;
