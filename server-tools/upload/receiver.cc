@@ -152,8 +152,7 @@ struct Receiver::Impl {
   std::unordered_map<std::string, std::pair<dev_t, ino_t>> made_dirs;
   // the current incoming file
   Fd tmp;
-  int tmp_dir = -1;  // the directory holding `tmp` (owned by dir_cache or root)
-  Fd tmp_dir_owned;  // set when that directory is not cached
+  Fd tmp_dir;  // the directory holding `tmp` (our own fd: the cache may be emptied meanwhile)
   std::string tmp_name;
   Digest cur_digest{};
   std::uint64_t cur_raw = 0, cur_written = 0;
@@ -164,7 +163,7 @@ struct Receiver::Impl {
 
   ~Impl() {
     ZSTD_freeDCtx(dctx);
-    if (tmp && tmp_dir >= 0) ::unlinkat(tmp_dir, tmp_name.c_str(), 0);
+    if (tmp && tmp_dir) ::unlinkat(tmp_dir.get(), tmp_name.c_str(), 0);
   }
 
   // The directory `rel` of V, from the cache or walked from V's fd with
@@ -186,15 +185,19 @@ struct Receiver::Impl {
     }
   }
 
-  // Puts `e` in place from an open file `src` (positioned anywhere): a hard
-  // link when src has e's mode and mtime (`src_dirfd`/`src_name` name it),
-  // else a local copy with e's metadata.
-  bool place_from(const Entry& e, int src_dirfd, const std::string& src_name, bool* linked, std::string* err) {
+  // Puts `e` in place from the file `src_name` under `src_dirfd`: a hard link
+  // when it has e's mode and mtime, else a local copy with e's metadata.
+  // `src_st`: its stat when the caller has just taken it (find_local), else
+  // nullptr and it is taken here.
+  bool place_from(const Entry& e, int src_dirfd, const std::string& src_name, const struct stat* src_st, bool* linked,
+                  std::string* err) {
     auto [parent, base] = split_parent(e.path);
     int pd = dir_fd(parent);
     if (pd < 0) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
-    struct stat st;
-    if (::fstatat(src_dirfd, src_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+    struct stat own;
+    const bool have = src_st || ::fstatat(src_dirfd, src_name.c_str(), &own, AT_SYMLINK_NOFOLLOW) == 0;
+    const struct stat& st = src_st ? *src_st : own;
+    if (have && S_ISREG(st.st_mode) &&
         (st.st_mode & 07777) == e.mode && mtime_ns(st) == e.mtime_ns && std::uint64_t(st.st_size) == e.size &&
         ::linkat(src_dirfd, src_name.c_str(), pd, base.c_str(), 0) == 0) {
       *linked = true;
@@ -228,7 +231,7 @@ struct Receiver::Impl {
   // Finds a local file with e's digest and size that still looks unmodified,
   // preferring one with e's mode and mtime (it can be hard-linked; another
   // can only be copied).
-  bool find_local(const Entry& e, int* dirfd, std::string* name) {
+  bool find_local(const Entry& e, int* dirfd, std::string* name, struct stat* found_st) {
     auto it = local_index.find(e.digest);
     if (it == local_index.end()) return false;
     bool found = false;
@@ -244,6 +247,7 @@ struct Receiver::Impl {
         continue;
       *dirfd = source_fds[i].get();
       *name = se->path;
+      *found_st = st;
       found = true;
       if (exact) return true;
     }
@@ -315,16 +319,17 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
       if (entries.front() != &e) continue;  // placed with its digest's first entry
       int sdir;
       std::string sname;
-      if (!im.find_local(e, &sdir, &sname)) {
+      struct stat sst;
+      if (!im.find_local(e, &sdir, &sname, &sst)) {
         im.needed[e.digest] = false;
         need.push_back(to_hex(e.digest));
         continue;
       }
       for (const Entry* x : entries) {
-        if (x != &e && !im.find_local(*x, &sdir, &sname))
+        if (x != &e && !im.find_local(*x, &sdir, &sname, &sst))
           return *err = "local copy of '" + x->path + "' vanished while the upload was planned", false;
         bool linked;
-        if (!im.place_from(*x, sdir, sname, &linked, err)) return false;
+        if (!im.place_from(*x, sdir, sname, &sst, &linked, err)) return false;
         ++(linked ? stats_.files_linked : stats_.files_copied);
       }
     }
@@ -343,14 +348,11 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
     // The temporary file goes into the file's own directory: the rename
     // that puts it in place then stays within one directory.
     const std::string parent = split_parent(im.wanted[d].front()->path).first;
-    im.tmp_dir = im.dir_fd(parent);
-    if (im.tmp_dir < 0) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
-    // The cache may be emptied while this file is open; keep our own fd.
-    im.tmp_dir_owned = Fd(::dup(im.tmp_dir));
-    if (!im.tmp_dir_owned) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
-    im.tmp_dir = im.tmp_dir_owned.get();
+    const int pd = im.dir_fd(parent);
+    im.tmp_dir = Fd(pd < 0 ? -1 : ::dup(pd));
+    if (!im.tmp_dir) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
     im.tmp_name = ".pbx-recv-" + std::to_string(im.tmp_counter++);
-    im.tmp = Fd(::openat(im.tmp_dir, im.tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    im.tmp = Fd(::openat(im.tmp_dir.get(), im.tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!im.tmp) return *err = errno_text("cannot create a file in directory '" + parent + "' of the version"), false;
     im.cur_digest = d;
     im.cur_raw = raw;
@@ -398,19 +400,18 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
     const Entry& first = *entries.front();
     const std::string base = split_parent(first.path).second;
     if (!Impl::finish_file(im.tmp.get(), first, err)) return false;
-    if (::renameat(im.tmp_dir, im.tmp_name.c_str(), im.tmp_dir, base.c_str()) != 0)
+    if (::renameat(im.tmp_dir.get(), im.tmp_name.c_str(), im.tmp_dir.get(), base.c_str()) != 0)
       return *err = errno_text("cannot move '" + first.path + "' into place"), false;
     im.tmp.reset();
     ++stats_.files_sent;
     stats_.bytes_written += im.cur_raw;
     for (size_t i = 1; i < entries.size(); ++i) {
       bool linked;
-      if (!im.place_from(*entries[i], im.tmp_dir, base, &linked, err)) return false;
+      if (!im.place_from(*entries[i], im.tmp_dir.get(), base, nullptr, &linked, err)) return false;
       ++(linked ? stats_.files_linked : stats_.files_copied);
     }
     im.needed[im.cur_digest] = true;
-    im.tmp_dir_owned.reset();
-    im.tmp_dir = -1;
+    im.tmp_dir.reset();
     return true;
   };
   ev.on_end = [this](std::string* err) {
