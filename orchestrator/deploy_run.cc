@@ -106,11 +106,7 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   if (h.conn.lock_lost()) co_return fail("stage: the deploy lock was lost before the upload; nothing was sent");
   // One command creates V, receives the tree and (without post_upload
   // steps) seals it: one channel and one process per host, not three.
-  const bool seal_now = plan_.service_config.post_upload.empty();
-  std::vector<std::string> flags{"--create"};
-  if (!plan_.by.empty()) flags.insert(flags.end(), {"--by", plan_.by});
-  if (!plan_.source_rev.empty()) flags.insert(flags.end(), {"--source-rev", plan_.source_rev});
-  if (seal_now) flags.push_back("--seal");
+  std::vector<std::string> flags = plan_.receive_flags();
   auto up = co_await upload_to_host(*h.conn.session(), h.conn.plan().ctx, V, manifest_, blobs_,
                                     transport::deadline_in(std::chrono::seconds(long(d.command_timeout) * 4)), flags);
   // Cut off (deadline, lost connection) rather than refused: V may exist
@@ -123,7 +119,7 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
                    {"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
                    {"bytes_sent", up.stats.bytes_sent}});
   if (!up.ok) co_return fail(up.error);
-  if (!seal_now) {
+  if (!plan_.seals_on_receive()) {
     if (abort_staging_ || interrupted_) co_return;
     if (!co_await run_service(h, "post_upload", plan_.service_config.post_upload, version_dir(h.conn.plan().ctx, V)))
       co_return fail(h.conn.error());

@@ -72,6 +72,14 @@ DeployPlan plan_deploy(const ServiceConfig& svc, const inventory::Inventory& inv
   return p;
 }
 
+std::vector<std::string> DeployPlan::receive_flags() const {
+  std::vector<std::string> flags{"--create"};
+  if (!by.empty()) flags.insert(flags.end(), {"--by", by});
+  if (!source_rev.empty()) flags.insert(flags.end(), {"--source-rev", source_rev});
+  if (seals_on_receive()) flags.push_back("--seal");
+  return flags;
+}
+
 std::string DeployPlan::render() const {
   std::ostringstream o;
   const auto& svc = service_config;
@@ -96,15 +104,13 @@ std::string DeployPlan::render() const {
     o << (h.target.kind == transport::TargetKind::local ? " (local)" : "") << "\n";
     o << "    " << server_command(h.ctx, {"init"}).render() << "\n";
     o << "    " << server_command(h.ctx, {"lock"}).render() << "   (held until the end)\n";
-    std::vector<std::string> receive{"receive", version, "--create"};
-    if (!by.empty()) receive.insert(receive.end(), {"--by", by});
-    if (!source_rev.empty()) receive.insert(receive.end(), {"--source-rev", source_rev});
-    if (svc.post_upload.empty()) receive.push_back("--seal");
+    std::vector<std::string> receive{"receive", version};
+    for (auto& f : receive_flags()) receive.push_back(std::move(f));
     o << "    " << server_command(h.ctx, receive).render() << "   (creates " << version
-      << ", reads the upload stream" << (svc.post_upload.empty() ? ", seals" : "") << ")\n";
+      << ", reads the upload stream" << (seals_on_receive() ? ", seals" : "") << ")\n";
     for (const auto& c : svc.post_upload)
       o << "    " << service_command(h.ctx, env, c, version_dir(h.ctx, version)).render() << "\n";
-    if (!svc.post_upload.empty()) o << "    " << server_command(h.ctx, {"seal", version}).render() << "\n";
+    if (!seals_on_receive()) o << "    " << server_command(h.ctx, {"seal", version}).render() << "\n";
   }
   o << "\nswitch in " << batches.size() << " batch" << (batches.size() == 1 ? "" : "es") << " (more than "
     << max_fail << " failed host" << (max_fail == 1 ? "" : "s") << " in a batch rolls the fleet back):\n";

@@ -49,6 +49,12 @@ struct DeployPlan {
 
   // The exact --dry-run text: every host's commands, every batch.
   std::string render() const;
+  // Whether the upload's command seals V itself (no post_upload steps to
+  // run between the upload and the seal).
+  bool seals_on_receive() const { return service_config.post_upload.empty(); }
+  // What follows `receive V` on every host: --create, the provenance, and
+  // --seal when seals_on_receive().
+  std::vector<std::string> receive_flags() const;
 };
 
 DeployPlan plan_deploy(const ServiceConfig& svc, const inventory::Inventory& inv,

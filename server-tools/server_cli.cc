@@ -240,9 +240,12 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
                 << " entries)\n";
       return 0;
     }
-    if (cmd == c_recv && recv_create) {
+    if (cmd == c_recv) {
+      // With --create, receive_version lays the home out first.
+      if (!recv_create)
+        if (auto p = layout_problem(layout)) bad_input(*p);
       ReceiveOptions ro;
-      ro.create = true;
+      ro.create = recv_create;
       ro.seal = recv_seal;
       if (*o_recv_by) ro.by = next_by;
       if (*o_recv_rev) ro.source_rev = next_rev;
@@ -290,14 +293,6 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
       for (const auto& v : plan.remove) env.out << "would remove " << v << "\n";
       for (const auto& r : plan.stale_records) env.out << "would remove the stale record of " << r << "\n";
       if (plan.empty()) env.out << "nothing to remove\n";
-      return 0;
-    }
-
-    if (cmd == c_recv) {
-      ReceiveOptions ro;
-      ro.seal = recv_seal;
-      Outcome o = receive_version(layout, req, actor, *version, env.stdin_fd, env.out, ro);
-      env.err << o.message << "\n";  // stdout carries the protocol only
       return 0;
     }
 
