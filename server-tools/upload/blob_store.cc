@@ -12,11 +12,16 @@ namespace plugbox::upload {
 
 namespace {
 
+// Every content is one frame at `level`, with zstd's checksum.
+ZSTD_CCtx* new_cctx(int level) {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+  return c;
+}
+
 struct CCtx {
-  explicit CCtx(int level) : p(ZSTD_createCCtx()) {
-    ZSTD_CCtx_setParameter(p, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(p, ZSTD_c_checksumFlag, 1);
-  }
+  explicit CCtx(int level) : p(new_cctx(level)) {}
   ~CCtx() { ZSTD_freeCCtx(p); }
   CCtx(const CCtx&) = delete;
   CCtx& operator=(const CCtx&) = delete;
@@ -101,12 +106,7 @@ const BlobStore::Blob* BlobStore::find(const Digest& d, std::string* error) cons
   // Blob (a map node) never moves, and the lock serialises the fill.
   auto& b = const_cast<Blob&>(it->second);
   if (!b.ready) {
-    if (!cctx_) {
-      auto* c = ZSTD_createCCtx();
-      ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level_);
-      ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
-      cctx_.reset(c);
-    }
+    if (!cctx_) cctx_.reset(new_cctx(level_));
     std::string err = compress_into(*paths_.at(d), cctx_.get(), &b);
     if (!err.empty()) {
       if (error) *error = err;
