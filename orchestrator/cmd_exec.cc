@@ -1,28 +1,22 @@
 // `plugbox fleet exec (--group G | --host H[,H...]) [--parallel N] [--timeout S] -- CMD...`
-// (DESIGN §8): CMD on every selected host at once, through their jump chains,
+// (docs/DESIGN.md §8): CMD on every selected host at once, through their jump chains,
 // each output line prefixed by its host (coloured on a terminal), then a
 // summary. Exit 0 only if every host ran CMD with exit status 0; 1 if any
 // did not; 2 for bad input (nothing run); 130 when interrupted.
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <filesystem>
 #include <iostream>
 
-#include "inventory/inventory.h"
 #include "orchestrator/commands.h"
-#include "orchestrator/fleet_transport.h"
-#include "orchestrator/planner.h"
-#include "orchestrator/service_config.h"
+#include "orchestrator/event_loop.h"
+#include "orchestrator/inputs.h"
 #include "transport/fan_out.h"
 #include "transport/line_prefixer.h"
 
 namespace plugbox::cli {
 namespace {
 
-namespace inv = plugbox::inventory;
 namespace orch = plugbox::orchestrator;
 namespace tr = plugbox::transport;
 
@@ -56,42 +50,18 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-int run_exec(const GlobalOptions& g, ExecArgs& a) {
+orchestrator::ExitStatus run_exec(const GlobalOptions& g, ExecArgs& a) {
   if (a.groups.empty() && a.hosts.empty())
     bad_input("fleet exec: choose the hosts: --group G or --host NAME[,NAME...] (see `plugbox inventory list`)");
   if (a.command.empty()) bad_input("fleet exec: give the command after --, e.g. plugbox fleet exec --group web -- uptime");
   tr::Command command = command_of(a.command);
-
-  inv::Inventory inventory;
-  std::vector<const inv::Host*> hosts;
-  try {
-    inventory = inv::Inventory::load(inv::resolve_inventory_path(g.inventory));
-    for (const auto& w : inventory.warnings()) std::cerr << w.str() << "\n";
-    hosts = inventory.select(inv::Selection{split_commas(a.groups), split_commas(a.hosts)});
-  } catch (const inv::InventoryError& e) {
-    bad_input(e.diagnostics());
-  }
-  // The service name stands in for a missing user (and home): take it from
-  // the service file when there is one.
-  std::string service;
-  auto svc_path = orch::resolve_service_path(g.service_file);
-  if (g.service_file || std::filesystem::exists(svc_path)) {
-    try {
-      service = orch::ServiceConfig::load(svc_path).name;
-    } catch (const inv::InventoryError& e) {
-      bad_input(e.diagnostics());
-    }
-  }
+  SelectOptions sel{split_commas(a.groups), split_commas(a.hosts)};
+  Loaded l = load(g, sel, false, "", /*needs_home=*/false);
   std::vector<tr::Target> targets;
   std::vector<std::string> names;
-  for (const auto* h : hosts) {
-    bool local = h->transport == inv::TransportKind::local;
-    if (service.empty() && ((local && h->home.empty()) || (!local && h->user.empty())))
-      bad_input("host '" + h->name + "' has no " + (local ? "home" : "user") +
-                " in the inventory and there is no plugbox.toml to take the service name from: set it, or pass -f FILE");
-    targets.push_back(orch::plan_host(inventory, *h, service, "").target);
-    names.push_back(h->name);
-    if (auto p = targets.back().problem()) bad_input(*p);
+  for (const auto& h : l.plan_hosts("")) {
+    targets.push_back(h.target);
+    names.push_back(h.name);
   }
 
   boost::asio::io_context io;
@@ -101,6 +71,7 @@ int run_exec(const GlobalOptions& g, ExecArgs& a) {
     (is_err ? std::cerr : std::cout) << text;
     (is_err ? std::cerr : std::cout).flush();
   });
+  orch::Interrupt interrupt;
   tr::FanOutOptions o;
   o.parallel = a.parallel;
   o.timeout = std::chrono::milliseconds(static_cast<long long>(a.timeout * 1000));
@@ -109,26 +80,13 @@ int run_exec(const GlobalOptions& g, ExecArgs& a) {
     lines.finish(host);
     if (outcome.error) std::cerr << lines.prefix(host) << "failed: " << outcome.describe() << "\n";
   };
-
-  bool interrupted = false;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    interrupted = true;
-    std::cerr << "plugbox: interrupted: stopping every command\n";
-    transport->cancel();
-  });
+  // The first Ctrl-C starts no further host; the second stops every command.
+  o.stop_starting = [&interrupt] { return interrupt.raised(); };
   std::vector<tr::HostOutcome> outcomes;
-  bool finished = false;
-  boost::asio::co_spawn(io, tr::fan_out(*transport, targets, command, o),
-                        [&](std::exception_ptr e, std::vector<tr::HostOutcome> r) {
-                          if (e) std::rethrow_exception(e);
-                          outcomes = std::move(r);
-                          finished = true;
-                          signals.cancel();
-                        });
-  while (!finished && io.run_one() > 0) {
-  }
+  auto task = [&]() -> transport::Awaitable<void> {
+    outcomes = co_await tr::fan_out(*transport, targets, command, o);
+  };
+  orch::run_loop(io, *transport, interrupt, task);
 
   size_t ok = 0;
   for (const auto& out : outcomes) ok += out.ok();
@@ -137,13 +95,13 @@ int run_exec(const GlobalOptions& g, ExecArgs& a) {
   std::cerr << "\n";
   for (size_t i = 0; i < outcomes.size(); ++i)
     if (!outcomes[i].ok()) std::cerr << "  " << outcomes[i].name << ": " << outcomes[i].describe() << "\n";
-  if (interrupted) return kInterrupted;
-  return ok == outcomes.size() ? kOk : kFailedRolledBack;
+  if (interrupt.raised()) return orch::ExitStatus::interrupted;
+  return ok == outcomes.size() ? orch::ExitStatus::ok : orch::ExitStatus::failed;
 }
 
 }  // namespace
 
-void add_fleet_exec_command(CLI::App& fleet, GlobalOptions& opts) {
+void add_exec_command(CLI::App& fleet, GlobalOptions& opts) {
   auto args = std::make_shared<ExecArgs>();
   auto* exec = fleet.add_subcommand(
       "exec",
@@ -158,7 +116,7 @@ void add_fleet_exec_command(CLI::App& fleet, GlobalOptions& opts) {
   exec->add_option("--timeout", args->timeout, "Seconds each host gets to connect and run the command (default: none)")
       ->check(CLI::PositiveNumber);
   exec->add_option("command", args->command, "The command, after --")->expected(-1);
-  exec->callback([args, &opts] { throw CLI::RuntimeError(run_exec(opts, *args)); });
+  exec->callback([args, &opts] { finish(run_exec(opts, *args)); });
 }
 
 }  // namespace plugbox::cli

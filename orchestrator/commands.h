@@ -1,10 +1,14 @@
 // The `plugbox` command line is assembled from one registration function per
-// command family, each in its own cmd_*.cc, so the families stay independent.
+// command, each in its own cmd_*.cc, so the commands stay independent. What
+// they share (loading inputs: inputs.h; the event loop: event_loop.h) lives
+// beside them.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "orchestrator/exit_status.h"
 
 namespace CLI {
 class App;
@@ -12,33 +16,45 @@ class App;
 namespace plugbox::inventory {
 struct Diagnostic;
 }
+namespace plugbox::orchestrator {
+class Journal;
+struct RunOutcome;
+}  // namespace plugbox::orchestrator
 
 namespace plugbox::cli {
-
-// DESIGN §5 exit statuses, shared by every command.
-enum ExitCode : int {
-  kOk = 0,
-  kFailedRolledBack = 1,
-  kBadInput = 2,
-  kRollbackIncomplete = 3,
-  kInterrupted = 130,
-};
 
 struct GlobalOptions {
   std::optional<std::string> inventory;     // -i
   std::optional<std::string> service_file;  // -f
 };
 
-// Bad input (DESIGN §5): prints each problem on its own line (FILE:LINE:COL:
-// when it has a position, else "plugbox: ") and ends the command with exit 2.
+// A command's exit status, reported by throwing it from its CLI11 callback
+// (main() returns it).
+[[noreturn]] void finish(orchestrator::ExitStatus status);
+
+// Bad input (docs/DESIGN.md §9): prints each problem on its own line
+// (FILE:LINE:COL: when it has a position, else "plugbox: ") and ends the
+// command with exit 2.
 [[noreturn]] void bad_input(const std::vector<inventory::Diagnostic>& diags);
 [[noreturn]] void bad_input(const std::string& line);
 
-// Each adds its subcommands and sets their callbacks. A callback reports its
-// exit status by throwing CLI::RuntimeError(code) (0 is success).
+// The run's journal (kind: "deploy", "rollback", "gc"); a journal that cannot
+// be created is bad input (nothing touched yet).
+orchestrator::Journal open_journal(const std::string& kind, const std::string& run_name);
+// The end-of-run table (or the JSON result), the journal's place; returns
+// the outcome's exit status.
+orchestrator::ExitStatus print_outcome(const orchestrator::RunOutcome& o, bool json,
+                                       const orchestrator::Journal* journal);
+
+// Each adds its subcommands and sets their callbacks.
 void add_inventory_commands(CLI::App& app, GlobalOptions& opts);  // cmd_inventory.cc
-void add_fleet_exec_command(CLI::App& fleet, GlobalOptions& opts);  // cmd_exec.cc
-// fleet deploy|rollback|gc|status, and the service's own deploy|rollback|prepare.
-void add_fleet_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& opts);  // cmd_fleet.cc
+void add_exec_command(CLI::App& fleet, GlobalOptions& opts);      // cmd_exec.cc
+// fleet deploy, and the service's own `plugbox deploy`.
+void add_deploy_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& opts);    // cmd_deploy.cc
+// fleet rollback, and the service's own `plugbox rollback`.
+void add_rollback_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& opts);  // cmd_rollback.cc
+void add_gc_command(CLI::App& fleet, GlobalOptions& opts);         // cmd_gc.cc
+void add_status_command(CLI::App& fleet, GlobalOptions& opts);     // cmd_status.cc
+void add_prepare_command(CLI::App& app, GlobalOptions& opts);      // cmd_prepare.cc
 
 }  // namespace plugbox::cli

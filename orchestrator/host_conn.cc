@@ -1,6 +1,7 @@
 #include "orchestrator/host_conn.h"
 
 #include "transport/notifier.h"
+#include "transport/stdin_pipe.h"
 
 namespace plugbox::orchestrator {
 
@@ -18,18 +19,6 @@ transport::Deadline after(double seconds) {
 }
 
 }  // namespace
-
-nlohmann::json status_of_fresh_home(const std::string& home) {
-  return {{"schema", 1},
-          {"home", home},
-          {"live", nullptr},
-          {"previous", nullptr},
-          {"chain", nlohmann::json::array()},
-          {"versions", nlohmann::json::array()},
-          {"lock", nullptr},
-          {"problems", nlohmann::json::array()},
-          {"initialised", false}};
-}
 
 std::string describe_failure(const transport::ExecResult& r) {
   if (r.error) return r.error.message();
@@ -72,73 +61,82 @@ transport::Awaitable<bool> HostConn::open(double timeout_s) {
 
 bool HostConn::lock_lost() const { return lock_ && lock_->lost; }
 
-transport::Awaitable<transport::ExecResult> HostConn::run(const std::string& step, transport::Command cmd,
-                                                          double timeout_s, std::optional<std::string> stdin_data) {
-  if (!session_) {
-    transport::ExecResult r;
-    r.error = transport::make_error(transport::Errc::session_closed, step, name(), "not connected");
-    error_ = r.error.message();
-    co_return r;
-  }
+std::optional<std::string> HostConn::refusal(const std::string& step) const {
+  if (!session_) return step + ": not connected";
   // Once the lock's channel is gone, nothing more runs here but the read-only
-  // probes: another deploy may hold the lock by now, and server commands under
+  // steps: another deploy may hold the lock by now, and server commands under
   // our owner id would take it afresh one by one, letting one slip in between.
   // That goes for the service's own commands too (a stop without the lock
   // could stop what another deployer just started).
-  if (lock_ && lock_->ended && step != "status" && step != "probe-layout") {
+  if (lock_ && lock_->ended)
+    return step + ": the deploy lock was lost (its channel ended): " + describe_failure(lock_->result);
+  return std::nullopt;
+}
+
+transport::Awaitable<transport::ExecResult> HostConn::run(const Step& step) {
+  std::optional<std::string> refused;
+  if (!step.read_only || !session_) refused = refusal(step.name);
+  if (refused) {
     transport::ExecResult r;
-    r.error = transport::make_error(transport::Errc::session_closed, step, name(),
-                                    "the deploy lock was lost (its channel ended): " + describe_failure(lock_->result));
-    error_ = step + ": " + r.error.message();
-    journal_.record({{"host", name()}, {"step", step}, {"refused", error_}});
+    r.error = transport::make_error(transport::Errc::session_closed, step.name, name(), *refused);
+    error_ = *refused;
+    journal_.record({{"host", name()}, {"step", step.name}, {"refused", error_}});
     co_return r;
   }
-  std::string line = cmd.render();
-  journal_.record({{"host", name()}, {"step", step}, {"command", line}});
+  journal_.record({{"host", name()}, {"step", step.name}, {"command", step.command.render()}});
   transport::ExecOptions o;
   o.capture_stdout = o.capture_stderr = true;
-  o.deadline = after(timeout_s);
-  o.stdin_data = std::move(stdin_data);
-  transport::ExecResult r = co_await session_->exec(std::move(cmd), std::move(o));
-  nlohmann::json j = {{"host", name()}, {"step", step}, {"exit", r.exit_status}, {"stdout", r.out}, {"stderr", r.err}};
+  o.deadline = after(step.timeout_s);
+  transport::ExecResult r = co_await session_->exec(step.command, std::move(o));
+  nlohmann::json j = {{"host", name()}, {"step", step.name}, {"exit", r.exit_status}, {"stdout", r.out}, {"stderr", r.err}};
   if (r.error) j["error"] = r.error.message();
   journal_.record(std::move(j));
-  if (!r.ok()) error_ = step + ": " + describe_failure(r);
+  if (!r.ok()) error_ = step.name + ": " + describe_failure(r);
   co_return r;
 }
 
-transport::Awaitable<transport::ExecResult> HostConn::server(const std::string& step, std::vector<std::string> args,
-                                                             double timeout_s) {
-  auto cmd = server_command(plan_.ctx, args);
-  co_return co_await run(step, std::move(cmd), timeout_s);
-}
-
-transport::Awaitable<std::optional<nlohmann::json>> HostConn::status(double timeout_s) {
-  std::vector<std::string> args{"status", "--json"};
-  transport::ExecResult r = co_await server("status", std::move(args), timeout_s);
-  if (!r.ok()) {
-    // Refused as bad input: maybe only because nothing was ever deployed here.
-    if (!r.error && r.exit_status == 2) {
-      std::string why = error_;
-      auto has = co_await has_layout(timeout_s);
-      if (has && !*has) co_return status_of_fresh_home(plan_.ctx.home);
-      error_ = why;
+transport::Awaitable<StepsResult> HostConn::run_steps(const Steps& steps) {
+  StepsResult out;
+  for (const auto& step : steps) {
+    ++out.begun;
+    if ((co_await run(step)).ok()) continue;
+    if (!step.tolerate_failure) {
+      out.ok = false;
+      co_return out;
     }
-    co_return std::nullopt;
+    out.tolerated.push_back(error_);
   }
-  auto j = nlohmann::json::parse(r.out, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    error_ = "status: the host's plugbox-server printed no status JSON (is it the same version as plugbox?)";
-    co_return std::nullopt;
-  }
-  co_return j;
+  co_return out;
 }
 
-transport::Awaitable<std::optional<bool>> HostConn::has_layout(double timeout_s) {
-  auto probe = transport::Command::argv({"test", "-d", plan_.ctx.home + "/deploy/.plugbox/versions"});
-  transport::ExecResult r = co_await run("probe-layout", std::move(probe), timeout_s);
-  if (r.error || (r.exit_status != 0 && r.exit_status != 1)) co_return std::nullopt;
-  co_return r.exit_status == 0;
+transport::Awaitable<std::optional<HostStatus>> HostConn::status(double timeout_s) {
+  Step step{"status", server_cmd::status_json(plan_.ctx), timeout_s, false, /*read_only=*/true, Effect::none};
+  transport::ExecResult r = co_await run(step);
+  if (!r.ok()) co_return std::nullopt;
+  std::string why;
+  auto st = HostStatus::parse(r.out, &why);
+  if (!st) error_ = "status: " + why;
+  co_return st;
+}
+
+transport::Awaitable<HostUploadResult> HostConn::upload(const std::string& version, const upload::Manifest& manifest,
+                                                        const upload::BlobStore& blobs, double timeout_s,
+                                                        const std::vector<std::string>& flags) {
+  if (auto refused = refusal("upload")) {
+    HostUploadResult r;
+    r.error = *refused + "; nothing was sent";
+    error_ = r.error;
+    journal_.record({{"host", name()}, {"step", "upload"}, {"refused", error_}});
+    co_return r;
+  }
+  auto cmd = server_cmd::receive(plan_.ctx, version, flags);
+  journal_.record({{"host", name()}, {"step", "upload"}, {"command", cmd.render()}});
+  auto up = co_await upload_to_host(*session_, std::move(cmd), manifest, blobs, after(timeout_s));
+  journal_.record({{"host", name()}, {"step", "upload"}, {"ok", up.ok}, {"error", up.error},
+                   {"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
+                   {"bytes_sent", up.stats.bytes_sent}, {"wire_bytes", up.wire_bytes}});
+  if (!up.ok) error_ = up.error;
+  co_return up;
 }
 
 namespace {
@@ -154,7 +152,7 @@ transport::Awaitable<bool> HostConn::lock(double timeout_s) {
   lock_ = std::make_shared<LockState>(ex);
   lock_->pipe = transport::StdinPipe::create(ex);
   auto st = lock_;
-  auto cmd = server_command(plan_.ctx, {"lock"});
+  auto cmd = server_cmd::lock(plan_.ctx);
   journal_.record({{"host", name()}, {"step", "lock"}, {"command", cmd.render()}});
   // hold_lock writes to the journal only on a loss, which needs us alive (the
   // destructor lets go first), and the journal outlives us.

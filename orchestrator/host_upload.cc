@@ -39,10 +39,9 @@ transport::Awaitable<std::optional<std::string>> next_piece(std::shared_ptr<Uplo
 
 }  // namespace
 
-transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, const HostContext& host,
-                                                      const std::string& version, const upload::Manifest& manifest,
-                                                      const upload::BlobStore& blobs, transport::Deadline deadline,
-                                                      std::vector<std::string> receive_flags) {
+transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, transport::Command receive,
+                                                      const upload::Manifest& manifest, const upload::BlobStore& blobs,
+                                                      transport::Deadline deadline) {
   auto ex = co_await transport::asio::this_coro::executor;
   auto st = std::make_shared<UploadState>(manifest, blobs, ex);
   transport::ExecOptions o;
@@ -58,16 +57,11 @@ transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& sessio
     st->wake.notify();
   };
   o.stdin_source = [st]() { return next_piece(st); };
-  std::vector<std::string> args{"receive", version};
-  args.insert(args.end(), receive_flags.begin(), receive_flags.end());
-  auto cmd = server_command(host, args);
-  std::string rendered = cmd.render();
-  transport::ExecResult r = co_await session.exec(std::move(cmd), std::move(o));
+  transport::ExecResult r = co_await session.exec(std::move(receive), std::move(o));
   st->ended = true;
   st->wake.notify();
   HostUploadResult out;
   out.wire_bytes = st->wire_bytes;
-  out.command = std::move(rendered);
   out.created = st->client.created();
   out.cut_off = bool(r.error);
   if (r.ok() && st->client.done()) {

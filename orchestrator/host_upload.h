@@ -19,13 +19,13 @@ struct HostUploadResult {
   std::string error;  // one line
   upload::UploadResult stats;
   std::uint64_t wire_bytes = 0;  // bytes written to the channel (protocol overhead included)
-  std::string command;           // the receive command as run (for the journal)
 };
 
-// `receive_flags` are added to `receive V` (--create, --seal, --by X, ...).
-transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, const HostContext& host,
-                                                      const std::string& version, const upload::Manifest& manifest,
-                                                      const upload::BlobStore& blobs, transport::Deadline deadline,
-                                                      std::vector<std::string> receive_flags = {});
+// Runs `receive` (server_cmd::receive) on the session and feeds it the
+// upload stream. HostConn::upload is the executor's way to it (lock checked,
+// journaled); the upload benchmark calls it directly.
+transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, transport::Command receive,
+                                                      const upload::Manifest& manifest, const upload::BlobStore& blobs,
+                                                      transport::Deadline deadline);
 
 }  // namespace plugbox::orchestrator

@@ -1,5 +1,5 @@
 // The run's journal: every step of every host, with the command, its exit and
-// its output, as JSON lines in ~/.local/state/plugbox/runs/<V>/journal.jsonl
+// its output, as JSON lines in ~/.local/state/plugbox/runs/<NAME>/<KIND>.jsonl
 // ($XDG_STATE_HOME honoured). Written line by line and flushed, so a run cut
 // short (kill -9 included) leaves all it did readable for `fleet rollback`.
 #pragma once

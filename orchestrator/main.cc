@@ -77,8 +77,12 @@ int main(int argc, char** argv) {
   plugbox::cli::add_inventory_commands(app, opts);
   auto* fleet = app.add_subcommand("fleet", "Commands on a selection of hosts");
   fleet->require_subcommand(1);
-  plugbox::cli::add_fleet_exec_command(*fleet, opts);
-  plugbox::cli::add_fleet_commands(app, *fleet, opts);
+  plugbox::cli::add_exec_command(*fleet, opts);
+  plugbox::cli::add_deploy_commands(app, *fleet, opts);
+  plugbox::cli::add_rollback_commands(app, *fleet, opts);
+  plugbox::cli::add_gc_command(*fleet, opts);
+  plugbox::cli::add_status_command(*fleet, opts);
+  plugbox::cli::add_prepare_command(app, opts);
 
   try {
     app.parse(argc, argv);
@@ -91,12 +95,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::string hint = did_you_mean(app, argc, argv);
     std::cerr << "plugbox: " << (hint.empty() ? e.what() : hint) << "\n";
-    return plugbox::cli::kBadInput;
+    return plugbox::orchestrator::code(plugbox::orchestrator::ExitStatus::bad_input);
   } catch (const std::exception& e) {
     // Whatever ran may have changed hosts: say so rather than claim a clean state.
     std::cerr << "plugbox: internal error: " << e.what()
               << "\nplugbox: hosts may be mid-change: check `plugbox fleet status` and the run journal\n";
-    return plugbox::cli::kRollbackIncomplete;
+    return plugbox::orchestrator::code(plugbox::orchestrator::ExitStatus::incomplete);
   }
-  return plugbox::cli::kOk;
+  return plugbox::orchestrator::code(plugbox::orchestrator::ExitStatus::ok);
 }

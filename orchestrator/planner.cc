@@ -1,5 +1,7 @@
 #include "orchestrator/planner.h"
 
+#include "orchestrator/host_steps.h"
+
 #include <ctime>
 #include <sstream>
 
@@ -94,7 +96,6 @@ std::string DeployPlan::render() const {
   o << "\n\nstage (every host, " << parallel << " at once; any failure removes " << version
     << " everywhere and stops):\n";
   for (const auto& h : hosts) {
-    ServiceEnv env{service, version, "<its live version>"};
     o << "  " << h.name;
     if (!h.via.empty()) {
       o << " via";
@@ -102,15 +103,14 @@ std::string DeployPlan::render() const {
       o << " " << h.name;
     }
     o << (h.target.kind == transport::TargetKind::local ? " (local)" : "") << "\n";
-    o << "    " << server_command(h.ctx, {"init"}).render() << "\n";
-    o << "    " << server_command(h.ctx, {"lock"}).render() << "   (held until the end)\n";
-    std::vector<std::string> receive{"receive", version};
-    for (auto& f : receive_flags()) receive.push_back(std::move(f));
-    o << "    " << server_command(h.ctx, receive).render() << "   (creates " << version
+    o << "    " << server_cmd::init(h.ctx).render() << "\n";
+    o << "    " << server_cmd::lock(h.ctx).render() << "   (held until the end)\n";
+    o << "    " << server_cmd::status_json(h.ctx).render() << "   (what is live before)\n";
+    o << "    " << server_cmd::receive(h.ctx, version, receive_flags()).render() << "   (creates " << version
       << ", reads the upload stream" << (seals_on_receive() ? ", seals" : "") << ")\n";
-    for (const auto& c : svc.post_upload)
-      o << "    " << service_command(h.ctx, env, c, version_dir(h.ctx, version)).render() << "\n";
-    if (!seals_on_receive()) o << "    " << server_command(h.ctx, {"seal", version}).render() << "\n";
+    StepContext c{h.ctx, svc, deploy.command_timeout};
+    o << orchestrator::render(post_upload_steps(c, version, "<its live version>"), "    ");
+    if (!seals_on_receive()) o << "    " << server_cmd::seal(h.ctx, version).render() << "\n";
   }
   o << "\nswitch in " << batches.size() << " batch" << (batches.size() == 1 ? "" : "es") << " (more than "
     << max_fail << " failed host" << (max_fail == 1 ? "" : "s") << " in a batch rolls the fleet back):\n";
@@ -119,29 +119,21 @@ std::string DeployPlan::render() const {
     for (auto i : batches[b]) o << " " << hosts[i].name;
     o << "\n";
   }
-  o << "each host of a batch, at once:\n";
   if (!hosts.empty()) {
     const auto& h = hosts.front();
-    ServiceEnv env{service, version, "<its previous>"};
-    auto cmd = [&](const std::string& line) { return service_command(h.ctx, env, line, h.ctx.home).render(); };
-    if (!refresh)
-      for (const auto& c : svc.stop) o << "  " << cmd(c) << "\n";
-    o << "  " << server_command(h.ctx, {"upgrade-to", version}).render() << "\n";
-    for (const auto& c : refresh ? svc.refresh : svc.start) o << "  " << cmd(c) << "\n";
+    const std::string prev = "<its previous>";
+    StepContext c{h.ctx, svc, deploy.command_timeout};
+    o << "each host of a batch, at once:\n" << orchestrator::render(switch_steps(c, version, prev), "  ");
     if (refresh) {
-      o << "  (a host with nothing live yet is started instead:";
-      for (const auto& c : svc.start) o << " " << cmd(c) << ";";
-      o << ")\n";
+      o << "  (a host with nothing live yet is started instead:\n"
+        << orchestrator::render(switch_steps(c, version, ""), "    ") << "  )\n";
     }
-    if (!svc.health.empty())
-      o << "  " << cmd(svc.health) << "   (health: up to " << deploy.health_retries << " tries, "
+    if (auto health = health_step(c, version, prev, deploy.health_timeout))
+      o << "  " << health->command.render() << "   (health: up to " << deploy.health_retries << " tries, "
         << deploy.health_interval << "s apart, " << deploy.health_timeout << "s each)\n";
     else
       o << "  (no health check: set service.health to gate batches)\n";
-    o << "on a failed batch, every switched host:\n";
-    for (const auto& c : svc.stop) o << "  " << cmd(c) << "\n";
-    o << "  " << server_command(h.ctx, {"rollback-to", "<its previous>"}).render() << "\n";
-    for (const auto& c : svc.start) o << "  " << cmd(c) << "\n";
+    o << "on a failed batch, every switched host:\n" << orchestrator::render(rollback_steps(c, prev, version), "  ");
     if (hosts.size() > 1) o << "(shown for " << h.name << "; each host uses its own home and server)\n";
   }
   return o.str();

@@ -14,6 +14,38 @@ transport::Command server_command(const HostContext& h, const std::vector<std::s
   return transport::Command::argv(std::move(argv));
 }
 
+namespace server_cmd {
+
+transport::Command init(const HostContext& h) { return server_command(h, {"init"}); }
+transport::Command lock(const HostContext& h) { return server_command(h, {"lock"}); }
+transport::Command status_json(const HostContext& h) { return server_command(h, {"status", "--json"}); }
+
+transport::Command receive(const HostContext& h, const std::string& version, const std::vector<std::string>& flags) {
+  std::vector<std::string> args{"receive", version};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return server_command(h, args);
+}
+
+transport::Command seal(const HostContext& h, const std::string& version) {
+  return server_command(h, {"seal", version});
+}
+transport::Command upgrade_to(const HostContext& h, const std::string& version) {
+  return server_command(h, {"upgrade-to", version});
+}
+transport::Command rollback_to(const HostContext& h, const std::string& version) {
+  return server_command(h, {"rollback-to", version});
+}
+transport::Command remove(const HostContext& h, const std::string& version) {
+  return server_command(h, {"remove", version, "--missing-ok"});
+}
+transport::Command gc(const HostContext& h, int keep, bool dry_run) {
+  std::vector<std::string> args{"gc", "--keep", std::to_string(keep)};
+  if (dry_run) args.push_back("--dry-run");
+  return server_command(h, args);
+}
+
+}  // namespace server_cmd
+
 transport::Command service_command(const HostContext& h, const ServiceEnv& env, const std::string& line,
                                    const std::string& cwd) {
   auto c = transport::Command::shell(line);

@@ -1,12 +1,12 @@
 // Every command the orchestrator runs on a host, built as a value
 // (transport::Command: argv + env + cwd, rendered with quoting) so that tests
 // compare them as strings and no user input is ever spliced into a line.
+// The plugbox-server commands are built here and nowhere else (server_cmd).
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "orchestrator/service_config.h"
 #include "transport/command.h"
 
 namespace plugbox::orchestrator {
@@ -21,6 +21,22 @@ struct HostContext {
 
 // `plugbox-server --home HOME --owner OWNER ARGS...`
 transport::Command server_command(const HostContext& h, const std::vector<std::string>& args);
+
+// The typed plugbox-server commands (docs/DESIGN.md §3), one builder each.
+namespace server_cmd {
+transport::Command init(const HostContext& h);
+transport::Command lock(const HostContext& h);  // holds the lock while its stdin is open
+transport::Command status_json(const HostContext& h);
+// `receive V FLAGS...` (DeployPlan::receive_flags: --create, --seal, provenance).
+transport::Command receive(const HostContext& h, const std::string& version, const std::vector<std::string>& flags);
+transport::Command seal(const HostContext& h, const std::string& version);
+transport::Command upgrade_to(const HostContext& h, const std::string& version);
+transport::Command rollback_to(const HostContext& h, const std::string& version);
+// Idempotent: a V that is already gone is not an error (a cleanup may be
+// run again, or follow an upload cut off before V was made).
+transport::Command remove(const HostContext& h, const std::string& version);
+transport::Command gc(const HostContext& h, int keep, bool dry_run);
+}  // namespace server_cmd
 
 // The service's own shell lines, with PLUGBOX_* in their environment.
 // post_upload runs in the new version's directory; the others in the home.

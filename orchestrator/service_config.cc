@@ -81,7 +81,8 @@ class Reader {
       error(n, path, std::is_integral_v<T> ? "must be an integer" : "must be a number of seconds");
       return def;
     }
-    if (*v < double(min) || *v > double(max)) {
+    // Written so that nan (which TOML allows) is out of every range.
+    if (!(*v >= double(min) && *v <= double(max))) {
       std::ostringstream os;
       os << "must be between " << min << " and " << max;
       error(n, path, os.str());
@@ -154,7 +155,7 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
       r.error(dn, "deploy", "must be a table: [deploy]");
     } else {
       r.check_keys(*d, "deploy", {"group", "batches", "max_fail", "keep", "health_retries", "health_interval",
-                                  "health_timeout", "command_timeout"});
+                                  "health_timeout", "command_timeout", "connect_timeout"});
       c.deploy.group = r.string(*d, "deploy", "group", false);
       if (const toml::node* g = d->get("group"))
         c.deploy.group_pos = SourcePos{fname, int(g->source().begin.line), int(g->source().begin.column)};
@@ -186,6 +187,7 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
       c.deploy.health_interval = r.number<double>(*d, "deploy", "health_interval", 2, 0, 3600);
       c.deploy.health_timeout = r.number<double>(*d, "deploy", "health_timeout", 10, 0.1, 3600);
       c.deploy.command_timeout = r.number<double>(*d, "deploy", "command_timeout", 300, 1, 86400);
+      c.deploy.connect_timeout = r.number<double>(*d, "deploy", "connect_timeout", 30, 1, 3600);
     }
   }
   auto diags = r.take();

@@ -25,6 +25,7 @@ struct DeployConfig {
   double health_interval = 2;   // seconds between attempts
   double health_timeout = 10;   // seconds one attempt may take
   double command_timeout = 300; // seconds any other remote command may take
+  double connect_timeout = 30;  // seconds to reach a host through its whole jump chain
 };
 
 struct ServiceConfig {

@@ -58,7 +58,10 @@ Awaitable<void> one_host(std::shared_ptr<Run> run, size_t i) {
 }
 
 Awaitable<void> worker(std::shared_ptr<Run> run) {
-  while (run->next < run->targets.size() && !run->transport.cancelled()) {
+  auto stopping = [&run] {
+    return run->transport.cancelled() || (run->options.stop_starting && run->options.stop_starting());
+  };
+  while (run->next < run->targets.size() && !stopping()) {
     size_t i = run->next++;
     co_await one_host(run, i);
     if (run->options.on_done) run->options.on_done(i, run->outcomes[i]);

@@ -30,6 +30,9 @@ struct FanOutOptions {
   std::chrono::milliseconds timeout{0};  // per host, open + command; 0 = the transport's default open deadline only
   std::function<void(size_t host, bool is_err, std::string_view data)> on_output;
   std::function<void(size_t host, const HostOutcome& outcome)> on_done;
+  // Once it returns true no further host is started (a first Ctrl-C); the
+  // ones running finish. Transport::cancel() is the hard stop.
+  std::function<bool()> stop_starting;
 };
 
 Awaitable<std::vector<HostOutcome>> fan_out(Transport& transport, std::vector<Target> targets, Command command,

@@ -74,9 +74,10 @@ Awaitable<void> stage_host(transport::Transport& t, const PbHost& h, const PbRel
   transport::Session& s = *opened.session;
   // (g++ 12 cannot compile a braced list inside a co_await expression.)
   std::vector<std::string> flags{"--create", "--seal"};
+  auto receive = orchestrator::server_cmd::receive(h.ctx, rel.version, flags);
   const auto t1 = Clock::now();
-  out->upload = co_await orchestrator::upload_to_host(s, h.ctx, rel.version, *rel.manifest, *rel.blobs,
-                                                      transport::deadline_in(900s), flags);
+  out->upload = co_await orchestrator::upload_to_host(s, std::move(receive), *rel.manifest, *rel.blobs,
+                                                      transport::deadline_in(900s));
   out->steps.upload = since(t1);
   if (!out->upload.ok) out->error = out->upload.error;
 }

@@ -106,8 +106,9 @@ refresh = ["reload-shop"]
   DeployOptions o{"2026-11-25T21:40:00", "owner-1", std::nullopt, std::nullopt, 50, "", ""};
   auto text = plan_deploy(svc, inv, inv.select({{}, {"lab"}}), o).render();
   CHECK_THAT(text, Catch::Contains("reload-shop"));
-  CHECK_THAT(text, Catch::Contains("(a host with nothing live yet is started instead:"));
-  CHECK_THAT(text, Catch::Contains("start-shop;)"));
+  CHECK_THAT(text, Catch::Contains("(a host with nothing live yet is started instead:\n"
+                                    "    plugbox-server --home /tmp/lab --owner owner-1 upgrade-to 2026-11-25T21:40:00\n"));
+  CHECK_THAT(text, Catch::Contains("start-shop\n  )"));
   // No post_upload: one command creates, receives and seals.
   CHECK_THAT(text, Catch::Contains("receive 2026-11-25T21:40:00 --create --seal"));
   CHECK_THAT(text, !Catch::Contains(" seal 2026"));

@@ -91,3 +91,17 @@ TEST_CASE("service file mistakes: missing pieces, syntax, globs") {
 TEST_CASE("a missing service file says how to point at one") {
   CHECK_THROWS_WITH(ServiceConfig::load("/nonexistent/plugbox.toml"), Catch::Contains("pass -f FILE"));
 }
+
+TEST_CASE("timeouts: nan is out of every range, and the connect timeout is a setting") {
+  const std::string head = "[service]\nname = \"shop\"\nupload_version = \"dist\"\n[deploy]\n";
+  for (const char* key : {"health_timeout", "command_timeout", "health_interval", "connect_timeout"}) {
+    INFO(key);
+    auto errs = errors_of(head + key + " = nan\n");
+    REQUIRE(errs.size() == 1);
+    CHECK_THAT(errs[0], Catch::StartsWith("svc/plugbox.toml:5:") && Catch::Contains(std::string("deploy.") + key +
+                                                                                     ": must be between"));
+  }
+  auto c = ServiceConfig::parse(head + "connect_timeout = 5\n", "svc/plugbox.toml");
+  CHECK(c.deploy.connect_timeout == 5);
+  CHECK(ServiceConfig::parse(head, "svc/plugbox.toml").deploy.connect_timeout == 30);
+}

@@ -78,3 +78,21 @@ TEST_CASE("fan_out keeps to its parallelism and stops starting hosts once cancel
     CHECK(cancelled[i].describe() == "not started");
   }
 }
+
+TEST_CASE("fan_out starts no further host once stop_starting says so, and lets the running ones finish") {
+  boost::asio::io_context io;
+  TempDir dir("fans");
+  std::vector<Target> targets;
+  for (int i = 0; i < 5; ++i) targets.push_back(local_target("h" + std::to_string(i), dir.str()));
+  LocalTransport t(io.get_executor());
+  bool stop = false;
+  FanOutOptions o;
+  o.parallel = 2;
+  o.stop_starting = [&] { return stop; };
+  o.on_done = [&](size_t, const HostOutcome&) { stop = true; };  // after the first host is done
+  auto outcomes = run(io, fan_out(t, targets, Command::shell("sleep 0.05"), o));
+  // The two begun before the stop ran to their end; the rest never started.
+  CHECK(outcomes[0].ok());
+  CHECK(outcomes[1].ok());
+  for (size_t i = 2; i < outcomes.size(); ++i) CHECK(outcomes[i].describe() == "not started");
+}

@@ -1,0 +1,107 @@
+// `plugbox fleet deploy` and the service's own `plugbox deploy` (its [deploy]
+// group): load and validate every input (exit 2, nothing touched), print the
+// plan (--dry-run) or prepare here, build the manifest, and run the plan
+// (DeployRun) on the event loop.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "orchestrator/commands.h"
+#include "orchestrator/deploy_run.h"
+#include "orchestrator/event_loop.h"
+#include "orchestrator/inputs.h"
+#include "orchestrator/local_prepare.h"
+#include "orchestrator/run_identity.h"
+#include "server-tools/upload/blob_store.h"
+#include "server-tools/upload/manifest_builder.h"
+
+namespace plugbox::cli {
+namespace {
+
+namespace orch = plugbox::orchestrator;
+
+struct DeployArgs {
+  SelectOptions sel;
+  std::string batches;
+  std::optional<int> max_fail;
+  bool dry_run = false;
+};
+
+orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string& default_group) {
+  Loaded l = load(g, a.sel, true, default_group);
+  const auto& svc = *l.service;
+  orch::DeployOptions o;
+  if (!a.batches.empty()) {
+    std::vector<orch::BatchSize> b;
+    if (auto err = orch::parse_batches(a.batches, &b); !err.empty()) bad_input("--batches: " + err);
+    o.batches = b;
+  }
+  o.max_fail = a.max_fail;
+  o.parallel = a.sel.parallel;
+  o.version = a.dry_run ? orch::version_now() : fresh_version();
+  o.by = whoami();
+  o.owner = owner_id("", o.version);
+  o.source_rev = orch::source_rev(svc.source_dir);
+  auto plan = orch::plan_deploy(svc, l.inventory, l.hosts, o);
+  for (const auto& h : plan.hosts)
+    if (auto p = h.target.problem()) bad_input(*p);
+  if (a.dry_run) {
+    std::cout << plan.render() << "\ndry run: nothing was prepared, sent or changed\n";
+    return orch::ExitStatus::ok;
+  }
+  if (!orch::run_prepare(svc, plan.version)) return orch::ExitStatus::failed;
+  upload::LocalTree tree;
+  try {
+    tree = upload::build_manifest(upload::TreeSpec{svc.source_dir, svc.upload_version, svc.upload});
+  } catch (const std::exception& e) {
+    bad_input(std::string(e.what()) + " (nothing was sent)");
+  }
+  // Compressed as the hosts ask for contents: only what some host lacks.
+  auto blobs = upload::BlobStore::lazy(tree);
+  orch::Journal journal = open_journal("deploy", plan.version);
+  journal.record({{"event", "plan"}, {"text", plan.render()}});
+  auto reporter = orch::make_reporter(orch::pick_output_mode(a.sel.json));
+  reporter->event(orch::Event{"plan", "", "deploying " + svc.name + " " + plan.version + ": " +
+                                            std::to_string(tree.manifest.entries.size()) + " entries, " +
+                                            std::to_string(tree.manifest.total_file_bytes()) + " bytes in " +
+                                            std::to_string(blobs.size()) + " distinct contents",
+                              orch::Event::Level::info, {{"version", plan.version}}});
+  boost::asio::io_context io;
+  auto t = orch::make_fleet_transport(io.get_executor());
+  orch::Interrupt interrupt;
+  orch::DeployRun run(*t, plan, tree.manifest, blobs, *reporter, journal, interrupt);
+  orch::RunOutcome outcome;
+  auto task = [&]() -> transport::Awaitable<void> { outcome = co_await run.run(); };
+  orch::run_loop(io, *t, interrupt, task);
+  reporter->finish();
+  return print_outcome(outcome, a.sel.json, &journal);
+}
+
+void add_deploy_options(CLI::App* c, DeployArgs& a) {
+  c->add_option("--batches", a.batches, "Batch sizes, e.g. 1,10%,100% (the last repeats); default: the service file's");
+  c->add_option("--max-fail", a.max_fail, "Failed hosts tolerated per batch before the fleet is rolled back")
+      ->check(CLI::NonNegativeNumber);
+  c->add_flag("--dry-run", a.dry_run, "Print the exact plan; touch no host");
+  c->add_flag("--json", a.sel.json, "Events as JSON lines");
+}
+
+}  // namespace
+
+void add_deploy_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& g) {
+  auto args = std::make_shared<DeployArgs>();
+  auto* d = fleet.add_subcommand("deploy", "Stage a new version on every selected host, then switch them in health-gated batches");
+  add_select(d, args->sel);
+  add_deploy_options(d, *args);
+  d->callback([&g, args] { finish(deploy(g, *args, "")); });
+
+  auto own = std::make_shared<DeployArgs>();
+  auto* pd = app.add_subcommand("deploy", "Deploy the service (plugbox.toml) to its [deploy] group");
+  add_deploy_options(pd, *own);
+  pd->callback([&g, own] {
+    orch::ServiceConfig svc = load_service(g);
+    if (svc.deploy.group.empty())
+      bad_input(svc.file.string() + ": deploy.group is not set: add `group = \"web\"` under [deploy], or use `plugbox fleet deploy --group G`");
+    finish(deploy(g, *own, svc.deploy.group));
+  });
+}
+
+}  // namespace plugbox::cli

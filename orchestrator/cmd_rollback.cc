@@ -1,0 +1,67 @@
+// `plugbox fleet rollback` and the service's own `plugbox rollback` (its
+// [deploy] group): put each host whose live version is V back on its
+// previous (rollback_run.h).
+#include <CLI/CLI.hpp>
+
+#include "orchestrator/commands.h"
+#include "orchestrator/event_loop.h"
+#include "orchestrator/inputs.h"
+#include "orchestrator/rollback_run.h"
+#include "orchestrator/run_identity.h"
+
+namespace plugbox::cli {
+namespace {
+
+namespace orch = plugbox::orchestrator;
+
+struct RollbackArgs {
+  SelectOptions sel;
+  std::optional<std::string> from;
+  bool dry_run = false;
+};
+
+orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::string& default_group) {
+  Loaded l = load(g, a.sel, false, default_group);
+  std::string run_name = orch::version_now();
+  auto hosts = l.plan_hosts(owner_id("rollback", run_name));
+  orch::Journal journal = a.dry_run ? orch::Journal() : open_journal("rollback", run_name);
+  auto reporter = orch::make_reporter(orch::pick_output_mode(a.sel.json));
+  // Without a service file there are no stop/start lines: only links move.
+  const orch::ServiceConfig service = l.service.value_or(orch::ServiceConfig{});
+  boost::asio::io_context io;
+  auto t = orch::make_fleet_transport(io.get_executor());
+  orch::Interrupt interrupt;
+  orch::FleetContext ctx{*t, hosts, *reporter, journal, interrupt, a.sel.parallel, service.deploy.command_timeout,
+                         service.deploy.connect_timeout};
+  orch::RunOutcome outcome;
+  auto task = [&]() -> transport::Awaitable<void> {
+    outcome = co_await orch::fleet_rollback(ctx, service, orch::RollbackOptions{a.from, a.dry_run});
+  };
+  orch::run_loop(io, *t, interrupt, task);
+  reporter->finish();
+  return print_outcome(outcome, a.sel.json, &journal);
+}
+
+}  // namespace
+
+void add_rollback_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& g) {
+  auto args = std::make_shared<RollbackArgs>();
+  auto* r = fleet.add_subcommand("rollback", "Put each host whose live version is V back on its previous (stop, switch, start)");
+  add_select(r, args->sel);
+  r->add_option("--from", args->from, "V (default: the newest version live on any selected host)");
+  r->add_flag("--dry-run", args->dry_run, "Read where hosts stand and print what would run; change nothing");
+  r->add_flag("--json", args->sel.json, "Events as JSON lines");
+  r->callback([&g, args] { finish(rollback(g, *args, "")); });
+
+  auto own = std::make_shared<RollbackArgs>();
+  auto* pr = app.add_subcommand("rollback", "Put the service's [deploy] group back on its previous version");
+  pr->add_flag("--dry-run", own->dry_run, "Print what would run; change nothing");
+  pr->add_flag("--json", own->sel.json, "Events as JSON lines");
+  pr->callback([&g, own] {
+    orch::ServiceConfig svc = load_service(g);
+    if (svc.deploy.group.empty()) bad_input(svc.file.string() + ": deploy.group is not set: add it under [deploy]");
+    finish(rollback(g, *own, svc.deploy.group));
+  });
+}
+
+}  // namespace plugbox::cli

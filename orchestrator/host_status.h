@@ -1,0 +1,28 @@
+// `plugbox-server status --json` as the client reads it (the schema is
+// server-tools/status.h's). A home nothing was deployed to answers too, with
+// initialised false, so the client never guesses at the server's layout.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plugbox::orchestrator {
+
+struct HostStatus {
+  bool initialised = false;  // the home has a layout (something was deployed, or init ran)
+  std::string live;          // "" = nothing live
+  std::string previous;      // the live version's previous, "" = none
+  std::string lock_owner;    // "" = the deploy lock is free
+  struct Version {
+    std::string name, state;
+  };
+  std::vector<Version> versions;  // newest first
+  nlohmann::json raw;             // the whole answer, for --json
+
+  // nullopt, with *error saying why, when `text` is not a status answer.
+  static std::optional<HostStatus> parse(const std::string& text, std::string* error);
+};
+
+}  // namespace plugbox::orchestrator

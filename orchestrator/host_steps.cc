@@ -1,0 +1,68 @@
+#include "orchestrator/host_steps.h"
+
+namespace plugbox::orchestrator {
+
+namespace {
+
+void add_lines(Steps& out, const StepContext& c, const ServiceEnv& env, const std::string& name,
+               const std::vector<std::string>& lines, const std::string& cwd, Effect effect, bool tolerate = false) {
+  for (const auto& line : lines)
+    out.push_back(Step{name, service_command(c.host, env, line, cwd), c.timeout_s, tolerate, false, effect});
+}
+
+Step server_step(const std::string& name, transport::Command cmd, const StepContext& c, Effect effect) {
+  return Step{name, std::move(cmd), c.timeout_s, false, false, effect};
+}
+
+}  // namespace
+
+Steps switch_steps(const StepContext& c, const std::string& to, const std::string& from) {
+  const auto& svc = c.service;
+  ServiceEnv env{svc.name, to, from};
+  const bool first = from.empty();
+  const bool refresh = !svc.refresh.empty() && !first;
+  Steps out;
+  if (!first && svc.refresh.empty())
+    add_lines(out, c, env, "stop", svc.stop, c.host.home, Effect::stops_service);
+  out.push_back(server_step("upgrade-to", server_cmd::upgrade_to(c.host, to), c, Effect::switches_live));
+  if (refresh) add_lines(out, c, env, "refresh", svc.refresh, c.host.home, Effect::starts_service);
+  else add_lines(out, c, env, "start", svc.start, c.host.home, Effect::starts_service);
+  return out;
+}
+
+std::optional<Step> health_step(const StepContext& c, const std::string& to, const std::string& from,
+                                double health_timeout_s) {
+  if (c.service.health.empty()) return std::nullopt;
+  ServiceEnv env{c.service.name, to, from};
+  return Step{"health", service_command(c.host, env, c.service.health, c.host.home), health_timeout_s, false, false,
+              Effect::none};
+}
+
+Steps rollback_steps(const StepContext& c, const std::string& to, const std::string& from) {
+  const auto& svc = c.service;
+  ServiceEnv env{svc.name, to, from};
+  Steps out;
+  add_lines(out, c, env, "stop", svc.stop, c.host.home, Effect::stops_service, /*tolerate=*/true);
+  out.push_back(server_step("rollback-to", server_cmd::rollback_to(c.host, to), c, Effect::switches_live));
+  add_lines(out, c, env, "start", svc.start, c.host.home, Effect::starts_service);
+  return out;
+}
+
+Steps undo_steps(const StepContext& c, const SwitchProgress& progress, const std::string& live_before,
+                 const std::string& version) {
+  if (progress.switched) return rollback_steps(c, live_before, version);
+  Steps out;
+  if (progress.stopped)
+    add_lines(out, c, ServiceEnv{c.service.name, live_before, version}, "start", c.service.start, c.host.home,
+              Effect::starts_service);
+  return out;
+}
+
+Steps post_upload_steps(const StepContext& c, const std::string& version, const std::string& live_before) {
+  Steps out;
+  add_lines(out, c, ServiceEnv{c.service.name, version, live_before}, "post_upload", c.service.post_upload,
+            version_dir(c.host, version), Effect::none);
+  return out;
+}
+
+}  // namespace plugbox::orchestrator

@@ -1,0 +1,45 @@
+#include "orchestrator/step.h"
+
+namespace plugbox::orchestrator {
+
+std::string render(const Steps& steps, const std::string& indent) {
+  std::string out;
+  for (const auto& s : steps) {
+    out += indent + s.command.render();
+    if (s.tolerate_failure) out += "   (" + s.name + ": a failure is recorded and the next step runs)";
+    out += "\n";
+  }
+  return out;
+}
+
+nlohmann::json to_json(const Step& s) {
+  nlohmann::json env = nlohmann::json::object();
+  for (const auto& [k, v] : s.command.environment()) env[k] = v;
+  return {{"name", s.name},
+          {s.command.is_shell() ? "shell" : "argv", s.command.is_shell() ? nlohmann::json(s.command.words().front())
+                                                                          : nlohmann::json(s.command.words())},
+          {"env", env},
+          {"cwd", s.command.directory()},
+          {"timeout", s.timeout_s},
+          {"tolerate_failure", s.tolerate_failure},
+          {"read_only", s.read_only}};
+}
+
+nlohmann::json to_json(const Steps& steps) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& s : steps) a.push_back(to_json(s));
+  return a;
+}
+
+void SwitchProgress::note(const Steps& steps, std::size_t begun) {
+  for (std::size_t i = 0; i < begun && i < steps.size(); ++i) {
+    switch (steps[i].effect) {
+      case Effect::stops_service: stopped = true; break;
+      case Effect::switches_live: switched = true; break;
+      case Effect::starts_service:
+      case Effect::none: break;
+    }
+  }
+}
+
+}  // namespace plugbox::orchestrator
