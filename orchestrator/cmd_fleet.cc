@@ -19,8 +19,8 @@
 #include "orchestrator/fleet_transport.h"
 #include "orchestrator/planner.h"
 #include "orchestrator/service_config.h"
-#include "server-tools/upload/blob_store.h"
-#include "server-tools/upload/manifest_builder.h"
+#include "upload/client/blob_store.h"
+#include "upload/client/manifest_builder.h"
 
 namespace plugbox::cli {
 namespace {

@@ -13,7 +13,7 @@
 #include "orchestrator/journal.h"
 #include "orchestrator/planner.h"
 #include "orchestrator/reporter.h"
-#include "server-tools/upload/blob_store.h"
+#include "upload/client/blob_store.h"
 #include "transport/transport.h"
 
 namespace plugbox::orchestrator {

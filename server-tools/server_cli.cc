@@ -151,7 +151,7 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
   auto* c_lock = app.add_subcommand("lock", "take the deploy lock for --owner ID and hold it until stdin closes");
   auto* c_verify = app.add_subcommand("verify", "re-check version V: structure, and every file against its upload manifest");
   c_verify->add_option("V", v_arg, "the version")->required();
-  auto* c_recv = app.add_subcommand("receive", "read an upload stream on stdin into staged version V (protocol: server-tools/upload/PROTOCOL.md)");
+  auto* c_recv = app.add_subcommand("receive", "read an upload stream on stdin into staged version V (protocol: upload/PROTOCOL.md)");
   c_recv->add_option("V", v_arg, "the version")->required();
   bool recv_create = false, recv_seal = false;
   c_recv->add_flag("--create", recv_create,

@@ -1,4 +1,4 @@
-#include "server-tools/upload/receiver.h"
+#include "upload/server/receiver.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "server-tools/upload/sha256.h"
+#include "upload/common/sha256.h"
 
 #include <openssl/evp.h>
 

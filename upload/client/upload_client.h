@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "server-tools/upload/blob_store.h"
-#include "server-tools/upload/manifest.h"
+#include "upload/client/blob_store.h"
+#include "upload/common/manifest.h"
 
 namespace plugbox::upload {
 

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "server-tools/upload/manifest.h"
-#include "server-tools/upload/stream_format.h"
+#include "upload/common/manifest.h"
+#include "upload/common/stream_format.h"
 
 namespace plugbox::upload {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "server-tools/upload/manifest.h"
+#include "upload/common/manifest.h"
 
 namespace plugbox::upload {
 

@@ -1,8 +1,8 @@
-#include "server-tools/upload/upload_client.h"
+#include "upload/client/upload_client.h"
 
 #include <nlohmann/json.hpp>
 
-#include "server-tools/upload/stream_format.h"
+#include "upload/common/stream_format.h"
 
 namespace plugbox::upload {
 

@@ -16,7 +16,7 @@
 #include <mutex>
 #include <string>
 
-#include "server-tools/upload/manifest_builder.h"
+#include "upload/client/manifest_builder.h"
 
 namespace plugbox::upload {
 

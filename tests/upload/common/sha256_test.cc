@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "server-tools/upload/sha256.h"
+#include "upload/common/sha256.h"
 
 using namespace plugbox::upload;
 

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/server-tools/upload/tree_util.h"
+#include "tests/upload/tree_util.h"
 
 using namespace plugbox::upload;
 using namespace plugbox::upload::testutil;

@@ -1,8 +1,8 @@
-#include "server-tools/upload/manifest.h"
+#include "upload/common/manifest.h"
 
 #include <unordered_map>
 
-#include "server-tools/upload/wire.h"
+#include "upload/common/wire.h"
 
 namespace plugbox::upload {
 

@@ -1,4 +1,4 @@
-#include "server-tools/upload/verify_tree.h"
+#include "upload/server/verify_tree.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server-tools/upload/sha256.h"
+#include "upload/common/sha256.h"
 
 namespace plugbox::upload {
 

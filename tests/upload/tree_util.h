@@ -11,10 +11,10 @@
 #include <random>
 #include <string>
 
-#include "server-tools/upload/blob_store.h"
-#include "server-tools/upload/manifest_builder.h"
-#include "server-tools/upload/receiver.h"
-#include "server-tools/upload/upload_client.h"
+#include "upload/client/blob_store.h"
+#include "upload/client/manifest_builder.h"
+#include "upload/server/receiver.h"
+#include "upload/client/upload_client.h"
 
 namespace plugbox::upload::testutil {
 

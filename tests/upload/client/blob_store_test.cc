@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <zstd.h>
 
-#include "tests/server-tools/upload/tree_util.h"
+#include "tests/upload/tree_util.h"
 
 using namespace plugbox::upload;
 using namespace plugbox::upload::testutil;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "server-tools/upload/stream_format.h"
+#include "upload/common/stream_format.h"
 
 using namespace plugbox::upload;
 

@@ -1,4 +1,4 @@
-// The upload stream, protocol version 1 (docs: server-tools/upload/PROTOCOL.md).
+// The upload stream, protocol version 1 (docs: upload/PROTOCOL.md).
 // The client writes: hello, the manifest in one or more frames, then for each
 // content the server asked for a file-begin frame and its zstd data frames,
 // then an end frame. StreamParser is the server's incremental parser: it takes
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "server-tools/upload/manifest.h"
+#include "upload/common/manifest.h"
 
 namespace plugbox::upload {
 

@@ -1,6 +1,6 @@
-#include "server-tools/upload/stream_format.h"
+#include "upload/common/stream_format.h"
 
-#include "server-tools/upload/wire.h"
+#include "upload/common/wire.h"
 
 namespace plugbox::upload {
 

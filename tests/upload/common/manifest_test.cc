@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "server-tools/upload/manifest.h"
+#include "upload/common/manifest.h"
 
 using namespace plugbox::upload;
 

@@ -1,4 +1,4 @@
-#include "server-tools/upload/blob_store.h"
+#include "upload/client/blob_store.h"
 
 #include <zstd.h>
 

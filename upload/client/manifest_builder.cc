@@ -1,4 +1,4 @@
-#include "server-tools/upload/manifest_builder.h"
+#include "upload/client/manifest_builder.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
