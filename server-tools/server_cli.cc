@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "base/suggest.h"
 #include "server-tools/chain.h"
 #include "server-tools/errors.h"
 #include "server-tools/fs_ops.h"
@@ -36,21 +37,6 @@ const std::vector<std::string> command_names = {"init",   "next-version", "seal"
 // Global options that take a value (for finding the command word before parsing).
 const std::vector<std::string> valued_globals = {"--home", "--owner", "--wait"};
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // The first word that is not an option (or an option's value), if any.
 std::optional<std::string> command_word(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
@@ -60,19 +46,6 @@ std::optional<std::string> command_word(const std::vector<std::string>& args) {
     if (std::find(valued_globals.begin(), valued_globals.end(), a) != valued_globals.end()) ++i;
   }
   return std::nullopt;
-}
-
-std::string did_you_mean(const std::string& word) {
-  std::string best;
-  size_t best_d = 3;  // suggest only close matches
-  for (const auto& c : command_names) {
-    size_t d = edit_distance(word, c);
-    if (d < best_d || (c.starts_with(word) && word.size() >= 2 && best.empty())) {
-      best_d = std::min(d, best_d);
-      best = c;
-    }
-  }
-  return best;
 }
 
 std::string one_line(std::string s) {
@@ -96,7 +69,7 @@ void wait_for_eof(int fd) {
 int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
   if (auto word = command_word(args);
       word && std::find(command_names.begin(), command_names.end(), *word) == command_names.end()) {
-    std::string hint = did_you_mean(*word);
+    std::string hint = base::closest_match(*word, command_names);
     env.err << "plugbox-server: unknown command '" << *word << "'"
             << (hint.empty() ? std::string() : " (did you mean '" + hint + "'?)")
             << "; `plugbox-server --help` lists the commands\n";

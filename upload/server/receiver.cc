@@ -12,33 +12,11 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "base/unique_fd.h"
+
 namespace plugbox::upload {
 
 namespace {
-
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -52,16 +30,16 @@ struct DigestHash {
 
 // Opens the directory `rel` (already validated: no '..', no empty parts)
 // under `root`, refusing to follow a symlink at any step.
-Fd open_dir_at(int root, const std::string& rel) {
-  Fd cur(::dup(root));
+base::UniqueFd open_dir_at(int root, const std::string& rel) {
+  base::UniqueFd cur(::dup(root));
   size_t start = 0;
   while (start < rel.size()) {
     size_t end = rel.find('/', start);
     if (end == std::string::npos) end = rel.size();
     std::string part = rel.substr(start, end - start);
     int fd = ::openat(cur.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return Fd();
-    cur = Fd(fd);
+    if (fd < 0) return base::UniqueFd();
+    cur = base::UniqueFd(fd);
     start = end + 1;
   }
   return cur;
@@ -131,9 +109,9 @@ std::int64_t mtime_ns(const struct stat& st) {
 
 struct Receiver::Impl {
   std::string dir;
-  Fd root;
+  base::UniqueFd root;
   std::vector<LocalSource> sources;
-  std::vector<Fd> source_fds;
+  std::vector<base::UniqueFd> source_fds;
   // Every file of the local sources by digest (the manifests are trusted
   // only while a file's size and mtime still match, see find_local).
   std::unordered_map<Digest, std::vector<std::pair<size_t, const Entry*>>, DigestHash> local_index;
@@ -144,15 +122,15 @@ struct Receiver::Impl {
   // path from V's fd for every file cost an openat per component two or
   // three times per file; contents arrive in manifest order, so a small
   // cache, emptied when full, keeps the fd count bounded on huge trees.
-  std::unordered_map<std::string, Fd> dir_cache;
+  std::unordered_map<std::string, base::UniqueFd> dir_cache;
   static constexpr size_t kDirCacheMax = 256;
   // (dev, ino) of each directory this receiver created: on_end checks that
   // every one is still where it was made, so a directory swapped for a
   // symlink (or moved) while the upload ran fails the upload.
   std::unordered_map<std::string, std::pair<dev_t, ino_t>> made_dirs;
   // the current incoming file
-  Fd tmp;
-  Fd tmp_dir;  // the directory holding `tmp` (our own fd: the cache may be emptied meanwhile)
+  base::UniqueFd tmp;
+  base::UniqueFd tmp_dir;  // the directory holding `tmp` (our own fd: the cache may be emptied meanwhile)
   std::string tmp_name;
   Digest cur_digest{};
   std::uint64_t cur_raw = 0, cur_written = 0;
@@ -171,7 +149,7 @@ struct Receiver::Impl {
   int dir_fd(const std::string& rel) {
     if (rel.empty()) return root.get();
     if (auto it = dir_cache.find(rel); it != dir_cache.end()) return it->second.get();
-    Fd fd = open_dir_at(root.get(), rel);
+    base::UniqueFd fd = open_dir_at(root.get(), rel);
     if (!fd) return -1;
     if (dir_cache.size() >= kDirCacheMax) dir_cache.clear();
     return dir_cache.emplace(rel, std::move(fd)).first->second.get();
@@ -191,7 +169,7 @@ struct Receiver::Impl {
   // nullptr and it is taken here.
   bool place_from(const Entry& e, int src_dirfd, const std::string& src_name, const struct stat* src_st, bool* linked,
                   std::string* err) {
-    auto [parent, base] = split_parent(e.path);
+    auto [parent, leaf] = split_parent(e.path);
     int pd = dir_fd(parent);
     if (pd < 0) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
     struct stat own;
@@ -199,18 +177,18 @@ struct Receiver::Impl {
     const struct stat& st = src_st ? *src_st : own;
     if (have && S_ISREG(st.st_mode) &&
         (st.st_mode & 07777) == e.mode && mtime_ns(st) == e.mtime_ns && std::uint64_t(st.st_size) == e.size &&
-        ::linkat(src_dirfd, src_name.c_str(), pd, base.c_str(), 0) == 0) {
+        ::linkat(src_dirfd, src_name.c_str(), pd, leaf.c_str(), 0) == 0) {
       *linked = true;
       return true;
     }
     *linked = false;
-    Fd in(::openat(src_dirfd, src_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    base::UniqueFd in(::openat(src_dirfd, src_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!in) return *err = errno_text("cannot read local copy of '" + e.path + "'"), false;
     std::string tname = ".pbx-copy-" + std::to_string(tmp_counter++);
-    Fd out(::openat(pd, tname.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    base::UniqueFd out(::openat(pd, tname.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out) return *err = errno_text("cannot create '" + e.path + "'"), false;
     bool ok = copy_fd(in.get(), out.get()) && finish_file(out.get(), e, err) &&
-              ::renameat(pd, tname.c_str(), pd, base.c_str()) == 0;
+              ::renameat(pd, tname.c_str(), pd, leaf.c_str()) == 0;
     if (!ok) {
       if (err->empty()) *err = errno_text("cannot write '" + e.path + "'");
       ::unlinkat(pd, tname.c_str(), 0);
@@ -259,7 +237,7 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
                    std::function<void(const std::string&)> reply)
     : impl_(std::make_unique<Impl>()), parser_(StreamParser::Events{}), reply_(std::move(reply)) {
   impl_->dir = std::move(version_dir);
-  impl_->root = Fd(::open(impl_->dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  impl_->root = base::UniqueFd(::open(impl_->dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   impl_->sources = std::move(sources);
   for (const auto& s : impl_->sources)
     impl_->source_fds.emplace_back(::open(s.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -288,20 +266,20 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
         if (!remove_tree_at(im.root.get(), n.c_str())) return *err = errno_text("cannot clear '" + n + "' from an earlier attempt"), false;
     }
     for (const auto& e : manifest_.entries) {
-      auto [parent, base] = split_parent(e.path);
+      auto [parent, leaf] = split_parent(e.path);
       int pd = im.dir_fd(parent);
       if (pd < 0) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
       if (e.type == EntryType::dir) {
-        if (::mkdirat(pd, base.c_str(), 0700) != 0) return *err = errno_text("cannot create directory '" + e.path + "'"), false;
+        if (::mkdirat(pd, leaf.c_str(), 0700) != 0) return *err = errno_text("cannot create directory '" + e.path + "'"), false;
         struct stat st;
-        if (::fstatat(pd, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        if (::fstatat(pd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
           return *err = errno_text("cannot stat directory '" + e.path + "'"), false;
         im.made_dirs[e.path] = {st.st_dev, st.st_ino};
         ++stats_.dirs;
       } else if (e.type == EntryType::symlink) {
-        if (::symlinkat(e.target.c_str(), pd, base.c_str()) != 0) return *err = errno_text("cannot create symlink '" + e.path + "'"), false;
+        if (::symlinkat(e.target.c_str(), pd, leaf.c_str()) != 0) return *err = errno_text("cannot create symlink '" + e.path + "'"), false;
         timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
-        ::utimensat(pd, base.c_str(), times, AT_SYMLINK_NOFOLLOW);
+        ::utimensat(pd, leaf.c_str(), times, AT_SYMLINK_NOFOLLOW);
         ++stats_.symlinks;
       } else {
         ++stats_.files;
@@ -349,10 +327,10 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
     // that puts it in place then stays within one directory.
     const std::string parent = split_parent(im.wanted[d].front()->path).first;
     const int pd = im.dir_fd(parent);
-    im.tmp_dir = Fd(pd < 0 ? -1 : ::dup(pd));
+    im.tmp_dir = base::UniqueFd(pd < 0 ? -1 : ::dup(pd));
     if (!im.tmp_dir) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
     im.tmp_name = ".pbx-recv-" + std::to_string(im.tmp_counter++);
-    im.tmp = Fd(::openat(im.tmp_dir.get(), im.tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    im.tmp = base::UniqueFd(::openat(im.tmp_dir.get(), im.tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!im.tmp) return *err = errno_text("cannot create a file in directory '" + parent + "' of the version"), false;
     im.cur_digest = d;
     im.cur_raw = raw;
@@ -398,16 +376,16 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
                     to_hex(im.cur_digest) + ", got " + to_hex(got) + "): refused",
              false;
     const Entry& first = *entries.front();
-    const std::string base = split_parent(first.path).second;
+    const std::string leaf = split_parent(first.path).second;
     if (!Impl::finish_file(im.tmp.get(), first, err)) return false;
-    if (::renameat(im.tmp_dir.get(), im.tmp_name.c_str(), im.tmp_dir.get(), base.c_str()) != 0)
+    if (::renameat(im.tmp_dir.get(), im.tmp_name.c_str(), im.tmp_dir.get(), leaf.c_str()) != 0)
       return *err = errno_text("cannot move '" + first.path + "' into place"), false;
     im.tmp.reset();
     ++stats_.files_sent;
     stats_.bytes_written += im.cur_raw;
     for (size_t i = 1; i < entries.size(); ++i) {
       bool linked;
-      if (!im.place_from(*entries[i], im.tmp_dir.get(), base, nullptr, &linked, err)) return false;
+      if (!im.place_from(*entries[i], im.tmp_dir.get(), leaf, nullptr, &linked, err)) return false;
       ++(linked ? stats_.files_linked : stats_.files_copied);
     }
     im.needed[im.cur_digest] = true;
@@ -425,7 +403,7 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
     // made at the start: one swapped or moved meanwhile fails the upload.
     for (auto it = manifest_.entries.rbegin(); it != manifest_.entries.rend(); ++it) {
       if (it->type != EntryType::dir) continue;
-      Fd d = open_dir_at(im.root.get(), it->path);
+      base::UniqueFd d = open_dir_at(im.root.get(), it->path);
       struct stat st;
       if (!d || ::fstat(d.get(), &st) != 0)
         return *err = errno_text("cannot open directory '" + it->path + "' in the version"), false;
