@@ -17,7 +17,8 @@ class StatusCommand : public CliCommand {
     c->add_flag("--json", json_, "print JSON (schema in server-tools/status.h)");
   }
   int run(const CommandContext& ctx) override {
-    require_layout(ctx.layout);
+    // A home never deployed to is an answer ("initialised": false), not an error.
+    if (!never_deployed(ctx.layout)) require_layout(ctx.layout);
     StatusReport r = collect_status(ctx.layout);
     if (json_)
       ctx.env.out << status_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
