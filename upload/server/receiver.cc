@@ -243,182 +243,227 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
     impl_->source_fds.emplace_back(::open(s.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 
   StreamParser::Events ev;
-  ev.on_manifest = [this](Manifest&& m, std::string* err) {
-    auto& im = *impl_;
-    manifest_ = std::move(m);
-    if (!im.root) return *err = errno_text("cannot open version directory " + im.dir), false;
-    // A retry after an interrupted upload starts from an empty version: only
-    // the chain's links survive.
-    {
-      int scan = ::dup(im.root.get());
-      DIR* d = scan >= 0 ? ::fdopendir(scan) : nullptr;
-      if (!d) {
-        if (scan >= 0) ::close(scan);
-        return *err = errno_text("cannot list " + im.dir), false;
-      }
-      std::vector<std::string> names;
-      while (auto* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != ".." && n != "previous" && n != "next") names.push_back(n);
-      }
-      ::closedir(d);  // closes `scan`
-      for (const auto& n : names)
-        if (!remove_tree_at(im.root.get(), n.c_str())) return *err = errno_text("cannot clear '" + n + "' from an earlier attempt"), false;
-    }
-    for (const auto& e : manifest_.entries) {
-      auto [parent, leaf] = split_parent(e.path);
-      int pd = im.dir_fd(parent);
-      if (pd < 0) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
-      if (e.type == EntryType::dir) {
-        if (::mkdirat(pd, leaf.c_str(), 0700) != 0) return *err = errno_text("cannot create directory '" + e.path + "'"), false;
-        struct stat st;
-        if (::fstatat(pd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-          return *err = errno_text("cannot stat directory '" + e.path + "'"), false;
-        im.made_dirs[e.path] = {st.st_dev, st.st_ino};
-        ++stats_.dirs;
-      } else if (e.type == EntryType::symlink) {
-        if (::symlinkat(e.target.c_str(), pd, leaf.c_str()) != 0) return *err = errno_text("cannot create symlink '" + e.path + "'"), false;
-        timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
-        ::utimensat(pd, leaf.c_str(), times, AT_SYMLINK_NOFOLLOW);
-        ++stats_.symlinks;
-      } else {
-        ++stats_.files;
-        im.wanted[e.digest].push_back(&e);
-      }
-    }
-    // Contents some local version already has are placed now; the rest is
-    // asked for, in manifest order, so contents arrive directory by
-    // directory (the directory cache stays warm).
-    im.index_sources();
-    nlohmann::json need = nlohmann::json::array();
-    for (const auto& e : manifest_.entries) {
-      if (e.type != EntryType::file) continue;
-      auto& entries = im.wanted[e.digest];
-      if (entries.front() != &e) continue;  // placed with its digest's first entry
-      int sdir;
-      std::string sname;
-      struct stat sst;
-      if (!im.find_local(e, &sdir, &sname, &sst)) {
-        im.needed[e.digest] = false;
-        need.push_back(to_hex(e.digest));
-        continue;
-      }
-      for (const Entry* x : entries) {
-        if (x != &e && !im.find_local(*x, &sdir, &sname, &sst))
-          return *err = "local copy of '" + x->path + "' vanished while the upload was planned", false;
-        bool linked;
-        if (!im.place_from(*x, sdir, sname, &sst, &linked, err)) return false;
-        ++(linked ? stats_.files_linked : stats_.files_copied);
-      }
-    }
-    reply_(nlohmann::json{{"need", need}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    return true;
-  };
+  ev.on_manifest = [this](Manifest&& m, std::string* err) { return on_manifest(std::move(m), err); };
   ev.on_file_begin = [this](const Digest& d, std::uint64_t raw, std::uint64_t, std::string* err) {
-    auto& im = *impl_;
-    auto it = im.needed.find(d);
-    if (it == im.needed.end()) return *err = "upload sent content " + to_hex(d) + " that was not asked for", false;
-    if (it->second) return *err = "upload sent content " + to_hex(d) + " twice", false;
-    if (raw != im.wanted[d].front()->size)
-      return *err = "upload content for '" + im.wanted[d].front()->path + "' has size " + std::to_string(raw) +
-                    ", the manifest says " + std::to_string(im.wanted[d].front()->size),
-             false;
-    // The temporary file goes into the file's own directory: the rename
-    // that puts it in place then stays within one directory.
-    const std::string parent = split_parent(im.wanted[d].front()->path).first;
-    const int pd = im.dir_fd(parent);
-    im.tmp_dir = base::UniqueFd(pd < 0 ? -1 : ::dup(pd));
-    if (!im.tmp_dir) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
-    im.tmp_name = ".pbx-recv-" + std::to_string(im.tmp_counter++);
-    im.tmp = base::UniqueFd(::openat(im.tmp_dir.get(), im.tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!im.tmp) return *err = errno_text("cannot create a file in directory '" + parent + "' of the version"), false;
-    im.cur_digest = d;
-    im.cur_raw = raw;
-    im.cur_written = 0;
-    im.frame_done = false;
-    if (!im.dctx) im.dctx = ZSTD_createDCtx();
-    ZSTD_DCtx_reset(im.dctx, ZSTD_reset_session_only);
-    return true;
+    return on_file_begin(d, raw, err);
   };
-  ev.on_file_data = [this](std::string_view data, std::string* err) {
-    auto& im = *impl_;
-    stats_.bytes_sent += data.size();
-    ZSTD_inBuffer in{data.data(), data.size(), 0};
-    char outbuf[1 << 16];
-    while (in.pos < in.size) {
-      if (im.frame_done) return *err = "upload content for " + to_hex(im.cur_digest) + " has bytes after its zstd frame", false;
-      ZSTD_outBuffer out{outbuf, sizeof outbuf, 0};
-      size_t r = ZSTD_decompressStream(im.dctx, &out, &in);
-      if (ZSTD_isError(r)) return *err = std::string("upload content is corrupt (zstd: ") + ZSTD_getErrorName(r) + ")", false;
-      if (r == 0) im.frame_done = true;
-      if (im.cur_written + out.pos > im.cur_raw) return *err = "upload content for " + to_hex(im.cur_digest) + " is longer than announced", false;
-      im.hasher.update(outbuf, out.pos);
-      for (size_t off = 0; off < out.pos;) {
-        ssize_t w = ::write(im.tmp.get(), outbuf + off, out.pos - off);
-        if (w < 0) {
-          if (errno == EINTR) continue;
-          return *err = errno_text("cannot write into " + im.dir), false;
-        }
-        off += size_t(w);
-      }
-      im.cur_written += out.pos;
+  ev.on_file_data = [this](std::string_view data, std::string* err) { return on_file_data(data, err); };
+  ev.on_file_end = [this](std::string* err) { return on_file_end(err); };
+  ev.on_end = [this](std::string* err) { return on_end(err); };
+  parser_ = StreamParser(std::move(ev));
+}
+
+bool Receiver::on_manifest(Manifest&& m, std::string* err) {
+  manifest_ = std::move(m);
+  if (!impl_->root) return *err = errno_text("cannot open version directory " + impl_->dir), false;
+  if (!clear_earlier_attempt(err) || !create_entries(err)) return false;
+  std::vector<std::string> need;
+  if (!place_local_contents(&need, err)) return false;
+  reply_(nlohmann::json{{"need", need}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return true;
+}
+
+// A retry after an interrupted upload starts from an empty version: only the
+// chain's links survive.
+bool Receiver::clear_earlier_attempt(std::string* err) {
+  auto& im = *impl_;
+  int scan = ::dup(im.root.get());
+  DIR* d = scan >= 0 ? ::fdopendir(scan) : nullptr;
+  if (!d) {
+    if (scan >= 0) ::close(scan);
+    return *err = errno_text("cannot list " + im.dir), false;
+  }
+  std::vector<std::string> names;
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != ".." && n != "previous" && n != "next") names.push_back(n);
+  }
+  ::closedir(d);  // closes `scan`
+  for (const auto& n : names)
+    if (!remove_tree_at(im.root.get(), n.c_str()))
+      return *err = errno_text("cannot clear '" + n + "' from an earlier attempt"), false;
+  return true;
+}
+
+// Directories and symlinks are made at once (directories writable until
+// on_end gives them their modes); files are only noted by digest.
+bool Receiver::create_entries(std::string* err) {
+  auto& im = *impl_;
+  for (const auto& e : manifest_.entries) {
+    auto [parent, leaf] = split_parent(e.path);
+    int pd = im.dir_fd(parent);
+    if (pd < 0) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
+    if (e.type == EntryType::dir) {
+      if (::mkdirat(pd, leaf.c_str(), 0700) != 0)
+        return *err = errno_text("cannot create directory '" + e.path + "'"), false;
+      struct stat st;
+      if (::fstatat(pd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return *err = errno_text("cannot stat directory '" + e.path + "'"), false;
+      im.made_dirs[e.path] = {st.st_dev, st.st_ino};
+      ++stats_.dirs;
+    } else if (e.type == EntryType::symlink) {
+      if (::symlinkat(e.target.c_str(), pd, leaf.c_str()) != 0)
+        return *err = errno_text("cannot create symlink '" + e.path + "'"), false;
+      timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
+      ::utimensat(pd, leaf.c_str(), times, AT_SYMLINK_NOFOLLOW);
+      ++stats_.symlinks;
+    } else {
+      ++stats_.files;
+      im.wanted[e.digest].push_back(&e);
     }
-    return true;
-  };
-  ev.on_file_end = [this](std::string* err) {
-    auto& im = *impl_;
-    if ((im.cur_raw > 0 && !im.frame_done) || im.cur_written != im.cur_raw)
-      return *err = "upload content for '" + im.wanted[im.cur_digest].front()->path + "' is truncated", false;
-    Digest got = im.hasher.finish();
-    const auto& entries = im.wanted[im.cur_digest];
-    if (got != im.cur_digest)
-      return *err = "upload content for '" + entries.front()->path + "' does not match its SHA-256 (sent " +
-                    to_hex(im.cur_digest) + ", got " + to_hex(got) + "): refused",
-             false;
-    const Entry& first = *entries.front();
-    const std::string leaf = split_parent(first.path).second;
-    if (!Impl::finish_file(im.tmp.get(), first, err)) return false;
-    if (::renameat(im.tmp_dir.get(), im.tmp_name.c_str(), im.tmp_dir.get(), leaf.c_str()) != 0)
-      return *err = errno_text("cannot move '" + first.path + "' into place"), false;
-    im.tmp.reset();
-    ++stats_.files_sent;
-    stats_.bytes_written += im.cur_raw;
-    for (size_t i = 1; i < entries.size(); ++i) {
+  }
+  return true;
+}
+
+// Contents some local version already has are placed now; the rest go into
+// `need` (hex digests), in manifest order, so contents arrive directory by
+// directory (the directory cache stays warm).
+bool Receiver::place_local_contents(std::vector<std::string>* need, std::string* err) {
+  auto& im = *impl_;
+  im.index_sources();
+  for (const auto& e : manifest_.entries) {
+    if (e.type != EntryType::file) continue;
+    auto& entries = im.wanted[e.digest];
+    if (entries.front() != &e) continue;  // placed with its digest's first entry
+    int sdir;
+    std::string sname;
+    struct stat sst;
+    if (!im.find_local(e, &sdir, &sname, &sst)) {
+      im.needed[e.digest] = false;
+      need->push_back(to_hex(e.digest));
+      continue;
+    }
+    for (const Entry* x : entries) {
+      if (x != &e && !im.find_local(*x, &sdir, &sname, &sst))
+        return *err = "local copy of '" + x->path + "' vanished while the upload was planned", false;
       bool linked;
-      if (!im.place_from(*entries[i], im.tmp_dir.get(), leaf, nullptr, &linked, err)) return false;
+      if (!im.place_from(*x, sdir, sname, &sst, &linked, err)) return false;
       ++(linked ? stats_.files_linked : stats_.files_copied);
     }
-    im.needed[im.cur_digest] = true;
-    im.tmp_dir.reset();
-    return true;
-  };
-  ev.on_end = [this](std::string* err) {
-    auto& im = *impl_;
-    for (const auto& [d, got] : im.needed)
-      if (!got) return *err = "upload ended without the content of '" + im.wanted[d].front()->path + "'", false;
-    im.dir_cache.clear();
-    // Directory modes and mtimes last (deepest first): creating entries
-    // inside a directory changes its mtime, and a read-only one refuses them.
-    // Each is reopened from V's fd with O_NOFOLLOW and must be the directory
-    // made at the start: one swapped or moved meanwhile fails the upload.
-    for (auto it = manifest_.entries.rbegin(); it != manifest_.entries.rend(); ++it) {
-      if (it->type != EntryType::dir) continue;
-      base::UniqueFd d = open_dir_at(im.root.get(), it->path);
-      struct stat st;
-      if (!d || ::fstat(d.get(), &st) != 0)
-        return *err = errno_text("cannot open directory '" + it->path + "' in the version"), false;
-      if (std::pair(st.st_dev, st.st_ino) != im.made_dirs[it->path])
-        return *err = "directory '" + it->path + "' of the version was replaced while the upload ran: refused", false;
-      timespec times[2] = {to_timespec(it->mtime_ns), to_timespec(it->mtime_ns)};
-      if (::fchmod(d.get(), it->mode) != 0 || ::futimens(d.get(), times) != 0)
-        return *err = errno_text("cannot finish directory '" + it->path + "'"), false;
+  }
+  return true;
+}
+
+bool Receiver::on_file_begin(const Digest& d, std::uint64_t raw, std::string* err) {
+  auto& im = *impl_;
+  auto it = im.needed.find(d);
+  if (it == im.needed.end()) return *err = "upload sent content " + to_hex(d) + " that was not asked for", false;
+  if (it->second) return *err = "upload sent content " + to_hex(d) + " twice", false;
+  if (raw != im.wanted[d].front()->size)
+    return *err = "upload content for '" + im.wanted[d].front()->path + "' has size " + std::to_string(raw) +
+                  ", the manifest says " + std::to_string(im.wanted[d].front()->size),
+           false;
+  // The temporary file goes into the file's own directory: the rename
+  // that puts it in place then stays within one directory.
+  const std::string parent = split_parent(im.wanted[d].front()->path).first;
+  const int pd = im.dir_fd(parent);
+  im.tmp_dir = base::UniqueFd(pd < 0 ? -1 : ::dup(pd));
+  if (!im.tmp_dir) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
+  im.tmp_name = ".pbx-recv-" + std::to_string(im.tmp_counter++);
+  im.tmp = base::UniqueFd(
+      ::openat(im.tmp_dir.get(), im.tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!im.tmp) return *err = errno_text("cannot create a file in directory '" + parent + "' of the version"), false;
+  im.cur_digest = d;
+  im.cur_raw = raw;
+  im.cur_written = 0;
+  im.frame_done = false;
+  if (!im.dctx) im.dctx = ZSTD_createDCtx();
+  ZSTD_DCtx_reset(im.dctx, ZSTD_reset_session_only);
+  return true;
+}
+
+// Decompresses into the temporary file, hashing as it goes; a content longer
+// than announced or with bytes after its frame is refused at once.
+bool Receiver::on_file_data(std::string_view data, std::string* err) {
+  auto& im = *impl_;
+  stats_.bytes_sent += data.size();
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  char outbuf[1 << 16];
+  while (in.pos < in.size) {
+    if (im.frame_done)
+      return *err = "upload content for " + to_hex(im.cur_digest) + " has bytes after its zstd frame", false;
+    ZSTD_outBuffer out{outbuf, sizeof outbuf, 0};
+    size_t r = ZSTD_decompressStream(im.dctx, &out, &in);
+    if (ZSTD_isError(r))
+      return *err = std::string("upload content is corrupt (zstd: ") + ZSTD_getErrorName(r) + ")", false;
+    if (r == 0) im.frame_done = true;
+    if (im.cur_written + out.pos > im.cur_raw)
+      return *err = "upload content for " + to_hex(im.cur_digest) + " is longer than announced", false;
+    im.hasher.update(outbuf, out.pos);
+    for (size_t off = 0; off < out.pos;) {
+      ssize_t w = ::write(im.tmp.get(), outbuf + off, out.pos - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return *err = errno_text("cannot write into " + im.dir), false;
+      }
+      off += size_t(w);
     }
-    // One flush of the whole file system instead of an fsync per file and
-    // directory: the version is sealed (and can go live) only after this.
-    if (::syncfs(im.root.get()) != 0) return *err = errno_text("cannot sync " + im.dir + " to disk"), false;
-    return true;
-  };
-  parser_ = StreamParser(std::move(ev));
+    im.cur_written += out.pos;
+  }
+  return true;
+}
+
+// A complete, matching content is renamed into place for its digest's first
+// entry; the other entries with that digest are linked or copied from it.
+bool Receiver::on_file_end(std::string* err) {
+  auto& im = *impl_;
+  if ((im.cur_raw > 0 && !im.frame_done) || im.cur_written != im.cur_raw)
+    return *err = "upload content for '" + im.wanted[im.cur_digest].front()->path + "' is truncated", false;
+  Digest got = im.hasher.finish();
+  const auto& entries = im.wanted[im.cur_digest];
+  if (got != im.cur_digest)
+    return *err = "upload content for '" + entries.front()->path + "' does not match its SHA-256 (sent " +
+                  to_hex(im.cur_digest) + ", got " + to_hex(got) + "): refused",
+           false;
+  const Entry& first = *entries.front();
+  const std::string leaf = split_parent(first.path).second;
+  if (!Impl::finish_file(im.tmp.get(), first, err)) return false;
+  if (::renameat(im.tmp_dir.get(), im.tmp_name.c_str(), im.tmp_dir.get(), leaf.c_str()) != 0)
+    return *err = errno_text("cannot move '" + first.path + "' into place"), false;
+  im.tmp.reset();
+  ++stats_.files_sent;
+  stats_.bytes_written += im.cur_raw;
+  for (size_t i = 1; i < entries.size(); ++i) {
+    bool linked;
+    if (!im.place_from(*entries[i], im.tmp_dir.get(), leaf, nullptr, &linked, err)) return false;
+    ++(linked ? stats_.files_linked : stats_.files_copied);
+  }
+  im.needed[im.cur_digest] = true;
+  im.tmp_dir.reset();
+  return true;
+}
+
+bool Receiver::on_end(std::string* err) {
+  auto& im = *impl_;
+  for (const auto& [d, got] : im.needed)
+    if (!got) return *err = "upload ended without the content of '" + im.wanted[d].front()->path + "'", false;
+  im.dir_cache.clear();
+  if (!finish_directories(err)) return false;
+  // One flush of the whole file system instead of an fsync per file and
+  // directory: the version is sealed (and can go live) only after this.
+  if (::syncfs(im.root.get()) != 0) return *err = errno_text("cannot sync " + im.dir + " to disk"), false;
+  return true;
+}
+
+// Directory modes and mtimes last (deepest first): creating entries inside a
+// directory changes its mtime, and a read-only one refuses them. Each is
+// reopened from V's fd with O_NOFOLLOW and must be the directory made at the
+// start: one swapped or moved meanwhile fails the upload.
+bool Receiver::finish_directories(std::string* err) {
+  auto& im = *impl_;
+  for (auto it = manifest_.entries.rbegin(); it != manifest_.entries.rend(); ++it) {
+    if (it->type != EntryType::dir) continue;
+    base::UniqueFd d = open_dir_at(im.root.get(), it->path);
+    struct stat st;
+    if (!d || ::fstat(d.get(), &st) != 0)
+      return *err = errno_text("cannot open directory '" + it->path + "' in the version"), false;
+    if (std::pair(st.st_dev, st.st_ino) != im.made_dirs[it->path])
+      return *err = "directory '" + it->path + "' of the version was replaced while the upload ran: refused", false;
+    timespec times[2] = {to_timespec(it->mtime_ns), to_timespec(it->mtime_ns)};
+    if (::fchmod(d.get(), it->mode) != 0 || ::futimens(d.get(), times) != 0)
+      return *err = errno_text("cannot finish directory '" + it->path + "'"), false;
+  }
+  return true;
 }
 
 Receiver::~Receiver() = default;

@@ -23,6 +23,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "upload/common/manifest.h"
@@ -63,6 +64,19 @@ class Receiver {
  private:
   struct Impl;
   bool fail(const std::string& msg);
+
+  // The stream's events (StreamParser::Events), in the order they arrive;
+  // each returns false with *err set to refuse the upload.
+  bool on_manifest(Manifest&& m, std::string* err);
+  bool on_file_begin(const Digest& d, std::uint64_t raw, std::string* err);
+  bool on_file_data(std::string_view compressed, std::string* err);
+  bool on_file_end(std::string* err);
+  bool on_end(std::string* err);
+  // The steps of on_manifest and on_end.
+  bool clear_earlier_attempt(std::string* err);
+  bool create_entries(std::string* err);
+  bool place_local_contents(std::vector<std::string>* need, std::string* err);
+  bool finish_directories(std::string* err);
 
   std::unique_ptr<Impl> impl_;
   StreamParser parser_;
