@@ -7,7 +7,7 @@
 
 #include "inventory/graph.h"
 #include "inventory/range.h"
-#include "inventory/suggest.h"
+#include "base/suggest.h"
 
 namespace plugbox::inventory {
 namespace {
@@ -40,7 +40,7 @@ void add_members(const GroupDecl& g, const HostTable& hosts, GroupTree::Node& no
     }
     if (unknown_count == 1 && !ex.is_range)
       diag.error(ref.loc, fmt::format("group '{}' lists unknown host '{}'{}", g.name.text, unknown,
-                                      did_you_mean(unknown, hosts.names)));
+                                      base::did_you_mean(unknown, hosts.names)));
     else if (unknown_count > 0)
       diag.error(ref.loc, fmt::format("group '{}' lists '{}', but {}{} not declared in [hosts]", g.name.text, ref.text,
                                       unknown, unknown_count > 1 ? fmt::format(" (and {} more) are", unknown_count - 1)
@@ -75,7 +75,7 @@ GroupTree build_group_tree(const std::vector<GroupDecl>& decls, const HostTable&
       auto it = index.find(c.text);
       if (it == index.end()) {
         diag.error(c.loc, fmt::format("group '{}' has unknown child group '{}'{}", g.name.text, c.text,
-                                      did_you_mean(c.text, names)));
+                                      base::did_you_mean(c.text, names)));
         continue;
       }
       if (it->second == i) {

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "inventory/graph.h"
-#include "inventory/suggest.h"
+#include "base/suggest.h"
 
 namespace plugbox::inventory {
 namespace {
@@ -43,7 +43,7 @@ JumpLinks resolve_jumps(const std::vector<HostDecl>& decls, const HostTable& hos
       auto id = hosts.find(r.text);
       if (!id) {
         diag.error(r.loc, fmt::format("host '{}' jumps through unknown host '{}'{}", decl.name.text, r.text,
-                                      did_you_mean(r.text, hosts.names)));
+                                      base::did_you_mean(r.text, hosts.names)));
         failed = true;
         break;
       }

@@ -6,7 +6,7 @@
 
 #include "inventory/inventory.h"
 #include "inventory/range.h"
-#include "inventory/suggest.h"
+#include "base/suggest.h"
 
 namespace plugbox::inventory {
 
@@ -26,7 +26,7 @@ std::vector<const Host*> Inventory::select(const Selection& sel) const {
   for (const auto& g : sel.groups) {
     auto it = groups_.find(g);
     if (it == groups_.end()) {
-      fail(fmt::format("unknown group '{}'{}", g, did_you_mean(g, group_names)));
+      fail(fmt::format("unknown group '{}'{}", g, base::did_you_mean(g, group_names)));
       continue;
     }
     if (it->second.all_hosts.empty()) fail(fmt::format("group '{}' has no hosts", g));
@@ -43,7 +43,7 @@ std::vector<const Host*> Inventory::select(const Selection& sel) const {
         if (find(item.name)) choose(item.name);
         else unknown.push_back(item.name);
       if (unknown.size() == 1 && !ex.is_range)
-        fail(fmt::format("unknown host '{}'{}", pattern, did_you_mean(pattern, host_names)));
+        fail(fmt::format("unknown host '{}'{}", pattern, base::did_you_mean(pattern, host_names)));
       else if (!unknown.empty())
         fail(fmt::format("--host '{}': {}{} not in the inventory", pattern, unknown.front(),
                          unknown.size() > 1 ? fmt::format(" (and {} more) are", unknown.size() - 1) : " is"));

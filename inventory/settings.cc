@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "inventory/suggest.h"
+#include "base/suggest.h"
 
 namespace plugbox::inventory {
 
@@ -43,7 +43,7 @@ std::string misspelt_setting(std::string_view key) {
   // Fewer edits than closest_match allows: free-form vars are legitimate, only near misses are refused.
   const size_t limit = key.size() <= 5 ? 1 : 2;
   for (const auto& k : known)
-    if (edit_distance(norm, k) <= limit) return k;
+    if (base::edit_distance(norm, k) <= limit) return k;
   return "";
 }
 

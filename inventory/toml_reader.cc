@@ -7,7 +7,7 @@
 
 #include "inventory/range.h"
 #include "inventory/settings.h"
-#include "inventory/suggest.h"
+#include "base/suggest.h"
 
 namespace plugbox::inventory {
 namespace {
@@ -103,7 +103,7 @@ class Reader {
       } else {
         diag_.error(loc_of(key->source()),
                     fmt::format("unknown key '{}' (an inventory has [defaults], [hosts.NAME] and [groups.NAME]){}", k,
-                                did_you_mean(k, top)));
+                                base::did_you_mean(k, top)));
       }
     }
     return doc;
@@ -217,7 +217,7 @@ class Reader {
       } else {
         diag_.error(loc_of(key->source()),
                     fmt::format("unknown key '{}' in {} (a group has hosts, children and vars){}", k, what,
-                                did_you_mean(k, keys)));
+                                base::did_you_mean(k, keys)));
       }
     }
   }
@@ -335,7 +335,7 @@ class Reader {
       if (std::find(allowed.begin(), allowed.end(), v->text) == allowed.end()) {
         diag_.error(at, fmt::format("'host_key_check' of {} is \"{}\"; it must be \"strict\", \"accept-new\" or "
                                     "\"off\"{}",
-                                    what, v->text, did_you_mean(v->text, allowed)));
+                                    what, v->text, base::did_you_mean(v->text, allowed)));
         return std::nullopt;
       }
       if (v->text == "off")
@@ -345,7 +345,7 @@ class Reader {
     }
     if (key == "transport" && v->text != "ssh" && v->text != "local") {
       diag_.error(at, fmt::format("'transport' of {} is \"{}\"; it must be \"ssh\" or \"local\"{}", what, v->text,
-                                  did_you_mean(v->text, {"ssh", "local"})));
+                                  base::did_you_mean(v->text, {"ssh", "local"})));
       return std::nullopt;
     }
     return v;

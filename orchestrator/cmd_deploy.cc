@@ -11,8 +11,8 @@
 #include "orchestrator/inputs.h"
 #include "orchestrator/local_prepare.h"
 #include "orchestrator/run_identity.h"
-#include "server-tools/upload/blob_store.h"
-#include "server-tools/upload/manifest_builder.h"
+#include "upload/client/blob_store.h"
+#include "upload/client/manifest_builder.h"
 
 namespace plugbox::cli {
 namespace {

@@ -15,7 +15,7 @@
 #include "orchestrator/planner.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/run_outcome.h"
-#include "server-tools/upload/blob_store.h"
+#include "upload/client/blob_store.h"
 #include "transport/transport.h"
 
 namespace plugbox::orchestrator {

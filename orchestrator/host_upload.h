@@ -6,8 +6,8 @@
 #include <string>
 
 #include "orchestrator/remote_commands.h"
-#include "server-tools/upload/blob_store.h"
-#include "server-tools/upload/upload_client.h"
+#include "upload/client/blob_store.h"
+#include "upload/client/upload_client.h"
 #include "transport/transport.h"
 
 namespace plugbox::orchestrator {

@@ -2,26 +2,14 @@
 // command families registered in commands.h.
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "base/suggest.h"
 #include "orchestrator/commands.h"
 
 namespace {
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 // CLI11 2.1 has no suggestions: for the first positional word that is not a
 // subcommand of the level it appears at, name the closest one.
@@ -49,12 +37,9 @@ std::string did_you_mean(const CLI::App& app, int argc, char** argv) {
       level = found;
       continue;
     }
-    std::string best;
-    size_t best_d = 3;  // more than two edits away is not a typo
-    for (const auto* s : subs) {
-      size_t d = edit_distance(word, s->get_name());
-      if (d < best_d) best_d = d, best = s->get_name();
-    }
+    std::vector<std::string> names;
+    for (const auto* s : subs) names.push_back(s->get_name());
+    const std::string best = plugbox::base::closest_match(word, names);
     std::string where = level == &app ? "plugbox" : "plugbox " + level->get_name();
     if (!best.empty())
       return "'" + word + "' is not a " + where + " command; did you mean '" + best + "'?";

@@ -6,7 +6,7 @@
 #include <regex>
 #include <sstream>
 
-#include "inventory/suggest.h"
+#include "base/suggest.h"
 
 namespace plugbox::orchestrator {
 
@@ -32,7 +32,7 @@ class Reader {
       std::string key(k.str());
       if (std::find(known.begin(), known.end(), key) == known.end())
         error(&v, where.empty() ? key : where + "." + key,
-              "unknown key" + inventory::did_you_mean(key, known) + " (known: " + join(known) + ")");
+              "unknown key" + base::did_you_mean(key, known) + " (known: " + join(known) + ")");
     }
   }
 

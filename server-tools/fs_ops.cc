@@ -14,16 +14,6 @@ namespace fs = std::filesystem;
 
 namespace plugbox::server {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) reset(o.release());
-  return *this;
-}
-
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 FileKind kind_of(const fs::path& p) {
   struct stat st;
   if (::lstat(p.c_str(), &st) != 0) {
@@ -50,7 +40,7 @@ std::string read_link(const fs::path& p) {
 }
 
 void fsync_dir(const fs::path& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  base::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) sys_fail("open " + dir.string(), errno);
   if (::fsync(fd.get()) != 0) sys_fail("fsync " + dir.string(), errno);
 }
@@ -117,7 +107,7 @@ void write_all(int fd, std::string_view data, const fs::path& p) {
 void write_file_atomic(const fs::path& p, std::string_view content, const fs::path& tmp_dir) {
   const fs::path tmp = temp_name(tmp_dir, p);
   {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    base::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) sys_fail("create " + tmp.string(), errno);
     write_all(fd.get(), content, tmp);
     if (::fsync(fd.get()) != 0) sys_fail("fsync " + tmp.string(), errno);
@@ -131,7 +121,7 @@ void write_file_atomic(const fs::path& p, std::string_view content, const fs::pa
 }
 
 void append_line(const fs::path& p, std::string_view line) {
-  UniqueFd fd(::open(p.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  base::UniqueFd fd(::open(p.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) sys_fail("open " + p.string(), errno);
   // One write(2): O_APPEND makes it land whole at the end.
   ssize_t n = ::write(fd.get(), line.data(), line.size());
@@ -142,7 +132,7 @@ void append_line(const fs::path& p, std::string_view line) {
 }
 
 std::string read_file(const fs::path& p) {
-  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  base::UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) sys_fail("open " + p.string(), errno);
   std::string out;
   char buf[8192];

@@ -30,7 +30,7 @@ std::vector<Part> parts(const Layout& l) {
 std::string rel(const Layout& l, const fs::path& p) { return p.lexically_relative(l.home).string(); }
 
 bool create_file(const fs::path& p) {
-  UniqueFd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  base::UniqueFd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd) return true;
   if (errno == EEXIST) return false;
   sys_fail("create " + p.string(), errno);

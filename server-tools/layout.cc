@@ -100,4 +100,8 @@ std::optional<std::string> init_problem(const Layout& l) {
   return std::nullopt;
 }
 
+bool never_deployed(const Layout& l) {
+  return is_dir_following(l.home) && kind_of(l.state()) == FileKind::absent && !init_problem(l);
+}
+
 }  // namespace plugbox::server

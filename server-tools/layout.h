@@ -46,6 +46,14 @@ inline constexpr std::string_view home_live_target = "deploy/live";
 // on (one line naming the home and the fix), or nullopt when it is one.
 std::optional<std::string> layout_problem(const Layout& layout);
 
+// True when nothing was ever deployed to the home: it is a directory without
+// deploy/.plugbox/, and init (or `receive --create`) could lay it out without
+// disturbing anything. `status` reports such a home as not initialised rather
+// than refusing it, so a client never needs to know where the layout lives.
+// A home that does not exist, or holds a deploy/ that is not ours, is not
+// one: those are mistakes to name, not a first deploy.
+bool never_deployed(const Layout& layout);
+
 // Why init cannot create or complete the layout without disturbing something
 // that is not ours, or nullopt when it can.
 std::optional<std::string> init_problem(const Layout& layout);

@@ -41,9 +41,9 @@ std::optional<LockHolder> LockHolder::from_json(const std::string& text) {
 
 namespace {
 
-UniqueFd open_lock_file(const fs::path& p, bool create) {
+base::UniqueFd open_lock_file(const fs::path& p, bool create) {
   int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
-  UniqueFd fd(::open(p.c_str(), flags, 0644));
+  base::UniqueFd fd(::open(p.c_str(), flags, 0644));
   if (!fd && !create && (errno == EACCES || errno == EROFS))
     fd.reset(::open(p.c_str(), O_RDONLY | O_CLOEXEC));  // flock works on any open fd
   if (!fd) sys_fail("open " + p.string(), errno);
@@ -67,7 +67,7 @@ std::string read_fd(int fd) {
 
 LockHolder read_holder(const fs::path& lock_file) {
   std::string text;
-  if (UniqueFd fd(::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC)); fd) text = read_fd(fd.get());
+  if (base::UniqueFd fd(::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC)); fd) text = read_fd(fd.get());
   if (auto h = LockHolder::from_json(text)) return *h;
   LockHolder unknown;
   unknown.owner = "(unknown)";
@@ -104,7 +104,7 @@ T poll_under_oplock(const Layout& layout, std::chrono::milliseconds wait, F atte
 }  // namespace
 
 Flock Flock::acquire(const fs::path& p, Mode mode, bool create) {
-  UniqueFd fd = open_lock_file(p, create);
+  base::UniqueFd fd = open_lock_file(p, create);
   while (::flock(fd.get(), flock_op(mode)) != 0) {
     if (errno != EINTR) sys_fail("flock " + p.string(), errno);
   }
@@ -112,7 +112,7 @@ Flock Flock::acquire(const fs::path& p, Mode mode, bool create) {
 }
 
 std::optional<Flock> Flock::try_acquire(const fs::path& p, Mode mode, bool create) {
-  UniqueFd fd = open_lock_file(p, create);
+  base::UniqueFd fd = open_lock_file(p, create);
   while (::flock(fd.get(), flock_op(mode) | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) return std::nullopt;
     if (errno != EINTR) sys_fail("flock " + p.string(), errno);

@@ -49,8 +49,8 @@ class Flock {
   int fd() const { return fd_.get(); }
 
  private:
-  explicit Flock(UniqueFd fd) : fd_(std::move(fd)) {}
-  UniqueFd fd_;
+  explicit Flock(base::UniqueFd fd) : fd_(std::move(fd)) {}
+  base::UniqueFd fd_;
 };
 
 struct LockRequest {

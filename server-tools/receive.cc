@@ -8,7 +8,7 @@
 #include "server-tools/errors.h"
 #include "server-tools/fs_ops.h"
 #include "server-tools/init.h"
-#include "server-tools/upload/receiver.h"
+#include "upload/server/receiver.h"
 #include "server-tools/version_store.h"
 
 namespace plugbox::server {

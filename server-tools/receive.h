@@ -1,5 +1,5 @@
 // `receive V`: the host side of the upload (DESIGN §6, protocol in
-// server-tools/upload/PROTOCOL.md). Reads the stream on stdin into staged
+// upload/PROTOCOL.md). Reads the stream on stdin into staged
 // version V, reusing files of the local ready versions, and on success stores
 // V's manifest beside its record (.plugbox/versions/V.manifest) and its digest
 // in the record, so later uploads can link from V and `verify V` can re-check
@@ -15,7 +15,7 @@
 #include "server-tools/layout.h"
 #include "server-tools/lock.h"
 #include "server-tools/oplog.h"
-#include "server-tools/upload/manifest.h"
+#include "upload/common/manifest.h"
 
 namespace plugbox::server {
 

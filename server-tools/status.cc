@@ -18,6 +18,12 @@ nlohmann::json link_json(const ChainLink& l) { return l.ok() ? nlohmann::json(l.
 }  // namespace
 
 StatusReport collect_status(const Layout& layout) {
+  if (never_deployed(layout)) {
+    StatusReport fresh;
+    fresh.home = layout.home.string();
+    fresh.initialised = false;
+    return fresh;
+  }
   std::optional<Flock> op;
   if (kind_of(layout.oplock()) != FileKind::absent)
     op = Flock::acquire(layout.oplock(), Flock::Mode::shared, /*create=*/false);
@@ -76,10 +82,12 @@ nlohmann::json status_json(const StatusReport& r) {
           {"chain", r.chain.chain_from_live()},
           {"versions", versions},
           {"lock", lock},
-          {"problems", r.chain.problems()}};
+          {"problems", r.chain.problems()},
+          {"initialised", r.initialised}};
 }
 
 std::string status_text(const StatusReport& r) {
+  if (!r.initialised) return r.home + ": nothing was deployed here yet (no deploy/.plugbox/)\n";
   std::string out;
   const auto live = r.chain.live_name();
   out += "home:  " + r.home + "\n";

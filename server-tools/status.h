@@ -23,7 +23,11 @@
 //   ],
 //   "lock": {"owner": "deploy-7f3a", "host": "web01", "pid": 4242,
 //            "since": "2026-11-25T21:39:00Z"} | null,
-//   "problems": ["..."]                         // every problem found, one line each
+//   "problems": ["..."],                        // every problem found, one line each
+//   "initialised": true | false                 // false: nothing was ever deployed to this
+//                                               // home (never_deployed in layout.h); then
+//                                               // live and previous are null, chain,
+//                                               // versions and problems empty, lock null
 // }
 #pragma once
 
@@ -42,10 +46,12 @@ struct StatusReport {
   ChainState chain;
   std::optional<LockHolder> lock;
   std::map<std::string, std::optional<std::uint64_t>> sizes;
+  bool initialised = true;  // false: never_deployed(layout), and the rest is empty
 };
 
 // Reads the layout under the shared oplock (a consistent snapshot: no
-// mutating command is half-way) and probes the deploy lock.
+// mutating command is half-way) and probes the deploy lock. On a home never
+// deployed to, an empty report with initialised false (nothing is created).
 StatusReport collect_status(const Layout& layout);
 
 nlohmann::json status_json(const StatusReport& report);

@@ -8,7 +8,7 @@
 #include "server-tools/fs_ops.h"
 #include "server-tools/lock.h"
 #include "server-tools/receive.h"
-#include "server-tools/upload/verify_tree.h"
+#include "upload/server/verify_tree.h"
 
 namespace plugbox::server {
 

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "transport/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace plugbox::transport {
 
@@ -35,7 +35,7 @@ class ChildProcess {
  private:
   pid_t pid_ = -1;
   bool reaped_ = false;
-  UniqueFd pidfd_;
+  base::UniqueFd pidfd_;
 };
 
 }  // namespace plugbox::transport

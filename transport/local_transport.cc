@@ -18,7 +18,7 @@
 
 #include "transport/child_process.h"
 #include "transport/notifier.h"
-#include "transport/unique_fd.h"
+#include "base/unique_fd.h"
 
 extern char** environ;
 
@@ -232,11 +232,11 @@ class LocalSession : public Session, public std::enable_shared_from_this<LocalSe
   Error spawn(const Command& command, LocalExec& st) {
     int in[2], out[2], err[2];
     if (::pipe2(in, O_CLOEXEC) != 0) return sys_error("pipe");
-    UniqueFd in_r(in[0]), in_w(in[1]);
+    base::UniqueFd in_r(in[0]), in_w(in[1]);
     if (::pipe2(out, O_CLOEXEC) != 0) return sys_error("pipe");
-    UniqueFd out_r(out[0]), out_w(out[1]);
+    base::UniqueFd out_r(out[0]), out_w(out[1]);
     if (::pipe2(err, O_CLOEXEC) != 0) return sys_error("pipe");
-    UniqueFd err_r(err[0]), err_w(err[1]);
+    base::UniqueFd err_r(err[0]), err_w(err[1]);
 
     std::string line = command.render();
     std::vector<std::string> env_strings;
@@ -281,7 +281,7 @@ class LocalSession : public Session, public std::enable_shared_from_this<LocalSe
       return make_error(Errc::spawn_failed, "exec", name_, e);
 
     // The child has its ends; ours are watched by the io_context.
-    for (UniqueFd* fd : {&in_w, &out_r, &err_r}) ::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) | O_NONBLOCK);
+    for (base::UniqueFd* fd : {&in_w, &out_r, &err_r}) ::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) | O_NONBLOCK);
     st.in.assign(in_w.release());
     st.out.assign(out_r.release());
     st.err.assign(err_r.release());

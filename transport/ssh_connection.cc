@@ -110,7 +110,7 @@ Awaitable<Error> SshConnection::connect_direct(OpGuard& guard) {
   Error last;
   for (const auto& candidate : candidates) {
     if (auto stop = guard.stop_code()) co_return stopped(stop, "connect");
-    UniqueFd sock(::socket(candidate.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    base::UniqueFd sock(::socket(candidate.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!sock) {
       last = make_error(std::error_code(errno, std::generic_category()), "connect", host_, "socket()");
       continue;

@@ -32,7 +32,7 @@
 #include "transport/ssh_identity.h"
 #include "transport/ssh_options.h"
 #include "transport/target.h"
-#include "transport/unique_fd.h"
+#include "base/unique_fd.h"
 
 #include <libssh/libssh.h>
 
@@ -135,7 +135,7 @@ class SshConnection : public std::enable_shared_from_this<SshConnection> {
   Endpoint endpoint_;
   std::string host_;
   std::shared_ptr<Notifier> changed_;
-  UniqueFd fd_;                        // ours until handed to libssh
+  base::UniqueFd fd_;                        // ours until handed to libssh
   std::unique_ptr<FdWatch> watch_;     // a dup of the socket
   std::shared_ptr<SshTunnel> tunnel_;  // when reached through a jump host
   ssh_session session_ = nullptr;

@@ -21,7 +21,7 @@
 #include "transport/error.h"
 #include "transport/op_guard.h"
 #include "transport/ssh_connection.h"
-#include "transport/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace plugbox::transport {
 
@@ -42,7 +42,7 @@ class SshTunnel : public ChannelUser, public std::enable_shared_from_this<SshTun
   ~SshTunnel() override;
 
   // The inner connection's socket (once).
-  UniqueFd take_inner() { return std::move(inner_); }
+  base::UniqueFd take_inner() { return std::move(inner_); }
 
   void on_connection_failed() override;
   void on_connection_closing() override;
@@ -63,7 +63,7 @@ class SshTunnel : public ChannelUser, public std::enable_shared_from_this<SshTun
   std::string host_;
   ssh_channel ch_ = nullptr;
   ssh_channel_callbacks_struct callbacks_{};
-  UniqueFd inner_;
+  base::UniqueFd inner_;
   std::unique_ptr<FdWatch> outer_;  // our end of the socketpair
   std::string down_;                // channel -> outer, from down_off_
   size_t down_off_ = 0;

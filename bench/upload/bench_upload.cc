@@ -47,9 +47,9 @@
 #include "bench/upload/rsync_run.h"
 #include "bench/upload/tree_check.h"
 #include "bench/upload/work_dir.h"
-#include "server-tools/upload/blob_store.h"
-#include "server-tools/upload/manifest_builder.h"
-#include "server-tools/upload/sha256.h"
+#include "upload/client/blob_store.h"
+#include "upload/client/manifest_builder.h"
+#include "upload/common/sha256.h"
 #include "tests/harness/sshd_fleet.h"
 
 #ifndef PLUGBOX_SERVER_BINARY

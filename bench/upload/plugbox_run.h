@@ -14,7 +14,7 @@
 #include "bench/upload/meters.h"
 #include "orchestrator/host_upload.h"
 #include "orchestrator/remote_commands.h"
-#include "server-tools/upload/blob_store.h"
+#include "upload/client/blob_store.h"
 #include "transport/ssh_options.h"
 #include "transport/target.h"
 

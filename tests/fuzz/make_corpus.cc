@@ -2,7 +2,7 @@
 #include <fstream>
 #include <string>
 
-#include "server-tools/upload/stream_format.h"
+#include "upload/common/stream_format.h"
 
 using namespace plugbox::upload;
 

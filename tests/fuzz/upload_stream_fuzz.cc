@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "server-tools/upload/receiver.h"
+#include "upload/server/receiver.h"
 
 namespace fs = std::filesystem;
 

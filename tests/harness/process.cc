@@ -78,22 +78,12 @@ std::multimap<pid_t, pid_t> children_map() {
 
 }  // namespace
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) reset(o.release());
-  return *this;
-}
-
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 Child Child::start(const std::vector<std::string>& argv) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
     throw std::invalid_argument("Child::start needs an absolute program path");
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe2");
-  UniqueFd rd(p[0]), wr(p[1]);
+  base::UniqueFd rd(p[0]), wr(p[1]);
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -215,16 +205,16 @@ void run_all_checked(const std::vector<std::vector<std::string>>& jobs, int para
 pid_t spawn_daemon(const std::vector<std::string>& argv, const std::string& netns, int log_fd) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
     throw std::invalid_argument("spawn_daemon needs an absolute program path");
-  UniqueFd ns_fd;
+  base::UniqueFd ns_fd;
   if (!netns.empty()) {
     ns_fd.reset(::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns_fd) throw_errno("open /run/netns/" + netns);
   }
-  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  base::UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull) throw_errno("open /dev/null");
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe2");
-  UniqueFd err_rd(p[0]), err_wr(p[1]);
+  base::UniqueFd err_rd(p[0]), err_wr(p[1]);
   CArgs args(argv);
   CArgs env(std::vector<std::string>{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"});
   const pid_t parent = ::getpid();

@@ -8,30 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_fd.h"
+
 namespace plugbox::testing {
-
-// An owned file descriptor.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1);
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 // A helper command started with posix_spawn: stdin from /dev/null, stdout and
 // stderr into one pipe that wait() drains, no other descriptor inherited, a
@@ -53,7 +32,7 @@ class Child {
  private:
   Child() = default;
   pid_t pid_ = -1;
-  UniqueFd out_;
+  base::UniqueFd out_;
   std::string output_;
   std::vector<std::string> argv_;
 };

@@ -18,8 +18,8 @@ void ensure_run_dir() {
     throw std::system_error(errno, std::generic_category(), std::string("mkdir ") + kHarnessRunDir);
 }
 
-UniqueFd open_lock_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+base::UniqueFd open_lock_file(const std::string& path) {
+  base::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) throw std::system_error(errno, std::generic_category(), "open " + path);
   return fd;
 }
@@ -43,7 +43,7 @@ SlotLock SlotLock::acquire(long pid) {
                            " are taken: too many fleets running at once");
 }
 
-UniqueFd lock_machine(const std::string& name) {
+base::UniqueFd lock_machine(const std::string& name) {
   ensure_run_dir();
   auto fd = open_lock_file(std::string(kHarnessRunDir) + "/" + name + ".lock");
   while (::flock(fd.get(), LOCK_EX) != 0) {

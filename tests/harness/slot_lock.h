@@ -21,14 +21,14 @@ class SlotLock {
   int slot() const { return slot_; }
 
  private:
-  SlotLock(int slot, UniqueFd fd) : slot_(slot), fd_(std::move(fd)) {}
+  SlotLock(int slot, base::UniqueFd fd) : slot_(slot), fd_(std::move(fd)) {}
   int slot_;
-  UniqueFd fd_;  // the lock lives as long as this descriptor
+  base::UniqueFd fd_;  // the lock lives as long as this descriptor
 };
 
 // An exclusive flock on /run/plugbox-harness/<name>.lock, held while the
 // returned descriptor lives: serialises one-time machine set-up (creating the
 // test user) across processes.
-UniqueFd lock_machine(const std::string& name);
+base::UniqueFd lock_machine(const std::string& name);
 
 }  // namespace plugbox::testing

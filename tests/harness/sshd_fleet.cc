@@ -39,7 +39,7 @@ constexpr int kPortRetries = 20;
 }
 
 void write_file(const std::string& path, const std::string& text, mode_t mode) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  base::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) throw_errno("open " + path);
   size_t done = 0;
   while (done < text.size()) {
@@ -193,7 +193,7 @@ class FleetImpl {
   std::streamoff spawn(size_t i) {
     auto& h = hosts[i];
     const std::streamoff offset = file_size(h.log_path);
-    UniqueFd log(::open(h.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    base::UniqueFd log(::open(h.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (!log) throw_errno("open " + h.log_path);
     // sshd must be run by absolute path (it re-executes itself per connection).
     h.sshd_pid = spawn_daemon({sshd, "-D", "-e", "-f", config_path(i)}, h.netns, log.get());

@@ -47,7 +47,7 @@ bool usable(const Account& a) {
 TestUser make_ready() {
   Account a = lookup();
   if (!usable(a)) {
-    UniqueFd held = lock_machine("user");
+    base::UniqueFd held = lock_machine("user");
     a = lookup();  // another process may have done it while we waited
     if (!a.exists) {
       std::string useradd = find_program("useradd");

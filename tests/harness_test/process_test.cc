@@ -104,7 +104,7 @@ TEST_CASE("a helper command inherits no descriptor and only a minimal environmen
 TEST_CASE("a daemon writes to its log, runs in its own process group - its tree freezes, thaws and dies whole") {
   TempDir d;
   const std::string log_path = d.path + "/log";
-  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  plugbox::base::UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   REQUIRE(log);
   // Like sshd: children in a new session of their own, so only parent links tie them to the daemon.
   pid_t pid = spawn_daemon({kSh, "-c", "setsid sleep 100 & sleep 100 & echo started; wait"}, "", log.get());
@@ -138,7 +138,7 @@ TEST_CASE("a daemon writes to its log, runs in its own process group - its tree 
 
 TEST_CASE("a daemon dies with the thread that started it, so a crashed test leaves none behind") {
   TempDir d;
-  UniqueFd log(::open((d.path + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  plugbox::base::UniqueFd log(::open((d.path + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   pid_t pid = 0;
   std::thread t([&] { pid = spawn_daemon({"/bin/sleep", "100"}, "", log.get()); });
   t.join();
@@ -151,7 +151,7 @@ TEST_CASE("a daemon dies with the thread that started it, so a crashed test leav
 }
 
 TEST_CASE("spawn_daemon reports a missing program or namespace instead of returning a dead pid") {
-  UniqueFd log(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  plugbox::base::UniqueFd log(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   try {
     spawn_daemon({"/nonexistent/prog"}, "", log.get());
     FAIL("no exception");
@@ -164,7 +164,7 @@ TEST_CASE("spawn_daemon reports a missing program or namespace instead of return
 }
 
 TEST_CASE("try_reap tells a running child from an exited one, with its exit code") {
-  UniqueFd log(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  plugbox::base::UniqueFd log(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   pid_t pid = spawn_daemon({"/bin/sleep", "100"}, "", log.get());
   int code = -1;
   CHECK_FALSE(try_reap(pid, &code));
@@ -177,7 +177,7 @@ TEST_CASE("try_reap tells a running child from an exited one, with its exit code
 }
 
 TEST_CASE("processes left behind are found by an environment entry and killed") {
-  UniqueFd log(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  plugbox::base::UniqueFd log(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   const std::string mark = "PBX_PROCESS_TEST_MARK=" + std::to_string(::getpid());
   // `env` sets the mark for a tree whose parent exits at once, orphaning it.
   pid_t pid = spawn_daemon({"/usr/bin/env", mark + "/x", kSh, "-c", "sleep 100 & sleep 100 & echo"}, "", log.get());

@@ -41,11 +41,11 @@ TEST_CASE("lock_machine is exclusive while held, free once released") {
   const std::string name = "harness-test-" + std::to_string(::getpid());
   const std::string path = std::string(kHarnessRunDir) + "/" + name + ".lock";
   auto try_lock = [&] {
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+    plugbox::base::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
     return fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0;
   };
   {
-    UniqueFd held = lock_machine(name);
+    plugbox::base::UniqueFd held = lock_machine(name);
     CHECK(held);
     CHECK_FALSE(try_lock());
   }

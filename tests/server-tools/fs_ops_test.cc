@@ -9,19 +9,6 @@
 using namespace plugbox::server;
 using namespace plugbox::server::testing;
 
-TEST_CASE("UniqueFd closes what it owns", "[fs_ops]") {
-  int raw = ::open("/dev/null", O_RDONLY);
-  REQUIRE(raw >= 0);
-  {
-    UniqueFd fd(raw);
-    CHECK(fd.get() == raw);
-    UniqueFd moved(std::move(fd));
-    CHECK_FALSE(fd);
-    CHECK(moved.get() == raw);
-  }
-  CHECK(::fcntl(raw, F_GETFD) == -1);  // closed
-}
-
 TEST_CASE("kind_of reports what a path itself is", "[fs_ops]") {
   TempDir t;
   std::ofstream(t.path() / "f") << "x";

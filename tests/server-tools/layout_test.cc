@@ -90,3 +90,23 @@ TEST_CASE("init_problem: what init refuses to disturb", "[layout]") {
     CHECK(p->find("log is a directory, not a file") != std::string::npos);
   }
 }
+
+TEST_CASE("never_deployed: a directory init could lay out, with no deploy/.plugbox/", "[layout]") {
+  TempDir t;
+  const auto home = t.path() / "h";
+  CHECK_FALSE(never_deployed(Layout(home)));  // absent: a wrong --home, not a first deploy
+  fs::create_directories(home);
+  CHECK(never_deployed(Layout(home)));
+  fs::create_directories(home / "config");
+  fs::create_directories(home / "deploy");
+  CHECK(never_deployed(Layout(home)));  // empty deploy/: still nothing deployed
+  std::ofstream(home / "deploy/release.tar") << "x";
+  CHECK_FALSE(never_deployed(Layout(home)));  // a deploy/ that is not ours
+  fs::remove(home / "deploy/release.tar");
+  fs::create_directories(home / "deploy/.plugbox");
+  CHECK_FALSE(never_deployed(Layout(home)));  // half a layout: layout_problem names it
+  must(cli(home, {"init"}));
+  CHECK_FALSE(never_deployed(Layout(home)));
+  std::ofstream(t.path() / "file") << "x";
+  CHECK_FALSE(never_deployed(Layout(t.path() / "file")));
+}

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "server-tools/layout.h"
-#include "server-tools/upload/blob_store.h"
-#include "server-tools/upload/manifest_builder.h"
-#include "server-tools/upload/upload_client.h"
+#include "upload/client/blob_store.h"
+#include "upload/client/manifest_builder.h"
+#include "upload/client/upload_client.h"
 #include "tests/server-tools/test_support.h"
 
 using namespace plugbox::server;

@@ -107,6 +107,25 @@ TEST_CASE("bad input: a home that is not a plugbox layout", "[cli]") {
                          {{"init"}, 2, "does not exist and neither does its parent"});
 }
 
+TEST_CASE("a home never deployed to: status answers, every other command keeps refusing", "[cli]") {
+  TempDir t;
+  const fs::path home = t.path() / "fresh";
+  fs::create_directories(home);
+  CliResult r = cli(home, {"status"});
+  CHECK(r.rc == 0);
+  CHECK(r.out == home.string() + ": nothing was deployed here yet (no deploy/.plugbox/)\n");
+  CHECK(r.err.empty());
+  for (std::string cmd : {"next-version", "seal", "upgrade-to", "rollback-to", "remove", "gc", "lock", "verify"}) {
+    std::vector<std::string> args{cmd};
+    if (cmd == "seal" || cmd == "upgrade-to" || cmd == "remove" || cmd == "verify") args.push_back(vname(1));
+    if (cmd == "gc") args.insert(args.end(), {"--keep", "3"});
+    if (cmd == "lock") args.insert(args.end(), {"--owner", "me"});
+    check_one_line_refusal(t.path(), home,
+                           {args, 2, "is not a plugbox layout (no deploy/.plugbox/versions/): run `plugbox-server --home " +
+                                         home.string() + " init` first"});
+  }
+}
+
 TEST_CASE("the home comes from --home, else $HOME", "[cli]") {
   TempDir t;
   const auto home = t.path() / "h";

@@ -96,3 +96,65 @@ TEST_CASE("status reports a broken live link", "[status]") {
   CHECK(j["problems"][0].get<std::string>().find("no such version") != std::string::npos);
   CHECK(cli(home, {"status"}).out.find("live:  (broken)") != std::string::npos);
 }
+
+TEST_CASE("status on a home never deployed to: initialised false, exit 0, nothing created", "[status]") {
+  TempDir t;
+  const fs::path home = t.path() / "fresh";
+  fs::create_directories(home / "deploy");  // an empty deploy/ is still nothing deployed
+  for (const fs::path& h : {t.path() / "bare", home}) {
+    INFO(h);
+    fs::create_directories(h);
+    const Snapshot before = snapshot(t.path());
+    CliResult r = cli(h, {"status", "--json"});
+    INFO(describe(r));
+    REQUIRE(r.rc == 0);
+    CHECK(r.err.empty());
+    CHECK(snapshot(t.path()) == before);
+    auto j = nlohmann::json::parse(r.out);
+    CHECK(j == nlohmann::json{{"schema", 1},
+                              {"home", h.string()},
+                              {"live", nullptr},
+                              {"previous", nullptr},
+                              {"chain", nlohmann::json::array()},
+                              {"versions", nlohmann::json::array()},
+                              {"lock", nullptr},
+                              {"problems", nlohmann::json::array()},
+                              {"initialised", false}});
+    r = cli(h, {"status"});
+    CHECK(r.rc == 0);
+    CHECK(r.out == h.string() + ": nothing was deployed here yet (no deploy/.plugbox/)\n");
+    CHECK(snapshot(t.path()) == before);
+  }
+}
+
+TEST_CASE("status --json says initialised once the home has a layout", "[status]") {
+  TempDir t;
+  const auto home = init_home(t);
+  auto j = nlohmann::json::parse(cli(home, {"status", "--json"}).out);
+  CHECK(j["initialised"] == true);
+  CHECK(j["versions"] == nlohmann::json::array());
+  deploy(home, vname(1));
+  j = nlohmann::json::parse(cli(home, {"status", "--json"}).out);
+  CHECK(j["initialised"] == true);
+  CHECK(j["live"] == vname(1));
+}
+
+TEST_CASE("status still refuses a home that is not a fresh one", "[status]") {
+  TempDir t;
+  // deploy/.plugbox/ without versions/: a layout half made or half removed.
+  fs::create_directories(t.path() / "half/deploy/.plugbox");
+  CliResult r = cli(t.path() / "half", {"status", "--json"});
+  CHECK(r.rc == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("is not a plugbox layout (no deploy/.plugbox/versions/)") != std::string::npos);
+  // A deploy/ that is not ours (init would refuse it too).
+  fs::create_directories(t.path() / "other/deploy");
+  std::ofstream(t.path() / "other/deploy/release.tar") << "x";
+  r = cli(t.path() / "other", {"status", "--json"});
+  CHECK(r.rc == 2);
+  CHECK(r.out.empty());
+  // A home that does not exist: a wrong --home, not a first deploy.
+  r = cli(t.path() / "missing", {"status", "--json"});
+  CHECK(r.rc == 2);
+  CHECK(r.err.find("is not a directory, so not a plugbox layout") != std::string::npos);
+}

@@ -1,0 +1,68 @@
+// One plugbox-server command as the command line runs it. run_server_cli
+// (server_cli.cc) owns what all commands share (the global options, parsing,
+// the exit statuses and the one-line messages); each command owns its CLI11
+// subcommand, the checks of its own arguments, and its work.
+//
+// The order is the promise of server_cli.h: every command's check_args runs
+// before the home is even resolved, so bad input (exit 2) never looks at, let
+// alone changes, the disk.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server-tools/layout.h"
+#include "server-tools/lock.h"
+#include "server-tools/oplog.h"
+#include "server-tools/server_cli.h"
+
+namespace CLI {
+class App;
+}
+
+namespace plugbox::server {
+
+// What a command runs with once its arguments passed.
+struct CommandContext {
+  const Layout& layout;
+  const LockRequest& lock;  // --owner (or $PLUGBOX_LOCK_OWNER) and --wait
+  const Actor& actor;       // recorded in the operation log
+  CliEnv& env;
+};
+
+class CliCommand {
+ public:
+  virtual ~CliCommand() = default;
+  // The command word ("seal"); the subcommand add_to registers has this name.
+  virtual const char* name() const = 0;
+  // Registers the subcommand, its help line and its options on `app`.
+  virtual void add_to(CLI::App& app) = 0;
+  // Throws bad_input for arguments that could never succeed. `owner` is the
+  // deploy-lock owner the command runs as ("" for none).
+  virtual void check_args(const std::string& owner) { (void)owner; }
+  // Does the work; returns the exit status (failures throw ServerError).
+  virtual int run(const CommandContext& ctx) = 0;
+};
+
+// Every command, in the order `plugbox-server --help` lists them.
+std::vector<std::unique_ptr<CliCommand>> server_commands();
+
+// Throws bad_input naming the fix unless `layout` is a plugbox layout: the
+// first step of every command that works on an existing one.
+void require_layout(const Layout& layout);
+
+// One factory per command (or family), each in its cli_*.cc file.
+std::unique_ptr<CliCommand> make_init_command();
+std::unique_ptr<CliCommand> make_next_version_command();
+std::unique_ptr<CliCommand> make_seal_command();
+std::unique_ptr<CliCommand> make_upgrade_to_command();
+std::unique_ptr<CliCommand> make_rollback_to_command();
+std::unique_ptr<CliCommand> make_remove_command();
+std::unique_ptr<CliCommand> make_gc_command();
+std::unique_ptr<CliCommand> make_status_command();
+std::unique_ptr<CliCommand> make_lock_command();
+std::unique_ptr<CliCommand> make_verify_command();
+std::unique_ptr<CliCommand> make_receive_command();
+
+}  // namespace plugbox::server

@@ -1,0 +1,61 @@
+// `receive V [--create [--by ..] [--source-rev ..]] [--seal]`: the upload's
+// server end (upload/PROTOCOL.md). stdout carries the protocol only, so the
+// outcome goes to stderr.
+#include <CLI/CLI.hpp>
+
+#include "server-tools/chain.h"
+#include "server-tools/cli_command.h"
+#include "server-tools/errors.h"
+#include "server-tools/receive.h"
+
+namespace plugbox::server {
+
+namespace {
+
+class ReceiveCommand : public CliCommand {
+ public:
+  const char* name() const override { return "receive"; }
+  void add_to(CLI::App& app) override {
+    auto* c = app.add_subcommand(
+        name(), "read an upload stream on stdin into staged version V (protocol: upload/PROTOCOL.md)");
+    c->add_option("V", v_, "the version")->required();
+    c->add_flag("--create", create_,
+                "first create the layout where missing and V (as init and next-version --name V would; "
+                "refused if V exists)");
+    o_by_ = c->add_option("--by", by_, "with --create: who deploys it (recorded)");
+    o_rev_ = c->add_option("--source-rev", rev_, "with --create: the source revision (recorded)");
+    c->add_flag("--seal", seal_, "seal V once the upload is complete (as seal V would)");
+  }
+  void check_args(const std::string&) override {
+    require_version_name(v_);
+    if (!create_ && (*o_by_ || *o_rev_))
+      bad_input("receive: --by and --source-rev are recorded when V is created: add --create");
+    if (*o_by_)
+      if (auto p = provenance_problem("--by", by_)) bad_input(*p);
+    if (*o_rev_)
+      if (auto p = provenance_problem("--source-rev", rev_)) bad_input(*p);
+  }
+  int run(const CommandContext& ctx) override {
+    // With --create, receive_version lays the home out first.
+    if (!create_) require_layout(ctx.layout);
+    ReceiveOptions ro;
+    ro.create = create_;
+    ro.seal = seal_;
+    if (*o_by_) ro.by = by_;
+    if (*o_rev_) ro.source_rev = rev_;
+    Outcome o = receive_version(ctx.layout, ctx.lock, ctx.actor, v_, ctx.env.stdin_fd, ctx.env.out, ro);
+    ctx.env.err << o.message << "\n";
+    return 0;
+  }
+
+ private:
+  std::string v_, by_, rev_;
+  bool create_ = false, seal_ = false;
+  CLI::Option *o_by_ = nullptr, *o_rev_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<CliCommand> make_receive_command() { return std::make_unique<ReceiveCommand>(); }
+
+}  // namespace plugbox::server

@@ -1,0 +1,132 @@
+#include "upload/client/blob_store.h"
+
+#include <zstd.h>
+
+#include <atomic>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace plugbox::upload {
+
+namespace {
+
+// Every content is one frame at `level`, with zstd's checksum.
+ZSTD_CCtx* new_cctx(int level) {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+  return c;
+}
+
+struct CCtx {
+  explicit CCtx(int level) : p(new_cctx(level)) {}
+  ~CCtx() { ZSTD_freeCCtx(p); }
+  CCtx(const CCtx&) = delete;
+  CCtx& operator=(const CCtx&) = delete;
+  ZSTD_CCtx* p;
+};
+
+}  // namespace
+
+std::string BlobStore::compress_into(const std::filesystem::path& path, void* cctx, Blob* b) {
+  // One read of the size the manifest recorded (plus one byte, to notice a
+  // file that grew): istreambuf_iterator went byte by byte.
+  std::string raw(b->raw_size + 1, '\0');
+  std::size_t got = 0;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "upload: cannot read " + path.string();
+    in.read(raw.data(), std::streamsize(raw.size()));
+    if (in.bad()) return "upload: cannot read " + path.string();
+    got = std::size_t(in.gcount());
+  }
+  if (got != b->raw_size) return "upload: " + path.string() + " changed after it was hashed: run prepare again";
+  raw.resize(got);
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  size_t n = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx), out.data(), out.size(), raw.data(), raw.size());
+  if (ZSTD_isError(n)) return std::string("upload: zstd failed: ") + ZSTD_getErrorName(n);
+  out.resize(n);
+  b->compressed = std::move(out);
+  return "";
+}
+
+BlobStore BlobStore::lazy(const LocalTree& tree, int level) {
+  BlobStore store;
+  store.level_ = level;
+  for (size_t i = 0; i < tree.manifest.entries.size(); ++i) {
+    const auto& e = tree.manifest.entries[i];
+    if (e.type != EntryType::file || store.blobs_.count(e.digest)) continue;
+    store.blobs_[e.digest].raw_size = e.size;
+    store.paths_[e.digest] = &tree.local_paths[i];
+  }
+  return store;
+}
+
+BlobStore BlobStore::build(const LocalTree& tree, int level, unsigned threads) {
+  BlobStore store = lazy(tree, level);
+  std::vector<std::pair<Blob*, const std::filesystem::path*>> todo;
+  for (auto& [d, b] : store.blobs_) todo.emplace_back(&b, store.paths_[d]);
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::string first_error;
+  auto work = [&] {
+    CCtx cctx(level);
+    for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
+      std::string err = compress_into(*todo[k].second, cctx.p, todo[k].first);
+      std::lock_guard lk(mu);
+      if (!err.empty() && first_error.empty()) first_error = err;
+      todo[k].first->ready = err.empty();
+    }
+  };
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads && t < todo.size(); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (!first_error.empty()) throw std::runtime_error(first_error);
+  for (const auto& [d, b] : store.blobs_) store.compressed_bytes_ += b.compressed.size();
+  store.compressed_count_ = store.blobs_.size();
+  return store;
+}
+
+void BlobStore::CCtxFree::operator()(void* p) const { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(p)); }
+
+bool BlobStore::has(const Digest& d) const { return blobs_.count(d) != 0; }
+
+const BlobStore::Blob* BlobStore::find(const Digest& d, std::string* error) const {
+  auto it = blobs_.find(d);
+  if (it == blobs_.end()) {
+    if (error) *error = "upload: content " + to_hex(d) + " is not in this release";
+    return nullptr;
+  }
+  std::lock_guard lk(*mu_);
+  // const_cast: compressing on first use is the store's own caching; the
+  // Blob (a map node) never moves, and the lock serialises the fill.
+  auto& b = const_cast<Blob&>(it->second);
+  if (!b.ready) {
+    if (!cctx_) cctx_.reset(new_cctx(level_));
+    std::string err = compress_into(*paths_.at(d), cctx_.get(), &b);
+    if (!err.empty()) {
+      if (error) *error = err;
+      return nullptr;
+    }
+    b.ready = true;
+    compressed_bytes_ += b.compressed.size();
+    ++compressed_count_;
+  }
+  return &b;
+}
+
+std::uint64_t BlobStore::compressed_bytes() const {
+  std::lock_guard lk(*mu_);
+  return compressed_bytes_;
+}
+
+std::size_t BlobStore::compressed_count() const {
+  std::lock_guard lk(*mu_);
+  return compressed_count_;
+}
+
+}  // namespace plugbox::upload

@@ -1,0 +1,65 @@
+// Client side: every distinct content of the release, zstd-compressed once
+// per deploy and then shared, read-only, by every host's stream. Compressing
+// here rather than in libssh keeps the event loop free of zlib (libssh's
+// compression runs on the loop thread, once per host).
+//
+// Two ways to fill it: build() compresses everything up front on all cores;
+// lazy() compresses a content the first time some host's stream needs it.
+// Deploys use lazy(): a host asks only for contents no version of its own
+// has, so a release that changes 5% of its files compresses 5% of them
+// (measured: 0.37 s of CPU for a 2000-file app, now about 0.02 s), and on a
+// first deploy the compression runs while the streams flow.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "upload/client/manifest_builder.h"
+
+namespace plugbox::upload {
+
+class BlobStore {
+ public:
+  // Throws std::runtime_error (one line, naming the file) on a read error.
+  static BlobStore build(const LocalTree& tree, int level = 3, unsigned threads = 0);
+  // `tree` must outlive the store (its local paths are read on demand).
+  static BlobStore lazy(const LocalTree& tree, int level = 3);
+
+  struct Blob {
+    std::uint64_t raw_size = 0;
+    std::string compressed;
+    bool ready = false;
+  };
+  // Whether the release has this content (never compresses).
+  bool has(const Digest& d) const;
+  // The content, compressed now if it was not yet; nullptr (and `error`
+  // set, one line naming the file) when it cannot be read or has changed
+  // since the manifest was built.
+  const Blob* find(const Digest& d, std::string* error = nullptr) const;
+  std::uint64_t compressed_bytes() const;  // of the contents compressed so far
+  std::size_t size() const { return blobs_.size(); }
+  std::size_t compressed_count() const;
+
+ private:
+  // Reads and compresses the file of `d` into `b`; "" or the error.
+  static std::string compress_into(const std::filesystem::path& path, void* cctx, Blob* b);
+
+  std::map<Digest, Blob> blobs_;  // node-based: a Blob* stays valid
+  std::map<Digest, const std::filesystem::path*> paths_;
+  int level_ = 3;
+  // Lazy compression happens inside const find(); the store is shared by
+  // every host's stream.
+  mutable std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
+  // One compression context for lazy fills (creating one per content cost
+  // about as much as compressing a small file).
+  struct CCtxFree {
+    void operator()(void* p) const;
+  };
+  mutable std::unique_ptr<void, CCtxFree> cctx_;
+  mutable std::uint64_t compressed_bytes_ = 0;
+  mutable std::size_t compressed_count_ = 0;
+};
+
+}  // namespace plugbox::upload

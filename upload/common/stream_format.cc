@@ -1,0 +1,182 @@
+#include "upload/common/stream_format.h"
+
+#include "upload/common/wire.h"
+
+namespace plugbox::upload {
+
+namespace {
+void put_frame(std::string* out, std::uint8_t kind, std::string_view payload) {
+  wire::put_u8(*out, kind);
+  wire::put_u32(*out, static_cast<std::uint32_t>(payload.size()));
+  out->append(payload);
+}
+}  // namespace
+
+std::string encode_hello() {
+  std::string out(kMagic);
+  wire::put_u32(out, kProtocolVersion);
+  return out;
+}
+
+std::string encode_manifest(const Manifest& m) {
+  std::string bytes = m.encode();
+  std::string out;
+  for (size_t off = 0; off < bytes.size(); off += kMaxFramePayload)
+    put_frame(&out, kManifestChunk, std::string_view(bytes).substr(off, kMaxFramePayload));
+  std::string end;
+  wire::put_u64(end, bytes.size());
+  auto d = sha256(bytes);
+  end.append(reinterpret_cast<const char*>(d.data()), d.size());
+  put_frame(&out, kManifestEnd, end);
+  return out;
+}
+
+std::string encode_file_begin(const Digest& d, std::uint64_t raw_size, std::uint64_t compressed_size) {
+  std::string p(reinterpret_cast<const char*>(d.data()), d.size());
+  wire::put_u64(p, raw_size);
+  wire::put_u64(p, compressed_size);
+  std::string out;
+  put_frame(&out, kFileBegin, p);
+  return out;
+}
+
+void encode_file_data(std::string_view compressed, std::string* out) {
+  for (size_t off = 0; off < compressed.size(); off += kMaxFramePayload)
+    put_frame(out, kFileData, compressed.substr(off, kMaxFramePayload));
+}
+
+std::string encode_end() {
+  std::string out;
+  put_frame(&out, kStreamEnd, {});
+  return out;
+}
+
+bool StreamParser::fail(std::string msg) {
+  if (state_ != State::failed) error_ = std::move(msg);
+  state_ = State::failed;
+  return false;
+}
+
+bool StreamParser::feed(std::string_view bytes) {
+  if (state_ == State::failed) return false;
+  buf_.append(bytes);
+  size_t pos = 0;
+  auto consumed = [&] { buf_.erase(0, pos); };
+  if (state_ == State::hello) {
+    if (buf_.size() < kMagic.size() + 4) {
+      if (std::string_view(buf_).substr(0, kMagic.size()) != kMagic.substr(0, std::min(buf_.size(), kMagic.size())))
+        return fail("not a plugbox upload stream (bad hello): is the client a different program?");
+      return true;
+    }
+    if (std::string_view(buf_).substr(0, kMagic.size()) != kMagic)
+      return fail("not a plugbox upload stream (bad hello): is the client a different program?");
+    wire::Reader r(std::string_view(buf_).substr(kMagic.size(), 4));
+    std::uint32_t v = 0;
+    r.u32(&v);
+    if (v != kProtocolVersion)
+      return fail("upload protocol " + std::to_string(v) + " is not supported (this server speaks " +
+                  std::to_string(kProtocolVersion) + "): install matching plugbox and plugbox-server versions");
+    pos = kMagic.size() + 4;
+    state_ = State::manifest;
+  }
+  while (state_ != State::failed && state_ != State::done) {
+    if (buf_.size() - pos < 5) break;
+    wire::Reader r(std::string_view(buf_).substr(pos, 5));
+    std::uint8_t kind;
+    std::uint32_t len;
+    r.u8(&kind);
+    r.u32(&len);
+    if (len > kMaxFramePayload + 64) {
+      consumed();
+      return fail("upload frame of " + std::to_string(len) + " bytes exceeds the limit: the stream is corrupt");
+    }
+    if (buf_.size() - pos < 5 + size_t(len)) break;
+    std::string_view payload = std::string_view(buf_).substr(pos + 5, len);
+    pos += 5 + len;
+    if (!frame(kind, payload)) {
+      consumed();
+      return false;
+    }
+  }
+  if (state_ == State::done && pos < buf_.size()) {
+    consumed();
+    return fail("upload stream has bytes after its end frame");
+  }
+  consumed();
+  return state_ != State::failed;
+}
+
+bool StreamParser::frame(std::uint8_t kind, std::string_view payload) {
+  std::string err;
+  switch (state_) {
+    case State::manifest:
+      if (kind == kManifestChunk) {
+        if (manifest_bytes_.size() + payload.size() > kMaxManifestBytes) return fail("upload manifest exceeds 1 GiB");
+        manifest_bytes_.append(payload);
+        return true;
+      }
+      if (kind == kManifestEnd) {
+        wire::Reader r(payload);
+        std::uint64_t len;
+        std::string_view d;
+        if (!r.u64(&len) || !r.bytes(32, &d) || !r.empty()) return fail("upload manifest end frame is malformed");
+        if (len != manifest_bytes_.size()) return fail("upload manifest is truncated: the stream is corrupt");
+        auto got = sha256(manifest_bytes_);
+        if (std::string_view(reinterpret_cast<const char*>(got.data()), 32) != d)
+          return fail("upload manifest digest mismatch: the stream is corrupt");
+        Manifest m;
+        if (!Manifest::decode(manifest_bytes_, &m, &err)) return fail("upload manifest refused: " + err);
+        manifest_bytes_.clear();
+        manifest_bytes_.shrink_to_fit();
+        state_ = State::files;
+        if (ev_.on_manifest && !ev_.on_manifest(std::move(m), &err)) return fail(err);
+        return true;
+      }
+      return fail("upload stream: expected the manifest, got frame '" + std::string(1, char(kind)) + "'");
+    case State::files:
+      if (kind == kFileBegin) {
+        wire::Reader r(payload);
+        std::string_view d;
+        std::uint64_t raw, comp;
+        if (!r.bytes(32, &d) || !r.u64(&raw) || !r.u64(&comp) || !r.empty())
+          return fail("upload file frame is malformed");
+        Digest digest;
+        std::memcpy(digest.data(), d.data(), 32);
+        data_left_ = comp;
+        state_ = State::file_data;
+        if (ev_.on_file_begin && !ev_.on_file_begin(digest, raw, comp, &err)) return fail(err);
+        if (data_left_ == 0) {
+          state_ = State::files;
+          if (ev_.on_file_end && !ev_.on_file_end(&err)) return fail(err);
+        }
+        return true;
+      }
+      if (kind == kStreamEnd) {
+        if (!payload.empty()) return fail("upload end frame is malformed");
+        state_ = State::done;
+        if (ev_.on_end && !ev_.on_end(&err)) return fail(err);
+        return true;
+      }
+      return fail("upload stream: expected a file or the end, got frame '" + std::string(1, char(kind)) + "'");
+    case State::file_data:
+      if (kind != kFileData) return fail("upload stream: a file's data is cut short (got frame '" + std::string(1, char(kind)) + "')");
+      if (payload.size() > data_left_) return fail("upload stream: a file has more data than announced");
+      data_left_ -= payload.size();
+      if (ev_.on_file_data && !ev_.on_file_data(payload, &err)) return fail(err);
+      if (data_left_ == 0) {
+        state_ = State::files;
+        if (ev_.on_file_end && !ev_.on_file_end(&err)) return fail(err);
+      }
+      return true;
+    default:
+      return fail("upload stream: unexpected frame");
+  }
+}
+
+bool StreamParser::finish() {
+  if (state_ == State::failed) return false;
+  if (state_ != State::done) return fail("upload stream truncated: the connection closed before the end frame");
+  return true;
+}
+
+}  // namespace plugbox::upload

@@ -1,0 +1,71 @@
+// The upload stream, protocol version 1 (docs: upload/PROTOCOL.md).
+// The client writes: hello, the manifest in one or more frames, then for each
+// content the server asked for a file-begin frame and its zstd data frames,
+// then an end frame. StreamParser is the server's incremental parser: it takes
+// the bytes in any chunking and emits events, refusing anything out of order,
+// oversized or truncated. It is the libFuzzer target.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "upload/common/manifest.h"
+
+namespace plugbox::upload {
+
+inline constexpr std::uint32_t kProtocolVersion = 1;
+inline constexpr std::string_view kMagic = "PBXUPLD\n";
+inline constexpr std::uint32_t kMaxFramePayload = 1u << 20;   // 1 MiB
+inline constexpr std::uint64_t kMaxManifestBytes = 1ull << 30;
+
+enum FrameKind : std::uint8_t {
+  kManifestChunk = 'M',
+  kManifestEnd = 'm',   // u64 manifest length, 32-byte sha256 of it
+  kFileBegin = 'F',     // 32-byte digest, u64 raw size, u64 compressed size
+  kFileData = 'D',      // compressed bytes of the current file
+  kStreamEnd = 'E',
+};
+
+// Client side: frame builders (pure; tests compare bytes).
+std::string encode_hello();
+std::string encode_manifest(const Manifest& m);  // chunk frames + end frame
+std::string encode_file_begin(const Digest& d, std::uint64_t raw_size, std::uint64_t compressed_size);
+// Appends data frames carrying `compressed` to out.
+void encode_file_data(std::string_view compressed, std::string* out);
+std::string encode_end();
+
+class StreamParser {
+ public:
+  struct Events {
+    std::function<bool(Manifest&&, std::string* error)> on_manifest;
+    std::function<bool(const Digest&, std::uint64_t raw, std::uint64_t compressed, std::string* error)> on_file_begin;
+    std::function<bool(std::string_view compressed, std::string* error)> on_file_data;
+    std::function<bool(std::string* error)> on_file_end;  // after the last data byte of a file
+    std::function<bool(std::string* error)> on_end;
+  };
+  explicit StreamParser(Events ev) : ev_(std::move(ev)) {}
+
+  // Feeds bytes; false on the first error (then error() says why, and every
+  // later call fails too).
+  bool feed(std::string_view bytes);
+  // Call at EOF: false unless the end frame arrived ("stream truncated").
+  bool finish();
+  const std::string& error() const { return error_; }
+  bool done() const { return state_ == State::done; }
+
+ private:
+  enum class State { hello, manifest, files, file_data, done, failed };
+  bool fail(std::string msg);
+  bool frame(std::uint8_t kind, std::string_view payload);
+
+  Events ev_;
+  State state_ = State::hello;
+  std::string buf_;
+  std::string manifest_bytes_;
+  std::uint64_t data_left_ = 0;
+  std::string error_;
+};
+
+}  // namespace plugbox::upload

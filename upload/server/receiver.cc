@@ -1,0 +1,502 @@
+#include "upload/server/receiver.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "base/unique_fd.h"
+
+namespace plugbox::upload {
+
+namespace {
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+struct DigestHash {
+  size_t operator()(const Digest& d) const {
+    size_t h;
+    std::memcpy(&h, d.data(), sizeof h);
+    return h;
+  }
+};
+
+// Opens the directory `rel` (already validated: no '..', no empty parts)
+// under `root`, refusing to follow a symlink at any step.
+base::UniqueFd open_dir_at(int root, const std::string& rel) {
+  base::UniqueFd cur(::dup(root));
+  size_t start = 0;
+  while (start < rel.size()) {
+    size_t end = rel.find('/', start);
+    if (end == std::string::npos) end = rel.size();
+    std::string part = rel.substr(start, end - start);
+    int fd = ::openat(cur.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return base::UniqueFd();
+    cur = base::UniqueFd(fd);
+    start = end + 1;
+  }
+  return cur;
+}
+
+std::pair<std::string, std::string> split_parent(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return {"", path};
+  return {path.substr(0, slash), path.substr(slash + 1)};
+}
+
+// Removes `name` under dirfd without following symlinks.
+bool remove_tree_at(int dirfd, const char* name) {
+  struct stat st;
+  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT;
+  if (!S_ISDIR(st.st_mode)) return ::unlinkat(dirfd, name, 0) == 0;
+  int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::fchmod(fd, 0700);  // a read-only directory from an earlier attempt must still be emptied
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return false;
+  }
+  bool ok = true;
+  std::vector<std::string> names;
+  while (auto* e = ::readdir(d))
+    if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) names.push_back(e->d_name);
+  for (const auto& n : names) ok = remove_tree_at(::dirfd(d), n.c_str()) && ok;
+  ::closedir(d);
+  return ::unlinkat(dirfd, name, AT_REMOVEDIR) == 0 && ok;
+}
+
+bool copy_fd(int in, int out) {
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(in, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) return true;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(out, buf + off, n - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      off += w;
+    }
+  }
+}
+
+timespec to_timespec(std::int64_t ns) {
+  timespec ts;
+  ts.tv_sec = ns / 1'000'000'000;
+  ts.tv_nsec = ns % 1'000'000'000;
+  if (ts.tv_nsec < 0) ts.tv_nsec += 1'000'000'000, ts.tv_sec -= 1;
+  return ts;
+}
+
+std::int64_t mtime_ns(const struct stat& st) {
+  return std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+}  // namespace
+
+struct Receiver::Impl {
+  std::string dir;
+  base::UniqueFd root;
+  std::vector<LocalSource> sources;
+  std::vector<base::UniqueFd> source_fds;
+  // Every file of the local sources by digest (the manifests are trusted
+  // only while a file's size and mtime still match, see find_local).
+  std::unordered_map<Digest, std::vector<std::pair<size_t, const Entry*>>, DigestHash> local_index;
+  // digest -> the manifest's file entries with it
+  std::unordered_map<Digest, std::vector<const Entry*>, DigestHash> wanted;
+  std::unordered_map<Digest, bool, DigestHash> needed;  // -> received yet?
+  // Open directories of V by relative path ("" is V itself). Walking the
+  // path from V's fd for every file cost an openat per component two or
+  // three times per file; contents arrive in manifest order, so a small
+  // cache, emptied when full, keeps the fd count bounded on huge trees.
+  std::unordered_map<std::string, base::UniqueFd> dir_cache;
+  static constexpr size_t kDirCacheMax = 256;
+  // (dev, ino) of each directory this receiver created: on_end checks that
+  // every one is still where it was made, so a directory swapped for a
+  // symlink (or moved) while the upload ran fails the upload.
+  std::unordered_map<std::string, std::pair<dev_t, ino_t>> made_dirs;
+  // the current incoming file
+  base::UniqueFd tmp;
+  base::UniqueFd tmp_dir;  // the directory holding `tmp` (our own fd: the cache may be emptied meanwhile)
+  std::string tmp_name;
+  Digest cur_digest{};
+  std::uint64_t cur_raw = 0, cur_written = 0;
+  Sha256 hasher;
+  ZSTD_DCtx* dctx = nullptr;
+  bool frame_done = false;
+  int tmp_counter = 0;
+
+  ~Impl() {
+    ZSTD_freeDCtx(dctx);
+    if (tmp && tmp_dir) ::unlinkat(tmp_dir.get(), tmp_name.c_str(), 0);
+  }
+
+  // The directory `rel` of V, from the cache or walked from V's fd with
+  // O_NOFOLLOW at every step. -1 (errno set) when it cannot be opened.
+  int dir_fd(const std::string& rel) {
+    if (rel.empty()) return root.get();
+    if (auto it = dir_cache.find(rel); it != dir_cache.end()) return it->second.get();
+    base::UniqueFd fd = open_dir_at(root.get(), rel);
+    if (!fd) return -1;
+    if (dir_cache.size() >= kDirCacheMax) dir_cache.clear();
+    return dir_cache.emplace(rel, std::move(fd)).first->second.get();
+  }
+
+  void index_sources() {
+    for (size_t i = 0; i < sources.size(); ++i) {
+      if (!source_fds[i]) continue;
+      for (const auto& se : sources[i].manifest.entries)
+        if (se.type == EntryType::file) local_index[se.digest].emplace_back(i, &se);
+    }
+  }
+
+  // Puts `e` in place from the file `src_name` under `src_dirfd`: a hard link
+  // when it has e's mode and mtime, else a local copy with e's metadata.
+  // `src_st`: its stat when the caller has just taken it (find_local), else
+  // nullptr and it is taken here.
+  bool place_from(const Entry& e, int src_dirfd, const std::string& src_name, const struct stat* src_st, bool* linked,
+                  std::string* err) {
+    auto [parent, leaf] = split_parent(e.path);
+    int pd = dir_fd(parent);
+    if (pd < 0) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
+    struct stat own;
+    const bool have = src_st || ::fstatat(src_dirfd, src_name.c_str(), &own, AT_SYMLINK_NOFOLLOW) == 0;
+    const struct stat& st = src_st ? *src_st : own;
+    if (have && S_ISREG(st.st_mode) &&
+        (st.st_mode & 07777) == e.mode && mtime_ns(st) == e.mtime_ns && std::uint64_t(st.st_size) == e.size &&
+        ::linkat(src_dirfd, src_name.c_str(), pd, leaf.c_str(), 0) == 0) {
+      *linked = true;
+      return true;
+    }
+    *linked = false;
+    base::UniqueFd in(::openat(src_dirfd, src_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!in) return *err = errno_text("cannot read local copy of '" + e.path + "'"), false;
+    std::string tname = ".pbx-copy-" + std::to_string(tmp_counter++);
+    base::UniqueFd out(::openat(pd, tname.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out) return *err = errno_text("cannot create '" + e.path + "'"), false;
+    bool ok = copy_fd(in.get(), out.get()) && finish_file(out.get(), e, err) &&
+              ::renameat(pd, tname.c_str(), pd, leaf.c_str()) == 0;
+    if (!ok) {
+      if (err->empty()) *err = errno_text("cannot write '" + e.path + "'");
+      ::unlinkat(pd, tname.c_str(), 0);
+    }
+    return ok;
+  }
+
+  // Mode and mtime; durability comes from one syncfs at the end (on_end),
+  // not an fsync per file: on ext4 each fsync is a journal commit, and 2000
+  // of them made a deploy's upload several times slower than the copy.
+  static bool finish_file(int fd, const Entry& e, std::string* err) {
+    timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
+    if (::fchmod(fd, e.mode) != 0 || ::futimens(fd, times) != 0)
+      return *err = errno_text("cannot finish '" + e.path + "'"), false;
+    return true;
+  }
+
+  // Finds a local file with e's digest and size that still looks unmodified,
+  // preferring one with e's mode and mtime (it can be hard-linked; another
+  // can only be copied).
+  bool find_local(const Entry& e, int* dirfd, std::string* name, struct stat* found_st) {
+    auto it = local_index.find(e.digest);
+    if (it == local_index.end()) return false;
+    bool found = false;
+    for (const auto& [i, se] : it->second) {
+      if (se->size != e.size) continue;
+      bool exact = se->mode == e.mode && se->mtime_ns == e.mtime_ns;
+      if (found && !exact) continue;
+      struct stat st;
+      // The manifest vouches for the content only while size and mtime are
+      // unchanged; a file edited in place since is not trusted.
+      if (::fstatat(source_fds[i].get(), se->path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+          !S_ISREG(st.st_mode) || std::uint64_t(st.st_size) != se->size || mtime_ns(st) != se->mtime_ns)
+        continue;
+      *dirfd = source_fds[i].get();
+      *name = se->path;
+      *found_st = st;
+      found = true;
+      if (exact) return true;
+    }
+    return found;
+  }
+};
+
+Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
+                   std::function<void(const std::string&)> reply)
+    : impl_(std::make_unique<Impl>()), parser_(StreamParser::Events{}), reply_(std::move(reply)) {
+  impl_->dir = std::move(version_dir);
+  impl_->root = base::UniqueFd(::open(impl_->dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  impl_->sources = std::move(sources);
+  for (const auto& s : impl_->sources)
+    impl_->source_fds.emplace_back(::open(s.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+
+  StreamParser::Events ev;
+  ev.on_manifest = [this](Manifest&& m, std::string* err) { return on_manifest(std::move(m), err); };
+  ev.on_file_begin = [this](const Digest& d, std::uint64_t raw, std::uint64_t, std::string* err) {
+    return on_file_begin(d, raw, err);
+  };
+  ev.on_file_data = [this](std::string_view data, std::string* err) { return on_file_data(data, err); };
+  ev.on_file_end = [this](std::string* err) { return on_file_end(err); };
+  ev.on_end = [this](std::string* err) { return on_end(err); };
+  parser_ = StreamParser(std::move(ev));
+}
+
+bool Receiver::on_manifest(Manifest&& m, std::string* err) {
+  manifest_ = std::move(m);
+  if (!impl_->root) return *err = errno_text("cannot open version directory " + impl_->dir), false;
+  if (!clear_earlier_attempt(err) || !create_entries(err)) return false;
+  std::vector<std::string> need;
+  if (!place_local_contents(&need, err)) return false;
+  reply_(nlohmann::json{{"need", need}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return true;
+}
+
+// A retry after an interrupted upload starts from an empty version: only the
+// chain's links survive.
+bool Receiver::clear_earlier_attempt(std::string* err) {
+  auto& im = *impl_;
+  int scan = ::dup(im.root.get());
+  DIR* d = scan >= 0 ? ::fdopendir(scan) : nullptr;
+  if (!d) {
+    if (scan >= 0) ::close(scan);
+    return *err = errno_text("cannot list " + im.dir), false;
+  }
+  std::vector<std::string> names;
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != ".." && n != "previous" && n != "next") names.push_back(n);
+  }
+  ::closedir(d);  // closes `scan`
+  for (const auto& n : names)
+    if (!remove_tree_at(im.root.get(), n.c_str()))
+      return *err = errno_text("cannot clear '" + n + "' from an earlier attempt"), false;
+  return true;
+}
+
+// Directories and symlinks are made at once (directories writable until
+// on_end gives them their modes); files are only noted by digest.
+bool Receiver::create_entries(std::string* err) {
+  auto& im = *impl_;
+  for (const auto& e : manifest_.entries) {
+    auto [parent, leaf] = split_parent(e.path);
+    int pd = im.dir_fd(parent);
+    if (pd < 0) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
+    if (e.type == EntryType::dir) {
+      if (::mkdirat(pd, leaf.c_str(), 0700) != 0)
+        return *err = errno_text("cannot create directory '" + e.path + "'"), false;
+      struct stat st;
+      if (::fstatat(pd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return *err = errno_text("cannot stat directory '" + e.path + "'"), false;
+      im.made_dirs[e.path] = {st.st_dev, st.st_ino};
+      ++stats_.dirs;
+    } else if (e.type == EntryType::symlink) {
+      if (::symlinkat(e.target.c_str(), pd, leaf.c_str()) != 0)
+        return *err = errno_text("cannot create symlink '" + e.path + "'"), false;
+      timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
+      ::utimensat(pd, leaf.c_str(), times, AT_SYMLINK_NOFOLLOW);
+      ++stats_.symlinks;
+    } else {
+      ++stats_.files;
+      im.wanted[e.digest].push_back(&e);
+    }
+  }
+  return true;
+}
+
+// Contents some local version already has are placed now; the rest go into
+// `need` (hex digests), in manifest order, so contents arrive directory by
+// directory (the directory cache stays warm).
+bool Receiver::place_local_contents(std::vector<std::string>* need, std::string* err) {
+  auto& im = *impl_;
+  im.index_sources();
+  for (const auto& e : manifest_.entries) {
+    if (e.type != EntryType::file) continue;
+    auto& entries = im.wanted[e.digest];
+    if (entries.front() != &e) continue;  // placed with its digest's first entry
+    int sdir;
+    std::string sname;
+    struct stat sst;
+    if (!im.find_local(e, &sdir, &sname, &sst)) {
+      im.needed[e.digest] = false;
+      need->push_back(to_hex(e.digest));
+      continue;
+    }
+    for (const Entry* x : entries) {
+      if (x != &e && !im.find_local(*x, &sdir, &sname, &sst))
+        return *err = "local copy of '" + x->path + "' vanished while the upload was planned", false;
+      bool linked;
+      if (!im.place_from(*x, sdir, sname, &sst, &linked, err)) return false;
+      ++(linked ? stats_.files_linked : stats_.files_copied);
+    }
+  }
+  return true;
+}
+
+bool Receiver::on_file_begin(const Digest& d, std::uint64_t raw, std::string* err) {
+  auto& im = *impl_;
+  auto it = im.needed.find(d);
+  if (it == im.needed.end()) return *err = "upload sent content " + to_hex(d) + " that was not asked for", false;
+  if (it->second) return *err = "upload sent content " + to_hex(d) + " twice", false;
+  if (raw != im.wanted[d].front()->size)
+    return *err = "upload content for '" + im.wanted[d].front()->path + "' has size " + std::to_string(raw) +
+                  ", the manifest says " + std::to_string(im.wanted[d].front()->size),
+           false;
+  // The temporary file goes into the file's own directory: the rename
+  // that puts it in place then stays within one directory.
+  const std::string parent = split_parent(im.wanted[d].front()->path).first;
+  const int pd = im.dir_fd(parent);
+  im.tmp_dir = base::UniqueFd(pd < 0 ? -1 : ::dup(pd));
+  if (!im.tmp_dir) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
+  im.tmp_name = ".pbx-recv-" + std::to_string(im.tmp_counter++);
+  im.tmp = base::UniqueFd(
+      ::openat(im.tmp_dir.get(), im.tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!im.tmp) return *err = errno_text("cannot create a file in directory '" + parent + "' of the version"), false;
+  im.cur_digest = d;
+  im.cur_raw = raw;
+  im.cur_written = 0;
+  im.frame_done = false;
+  if (!im.dctx) im.dctx = ZSTD_createDCtx();
+  ZSTD_DCtx_reset(im.dctx, ZSTD_reset_session_only);
+  return true;
+}
+
+// Decompresses into the temporary file, hashing as it goes; a content longer
+// than announced or with bytes after its frame is refused at once.
+bool Receiver::on_file_data(std::string_view data, std::string* err) {
+  auto& im = *impl_;
+  stats_.bytes_sent += data.size();
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  char outbuf[1 << 16];
+  while (in.pos < in.size) {
+    if (im.frame_done)
+      return *err = "upload content for " + to_hex(im.cur_digest) + " has bytes after its zstd frame", false;
+    ZSTD_outBuffer out{outbuf, sizeof outbuf, 0};
+    size_t r = ZSTD_decompressStream(im.dctx, &out, &in);
+    if (ZSTD_isError(r))
+      return *err = std::string("upload content is corrupt (zstd: ") + ZSTD_getErrorName(r) + ")", false;
+    if (r == 0) im.frame_done = true;
+    if (im.cur_written + out.pos > im.cur_raw)
+      return *err = "upload content for " + to_hex(im.cur_digest) + " is longer than announced", false;
+    im.hasher.update(outbuf, out.pos);
+    for (size_t off = 0; off < out.pos;) {
+      ssize_t w = ::write(im.tmp.get(), outbuf + off, out.pos - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return *err = errno_text("cannot write into " + im.dir), false;
+      }
+      off += size_t(w);
+    }
+    im.cur_written += out.pos;
+  }
+  return true;
+}
+
+// A complete, matching content is renamed into place for its digest's first
+// entry; the other entries with that digest are linked or copied from it.
+bool Receiver::on_file_end(std::string* err) {
+  auto& im = *impl_;
+  if ((im.cur_raw > 0 && !im.frame_done) || im.cur_written != im.cur_raw)
+    return *err = "upload content for '" + im.wanted[im.cur_digest].front()->path + "' is truncated", false;
+  Digest got = im.hasher.finish();
+  const auto& entries = im.wanted[im.cur_digest];
+  if (got != im.cur_digest)
+    return *err = "upload content for '" + entries.front()->path + "' does not match its SHA-256 (sent " +
+                  to_hex(im.cur_digest) + ", got " + to_hex(got) + "): refused",
+           false;
+  const Entry& first = *entries.front();
+  const std::string leaf = split_parent(first.path).second;
+  if (!Impl::finish_file(im.tmp.get(), first, err)) return false;
+  if (::renameat(im.tmp_dir.get(), im.tmp_name.c_str(), im.tmp_dir.get(), leaf.c_str()) != 0)
+    return *err = errno_text("cannot move '" + first.path + "' into place"), false;
+  im.tmp.reset();
+  ++stats_.files_sent;
+  stats_.bytes_written += im.cur_raw;
+  for (size_t i = 1; i < entries.size(); ++i) {
+    bool linked;
+    if (!im.place_from(*entries[i], im.tmp_dir.get(), leaf, nullptr, &linked, err)) return false;
+    ++(linked ? stats_.files_linked : stats_.files_copied);
+  }
+  im.needed[im.cur_digest] = true;
+  im.tmp_dir.reset();
+  return true;
+}
+
+bool Receiver::on_end(std::string* err) {
+  auto& im = *impl_;
+  for (const auto& [d, got] : im.needed)
+    if (!got) return *err = "upload ended without the content of '" + im.wanted[d].front()->path + "'", false;
+  im.dir_cache.clear();
+  if (!finish_directories(err)) return false;
+  // One flush of the whole file system instead of an fsync per file and
+  // directory: the version is sealed (and can go live) only after this.
+  if (::syncfs(im.root.get()) != 0) return *err = errno_text("cannot sync " + im.dir + " to disk"), false;
+  return true;
+}
+
+// Directory modes and mtimes last (deepest first): creating entries inside a
+// directory changes its mtime, and a read-only one refuses them. Each is
+// reopened from V's fd with O_NOFOLLOW and must be the directory made at the
+// start: one swapped or moved meanwhile fails the upload.
+bool Receiver::finish_directories(std::string* err) {
+  auto& im = *impl_;
+  for (auto it = manifest_.entries.rbegin(); it != manifest_.entries.rend(); ++it) {
+    if (it->type != EntryType::dir) continue;
+    base::UniqueFd d = open_dir_at(im.root.get(), it->path);
+    struct stat st;
+    if (!d || ::fstat(d.get(), &st) != 0)
+      return *err = errno_text("cannot open directory '" + it->path + "' in the version"), false;
+    if (std::pair(st.st_dev, st.st_ino) != im.made_dirs[it->path])
+      return *err = "directory '" + it->path + "' of the version was replaced while the upload ran: refused", false;
+    timespec times[2] = {to_timespec(it->mtime_ns), to_timespec(it->mtime_ns)};
+    if (::fchmod(d.get(), it->mode) != 0 || ::futimens(d.get(), times) != 0)
+      return *err = errno_text("cannot finish directory '" + it->path + "'"), false;
+  }
+  return true;
+}
+
+Receiver::~Receiver() = default;
+
+bool Receiver::fail(const std::string& msg) {
+  if (error_.empty()) error_ = msg;
+  if (!replied_error_) {
+    replied_error_ = true;
+    reply_(nlohmann::json{{"error", error_}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return false;
+}
+
+bool Receiver::feed(std::string_view bytes) {
+  if (!error_.empty()) return false;
+  if (!parser_.feed(bytes)) return fail(parser_.error());
+  return true;
+}
+
+bool Receiver::finish() {
+  if (!error_.empty()) return false;
+  if (!parser_.finish()) return fail(parser_.error());
+  reply_(nlohmann::json{{"done",
+                         {{"files", stats_.files},
+                          {"dirs", stats_.dirs},
+                          {"symlinks", stats_.symlinks},
+                          {"files_sent", stats_.files_sent},
+                          {"bytes_sent", stats_.bytes_sent},
+                          {"bytes_written", stats_.bytes_written},
+                          {"files_linked", stats_.files_linked},
+                          {"files_copied", stats_.files_copied}}}}
+             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return true;
+}
+
+}  // namespace plugbox::upload
