@@ -1,5 +1,5 @@
 // The JSON form of hosts, as `plugbox inventory list --json` prints them
-// (DESIGN §4): name, address, port, user, jump_chain, groups, and every other
+// (docs/DESIGN.md §4): name, address, port, user, jump_chain, groups, and every other
 // setting. Unset settings whose default depends on the service (user, home)
 // or on the machine (identity, known_hosts) are null.
 #pragma once

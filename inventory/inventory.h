@@ -1,4 +1,4 @@
-// The fleet inventory (DESIGN §4): hosts, groups and jump chains, loaded from
+// The fleet inventory (docs/DESIGN.md §4): hosts, groups and jump chains, loaded from
 // inventory.toml and validated on construction. Every fleet command gets its
 // hosts from here; nothing downstream re-reads the TOML.
 #pragma once

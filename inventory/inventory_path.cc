@@ -1,4 +1,4 @@
-// Which inventory file a command uses (DESIGN §8): -i, else
+// Which inventory file a command uses (docs/DESIGN.md §8): -i, else
 // $PLUGBOX_INVENTORY, else ./inventory.toml. An inventory that was asked for
 // and is missing is an error, never a reason to fall back to another file:
 // falling back would run commands on a fleet nobody named.

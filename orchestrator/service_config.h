@@ -1,4 +1,4 @@
-// The service definition, plugbox.toml (DESIGN §1): what to prepare, what to
+// The service definition, plugbox.toml (docs/DESIGN.md §1): what to prepare, what to
 // upload, how to stop/start/refresh and check the service, and how to roll it
 // out. Validated on load; every problem is reported with its file position
 // and dotted path ("plugbox.toml:14:11: deploy.batches[2]: ...").

@@ -147,7 +147,7 @@ Outcome Chain::seal(const MutationGuard&, const std::string& v, std::optional<st
   if (vv.record.kind == RecordLookup::Kind::absent)
     refuse("cannot seal " + v +
            ": it has no record (an interrupted next-version?); remove it and stage it again");
-  // What the client promised (DESIGN §2): no top-level next in an uploaded
+  // What the client promised (docs/DESIGN.md §2): no top-level next in an uploaded
   // tree, and previous only as the link next-version made.
   if (kind_of(layout_.version_dir(v) / "next") != FileKind::absent)
     refuse("cannot seal " + v + ": it has a top-level `next`, which an uploaded tree may not "

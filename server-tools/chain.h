@@ -1,4 +1,4 @@
-// The version chain's mutating operations (DESIGN §3). Each one checks
+// The version chain's mutating operations (docs/DESIGN.md §3). Each one checks
 // everything it needs first and refuses (ServerError, nothing changed) or
 // makes its changes in an order that survives kill -9 at any point, then
 // appends one line to the log. Each takes a MutationGuard: it runs only under

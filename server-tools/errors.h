@@ -9,7 +9,7 @@
 
 namespace plugbox::server {
 
-// The process exit statuses of DESIGN §3.
+// The process exit statuses of docs/DESIGN.md §3.
 //  ok         the command did what was asked (or it was already so)
 //  refused    a well-formed request this host's state does not allow (unknown
 //             or staged version, removing live, lock held by someone else, a

@@ -1,4 +1,4 @@
-// What `gc --keep N` removes (DESIGN §3), decided from a snapshot alone so the
+// What `gc --keep N` removes (docs/DESIGN.md §3), decided from a snapshot alone so the
 // plan can be printed (--dry-run) or tested without touching a disk.
 #pragma once
 

@@ -1,4 +1,4 @@
-// `init`: creates the layout of DESIGN §2 where parts are missing. Idempotent:
+// `init`: creates the layout of docs/DESIGN.md §2 where parts are missing. Idempotent:
 // on a complete layout it changes nothing and takes no lock, so a deploy can
 // run it while another owner holds the deploy lock (it then fails at `lock`,
 // where the holder is named).

@@ -1,4 +1,4 @@
-// Where everything lives in a service home (DESIGN §2), and whether a home is
+// Where everything lives in a service home (docs/DESIGN.md §2), and whether a home is
 // a plugbox layout at all. Nothing here changes the disk.
 #pragma once
 

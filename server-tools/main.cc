@@ -1,4 +1,4 @@
-// plugbox-server: the per-host tool (DESIGN §3). Everything is in server_cli.cc.
+// plugbox-server: the per-host tool (docs/DESIGN.md §3). Everything is in server_cli.cc.
 #include <iostream>
 
 #include "server-tools/server_cli.h"

@@ -1,4 +1,4 @@
-// `receive V`: the host side of the upload (DESIGN §6, protocol in
+// `receive V`: the host side of the upload (docs/DESIGN.md §6, protocol in
 // upload/PROTOCOL.md). Reads the stream on stdin into staged
 // version V, reusing files of the local ready versions, and on success stores
 // V's manifest beside its record (.plugbox/versions/V.manifest) and its digest

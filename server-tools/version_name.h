@@ -1,4 +1,4 @@
-// Version names (DESIGN §2): UTC timestamps `YYYY-MM-DDTHH:MM:SS`, chosen once
+// Version names (docs/DESIGN.md §2): UTC timestamps `YYYY-MM-DDTHH:MM:SS`, chosen once
 // by the client for a whole fleet deploy. Only real calendar values are names;
 // nothing else is accepted, so a name can never be a path trick ("..", "/").
 #pragma once

@@ -1,6 +1,6 @@
 // The text files a fleet is made of and described by: each host's
 // sshd_config, known_hosts, an OpenSSH client config and an inventory.toml
-// (DESIGN §4). Pure renderers, tested as strings.
+// (docs/DESIGN.md §4). Pure renderers, tested as strings.
 #pragma once
 
 #include <string>

@@ -60,7 +60,7 @@ class SshdFleet {
   std::string inventory_path() const;    // inventory_toml() written to a file
   std::string dir() const;               // the fleet's temp dir (keys, configs, logs, homes)
 
-  // An inventory.toml (DESIGN §4) for the fleet: [defaults] user, identity,
+  // An inventory.toml (docs/DESIGN.md §4) for the fleet: [defaults] user, identity,
   // known_hosts, host_key_check = "strict" and FleetOptions::inventory_defaults_extra;
   // each host's address, port, home and jump; groups "all", "leaves" and the
   // HostSpec groups.

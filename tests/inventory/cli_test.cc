@@ -161,7 +161,7 @@ TEST_CASE("list prints a table of the hosts, and --group and --host select", "[c
         "api1        api1.us.internal   22    shop  bastion-us        api,prod\n");
 }
 
-TEST_CASE("list --json: an array with the DESIGN §4 fields", "[cli]") {
+TEST_CASE("list --json: an array with the docs/DESIGN.md §4 fields", "[cli]") {
   Run r = run_plugbox({"-i", "fleet.toml", "inventory", "list", "--json", "--group", "web"}, kExamples);
   CHECK(r.status == 0);
   CHECK(r.err.empty());

@@ -7,7 +7,7 @@
 
 using namespace plugbox::inventory;
 
-TEST_CASE("a host's JSON has the DESIGN §4 fields, unset defaults as null", "[json]") {
+TEST_CASE("a host's JSON has the docs/DESIGN.md §4 fields, unset defaults as null", "[json]") {
   const Inventory inv = test::parse(test::kFleet);
   CHECK(host_to_json(*inv.find("web03")).dump() ==
         R"({"name":"web03","address":"web03.eu","port":22,"user":"shop","jump_chain":["edge","bastion-eu"],)"

@@ -4,7 +4,7 @@
 
 using namespace plugbox::inventory;
 
-TEST_CASE("the settings are the ones DESIGN §4 lists", "[settings]") {
+TEST_CASE("the settings are the ones docs/DESIGN.md §4 lists", "[settings]") {
   CHECK(setting_names() == std::vector<std::string>{"user", "port", "identity", "home", "server", "known_hosts",
                                                      "host_key_check", "transport"});
   CHECK(is_setting("known_hosts"));

@@ -1,4 +1,4 @@
-// A reference model of DESIGN §3's chain semantics, written as plainly as
+// A reference model of docs/DESIGN.md §3's chain semantics, written as plainly as
 // possible (maps, no filesystem), for the randomized and crash tests: each
 // command's expected exit status and the exact links it should leave.
 #pragma once

@@ -9,7 +9,7 @@
 using namespace plugbox::server;
 using namespace plugbox::server::testing;
 
-TEST_CASE("layout paths follow DESIGN section 2", "[layout]") {
+TEST_CASE("layout paths follow docs/DESIGN.md section 2", "[layout]") {
   Layout l("/srv/shop/");
   CHECK(l.home == "/srv/shop");
   CHECK(l.home_live() == "/srv/shop/live");
