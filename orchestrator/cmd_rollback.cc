@@ -34,9 +34,10 @@ orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::st
   orch::FleetContext ctx{*t, hosts, *reporter, journal, interrupt, a.sel.parallel, service.deploy.command_timeout,
                          service.deploy.connect_timeout};
   orch::RunOutcome outcome;
-  auto task = [&]() -> transport::Awaitable<void> {
-    outcome = co_await orch::fleet_rollback(ctx, service, orch::RollbackOptions{a.from, a.dry_run});
-  };
+  // Named, not a temporary in the co_await expression: g++ 12 destroys such
+  // temporaries twice (NOTES-toolchain).
+  const orch::RollbackOptions opts{a.from, a.dry_run};
+  auto task = [&]() -> transport::Awaitable<void> { outcome = co_await orch::fleet_rollback(ctx, service, opts); };
   orch::run_loop(io, *t, interrupt, task);
   reporter->finish();
   return print_outcome(outcome, a.sel.json, &journal);

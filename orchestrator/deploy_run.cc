@@ -107,7 +107,10 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   if (abort_staging_ || stopping()) co_return;
   // One command creates V, receives the tree and (without post_upload
   // steps) seals it: one channel and one process per host, not three.
-  auto up = co_await h.conn.upload(V, manifest_, blobs_, d.command_timeout * 4, plan_.receive_flags());
+  // (Arguments are named, never temporaries in a co_await expression: g++ 12
+  // destroys those twice.)
+  const std::vector<std::string> flags = plan_.receive_flags();
+  auto up = co_await h.conn.upload(V, manifest_, blobs_, d.command_timeout * 4, flags);
   // Cut off (deadline, lost connection) rather than refused: V may exist
   // there, so the cleanup removes it (--missing-ok). A clean refusal before
   // the host said it created V ("V exists") must not: that V may be
@@ -118,7 +121,8 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   if (!plan_.seals_on_receive()) {
     if (abort_staging_ || stopping()) co_return;
     StepContext c{h.conn.ctx(), plan_.service_config, d.command_timeout};
-    if (!(co_await h.conn.run_steps(post_upload_steps(c, V, h.live_before))).ok)
+    const Steps post = post_upload_steps(c, V, h.live_before);
+    if (!(co_await h.conn.run_steps(post)).ok)
       co_return fail(h, "stage", h.conn.error());
     Step seal{"seal", server_cmd::seal(h.conn.ctx(), V), d.command_timeout};
     if (!(co_await h.conn.run(seal)).ok()) co_return fail(h, "stage", h.conn.error());
