@@ -47,9 +47,11 @@ orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::st
 
 void add_rollback_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& g) {
   auto args = std::make_shared<RollbackArgs>();
-  auto* r = fleet.add_subcommand("rollback", "Put each host whose live version is V back on its previous (stop, switch, start)");
+  auto* r = fleet.add_subcommand("rollback", "Undo the last run that changed the selected hosts: each host it switched goes back (stop, switch, start)");
   add_select(r, args->sel);
-  r->add_option("--from", args->from, "V (default: the newest version live on any selected host)");
+  r->add_option("--from", args->from,
+                "Put back every host whose live version is V (default: undo the last run that changed these hosts, "
+                "from their records)");
   r->add_flag("--dry-run", args->dry_run, "Read where hosts stand and print what would run; change nothing");
   r->add_flag("--json", args->sel.json, "Events as JSON lines");
   r->callback([&g, args] { finish(rollback(g, *args, "")); });

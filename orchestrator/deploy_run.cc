@@ -156,9 +156,12 @@ transport::Awaitable<void> DeployRun::switch_host(Host& h) {
   if (h.conn.lock_lost())
     co_return fail(h, "switch", "switch: the deploy lock was lost after staging; nothing was run here (see the journal)");
   StepContext c{h.conn.ctx(), plan_.service_config, plan_.deploy.command_timeout};
-  Steps steps = switch_steps(c, plan_.version, h.live_before);
-  StepsResult r = co_await h.conn.run_steps(steps);
-  h.progress.note(steps, r.begun);
+  // One transaction on the host: once begun, it finishes there even if this
+  // process or its connection dies, and the host records each step.
+  const TxnSpec spec{plan_.version, "deploy", "switch", h.live_before, plan_.version,
+                     switch_steps(c, plan_.version, h.live_before)};
+  StepsResult r = co_await h.conn.run_txn(spec);
+  h.progress.note(spec.steps, r.begun);
   // A command cut off by its deadline may have switched the host anyway, and
   // rollback-to the old version is harmless if not.
   if (h.progress.switched) h.live = plan_.version;
@@ -177,9 +180,10 @@ transport::Awaitable<void> DeployRun::undo_switch(Host& h, bool tolerated) {
     co_return report("rollback", &h, h.error, Event::Level::fail);
   }
   StepContext c{h.conn.ctx(), plan_.service_config, plan_.deploy.command_timeout};
-  Steps steps = undo_steps(c, h.progress, h.live_before, V);
+  const TxnSpec spec{V, "deploy", "undo", h.live_before, V, undo_steps(c, h.progress, h.live_before, V)};
+  const Steps& steps = spec.steps;
   if (steps.empty()) co_return;  // nothing was touched here
-  StepsResult r = co_await h.conn.run_steps(steps);
+  StepsResult r = co_await h.conn.run_txn(spec);
   // Where the failing step stands against the switch back tells where live is.
   auto back_at = std::find_if(steps.begin(), steps.end(), [](const Step& s) { return s.effect == Effect::switches_live; });
   bool switched_back = back_at == steps.end() || std::size_t(back_at - steps.begin()) + 1 < r.begun ||

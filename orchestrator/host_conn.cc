@@ -1,5 +1,7 @@
 #include "orchestrator/host_conn.h"
 
+#include <sstream>
+
 #include "transport/notifier.h"
 #include "transport/stdin_pipe.h"
 
@@ -106,6 +108,84 @@ transport::Awaitable<StepsResult> HostConn::run_steps(const Steps& steps) {
     }
     out.tolerated.push_back(error_);
   }
+  co_return out;
+}
+
+transport::Awaitable<StepsResult> HostConn::run_txn(const TxnSpec& spec) {
+  StepsResult out;
+  if (auto refused = refusal(spec.txn)) {
+    error_ = *refused;
+    journal_.record({{"host", name()}, {"step", spec.txn}, {"refused", error_}});
+    out.ok = false;
+    co_return out;
+  }
+  double budget = 30;
+  for (const auto& s : spec.steps) budget += s.timeout_s;
+  nlohmann::json request = {{"run", spec.run},   {"kind", spec.kind}, {"txn", spec.txn},
+                            {"from", spec.from.empty() ? nlohmann::json(nullptr) : nlohmann::json(spec.from)},
+                            {"to", spec.to},     {"steps", to_json(spec.steps)}};
+  auto cmd = server_cmd::switch_txn(plan_.ctx, int(budget));
+  journal_.record({{"host", name()}, {"step", spec.txn}, {"command", cmd.render()}, {"request", request}});
+  transport::ExecOptions o;
+  o.capture_stdout = o.capture_stderr = true;
+  // The wait for an earlier transaction comes before this one's own steps.
+  o.deadline = after(2 * budget);
+  o.stdin_data = request.dump();
+  // Each reply is journaled as it comes: the journal shows a step running on
+  // the host while it runs, as it does for steps run one by one.
+  struct Replies {
+    std::string buf, failed_step;
+    bool done = false;
+    std::size_t running = 0;
+  };
+  auto st = std::make_shared<Replies>();
+  auto on_line = [this, st, &spec, &out](const std::string& line) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object()) return;
+    if (j.value("txn", "") == "done") {
+      st->done = true;
+      out.ok = j.value("ok", false);
+      out.begun = j.value("begun", std::size_t(0));
+      if (j.contains("tolerated") && j["tolerated"].is_array())
+        for (const auto& t : j["tolerated"])
+          if (t.is_string()) out.tolerated.push_back(t.get<std::string>());
+    } else if (j.contains("step") && j.contains("ok")) {
+      journal_.record({{"host", name()}, {"step", j.value("name", "")}, {"txn", spec.txn}, {"exit", j["exit"]},
+                       {"ok", j["ok"]}, {"output", j.value("output", "")}, {"error", j.value("error", "")}});
+      if (!j.value("ok", false)) st->failed_step = j.value("name", "") + ": " + j.value("error", "");
+    } else if (j.value("state", "") == "running") {
+      std::size_t i = j.value("step", std::size_t(0));
+      ++st->running;
+      nlohmann::json e = {{"host", name()}, {"step", j.value("name", "")}, {"txn", spec.txn}};
+      if (i < spec.steps.size()) e["command"] = spec.steps[i].command.render();
+      journal_.record(std::move(e));
+    }
+  };
+  o.on_stdout = [st, on_line](std::string_view data) {
+    st->buf.append(data);
+    for (std::size_t nl; (nl = st->buf.find('\n')) != std::string::npos;) {
+      std::string line = st->buf.substr(0, nl);
+      st->buf.erase(0, nl + 1);
+      on_line(line);
+    }
+  };
+  o.capture_stdout = false;
+  transport::ExecResult r = co_await session_->exec(std::move(cmd), std::move(o));
+  const bool done = st->done;
+  const std::size_t running = st->running;
+  const std::string failed_step = st->failed_step;
+  journal_.record({{"host", name()}, {"step", spec.txn}, {"exit", r.exit_status}, {"settled", done},
+                   {"stderr", r.err}});
+  if (!done) {
+    // Refused before it began (exit 1/2 with a reason), or cut off: in the
+    // second case the host goes on, so every step may have run.
+    out.ok = false;
+    out.settled = running == 0 && !r.error;
+    out.begun = out.settled ? 0 : spec.steps.size();
+    error_ = spec.txn + ": " + describe_failure(r);
+    co_return out;
+  }
+  if (!out.ok) error_ = failed_step.empty() ? spec.txn + ": " + describe_failure(r) : failed_step;
   co_return out;
 }
 

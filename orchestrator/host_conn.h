@@ -17,11 +17,24 @@
 
 namespace plugbox::orchestrator {
 
-// The outcome of a step list (HostConn::run_steps).
+// The outcome of a step list (HostConn::run_steps, run_txn).
 struct StepsResult {
   bool ok = true;         // every step whose failure is not tolerated succeeded
   std::size_t begun = 0;  // steps sent to the host, a failing last one included
   std::vector<std::string> tolerated;  // the tolerated failures, one line each
+  // False when the host's last word never came (the connection went): the
+  // transaction may still be running there, and `begun` counts every step.
+  bool settled = true;
+};
+
+// A step list sent to the host as one transaction (plugbox-server switch):
+// the host records it and runs it to its end whatever happens to us.
+struct TxnSpec {
+  std::string run;   // the run id: a deploy's version, or a rollback's id
+  std::string kind;  // "deploy" | "rollback"
+  std::string txn;   // "switch" | "undo"
+  std::string from, to;
+  Steps steps;
 };
 
 class HostConn {
@@ -46,6 +59,9 @@ class HostConn {
   // Runs the steps in order, each journaled, up to the first failure that
   // is not tolerated.
   transport::Awaitable<StepsResult> run_steps(const Steps& steps);
+  // Runs the spec's steps as one transaction on the host; each step's result
+  // is journaled as it arrives.
+  transport::Awaitable<StepsResult> run_txn(const TxnSpec& spec);
   // `plugbox-server status --json`, parsed; nullopt (and error()) on failure.
   transport::Awaitable<std::optional<HostStatus>> status(double timeout_s);
   // Starts `plugbox-server lock` on its own channel and waits until it holds

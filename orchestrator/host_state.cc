@@ -31,6 +31,8 @@ Row row(HostState s) {
     case S::rolled_back: return {"rolled_back", V::ok, false};
     case S::would_roll_back: return {"would_roll_back", V::ok, false};
     case S::not_live: return {"not_live", V::ok, false};
+    case S::untouched: return {"untouched", V::ok, false};
+    case S::already_back: return {"already_back", V::ok, false};
     // The operator asked for the version to go away and it is still live.
     case S::no_previous: return {"no_previous", V::attention, true};
     case S::rollback_unreachable: return {"rollback_unreachable", V::attention, true};
@@ -71,6 +73,8 @@ std::string describe(HostState s, const std::string& v) {
     case S::rolled_back: return "rolled back";
     case S::would_roll_back: return "would go back to " + v;
     case S::not_live: return "unchanged (live is not " + (v.empty() ? std::string("any version") : v) + ")";
+    case S::untouched: return "unchanged (run " + v + " switched nothing here)";
+    case S::already_back: return "unchanged (run " + v + " was already rolled back here)";
     case S::no_previous: return "no previous version: stays on " + v;
     case S::rollback_unreachable: return "not reached";
     case S::rollback_refused: return "not rolled back";

@@ -28,6 +28,8 @@ enum class HostState {
   rolled_back,         // back on its previous, started
   would_roll_back,     // --dry-run: would go back
   not_live,            // the version being rolled back is not live here
+  untouched,           // the run being undone switched nothing here
+  already_back,        // the run being undone was already undone here
   no_previous,         // the version is live here but has no previous to go back to
   rollback_unreachable,  // might need to go back, could not be reached
   rollback_refused,      // reached, but the lock or its status could not be had

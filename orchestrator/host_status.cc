@@ -26,6 +26,11 @@ std::optional<HostStatus> HostStatus::parse(const std::string& text, std::string
   if (auto it = j.find("versions"); it != j.end() && it->is_array())
     for (const auto& v : *it)
       if (v.is_object()) s.versions.push_back({str_or_empty(v, "name"), str_or_empty(v, "state")});
+  if (auto it = j.find("run"); it != j.end() && it->is_object())
+    s.last_run = Run{str_or_empty(*it, "run"), str_or_empty(*it, "kind"), str_or_empty(*it, "from"),
+                     str_or_empty(*it, "to"), str_or_empty(*it, "state")};
+  if (auto it = j.find("service_stopped"); it != j.end() && it->is_boolean()) s.service_stopped = it->get<bool>();
+  if (auto it = j.find("transaction"); it != j.end() && it->is_object()) s.transaction = str_or_empty(*it, "state");
   s.raw = std::move(j);
   return s;
 }

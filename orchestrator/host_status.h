@@ -19,6 +19,14 @@ struct HostStatus {
     std::string name, state;
   };
   std::vector<Version> versions;  // newest first
+  // The host record (server-tools/host_record.h): the last run that changed
+  // the host, as the host itself recorded it.
+  struct Run {
+    std::string id, kind, from, to, state;
+  };
+  std::optional<Run> last_run;
+  bool service_stopped = false;  // a stop ran and no start succeeded after it
+  std::string transaction;       // "running" | "interrupted" | "" (none under way)
   nlohmann::json raw;             // the whole answer, for --json
 
   // nullopt, with *error saying why, when `text` is not a status answer.

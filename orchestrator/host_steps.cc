@@ -7,11 +7,11 @@ namespace {
 void add_lines(Steps& out, const StepContext& c, const ServiceEnv& env, const std::string& name,
                const std::vector<std::string>& lines, const std::string& cwd, Effect effect, bool tolerate = false) {
   for (const auto& line : lines)
-    out.push_back(Step{name, service_command(c.host, env, line, cwd), c.timeout_s, tolerate, false, effect});
+    out.push_back(Step{name, service_command(c.host, env, line, cwd), c.timeout_s, tolerate, false, effect, "", ""});
 }
 
-Step server_step(const std::string& name, transport::Command cmd, const StepContext& c, Effect effect) {
-  return Step{name, std::move(cmd), c.timeout_s, false, false, effect};
+Step chain_step(const std::string& op, const std::string& version, transport::Command cmd, const StepContext& c) {
+  return Step{op, std::move(cmd), c.timeout_s, false, false, Effect::switches_live, op, version};
 }
 
 }  // namespace
@@ -24,7 +24,7 @@ Steps switch_steps(const StepContext& c, const std::string& to, const std::strin
   Steps out;
   if (!first && svc.refresh.empty())
     add_lines(out, c, env, "stop", svc.stop, c.host.home, Effect::stops_service);
-  out.push_back(server_step("upgrade-to", server_cmd::upgrade_to(c.host, to), c, Effect::switches_live));
+  out.push_back(chain_step("upgrade-to", to, server_cmd::upgrade_to(c.host, to), c));
   if (refresh) add_lines(out, c, env, "refresh", svc.refresh, c.host.home, Effect::starts_service);
   else add_lines(out, c, env, "start", svc.start, c.host.home, Effect::starts_service);
   return out;
@@ -35,7 +35,7 @@ std::optional<Step> health_step(const StepContext& c, const std::string& to, con
   if (c.service.health.empty()) return std::nullopt;
   ServiceEnv env{c.service.name, to, from};
   return Step{"health", service_command(c.host, env, c.service.health, c.host.home), health_timeout_s, false, false,
-              Effect::none};
+              Effect::none, "", ""};
 }
 
 Steps rollback_steps(const StepContext& c, const std::string& to, const std::string& from) {
@@ -43,7 +43,7 @@ Steps rollback_steps(const StepContext& c, const std::string& to, const std::str
   ServiceEnv env{svc.name, to, from};
   Steps out;
   add_lines(out, c, env, "stop", svc.stop, c.host.home, Effect::stops_service, /*tolerate=*/true);
-  out.push_back(server_step("rollback-to", server_cmd::rollback_to(c.host, to), c, Effect::switches_live));
+  out.push_back(chain_step("rollback-to", to, server_cmd::rollback_to(c.host, to), c));
   add_lines(out, c, env, "start", svc.start, c.host.home, Effect::starts_service);
   return out;
 }

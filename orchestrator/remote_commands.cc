@@ -44,6 +44,10 @@ transport::Command gc(const HostContext& h, int keep, bool dry_run) {
   return server_command(h, args);
 }
 
+transport::Command switch_txn(const HostContext& h, int wait_s) {
+  return server_command(h, {"--wait", std::to_string(wait_s), "switch"});
+}
+
 }  // namespace server_cmd
 
 transport::Command service_command(const HostContext& h, const ServiceEnv& env, const std::string& line,

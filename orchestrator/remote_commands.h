@@ -36,6 +36,9 @@ transport::Command rollback_to(const HostContext& h, const std::string& version)
 // run again, or follow an upload cut off before V was made).
 transport::Command remove(const HostContext& h, const std::string& version);
 transport::Command gc(const HostContext& h, int keep, bool dry_run);
+// A switch transaction (its step list on stdin). It waits up to `wait_s` for
+// one still running there (a switch whose client lost its connection) to end.
+transport::Command switch_txn(const HostContext& h, int wait_s);
 }  // namespace server_cmd
 
 // The service's own shell lines, with PLUGBOX_* in their environment.

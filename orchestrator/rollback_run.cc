@@ -31,6 +31,70 @@ transport::Awaitable<std::optional<HostStatus>> look(HostConn& c, const FleetCon
   co_return co_await c.status(ctx.timeout);
 }
 
+// What one host will do: its state until it is done, and its steps.
+struct HostPlan {
+  HostState state = HostState::not_live;
+  std::string subject;  // what describe() names
+  std::string back_to;  // the version it goes back to
+  Steps steps;
+};
+
+// Undoing run `run` as the host recorded it.
+HostPlan plan_from_record(const HostStatus& st, const std::string& run, const StepContext& c, std::string* error) {
+  HostPlan p;
+  p.subject = run;
+  const auto& rec = st.last_run;
+  if (!rec || rec->id != run || rec->state == "staged") {
+    p.state = HostState::untouched;
+    return p;
+  }
+  if (st.transaction == "running") {
+    p.state = HostState::rollback_refused;
+    *error = "a switch transaction of run " + run + " is still running there: wait for it to end, then run "
+             "`plugbox fleet rollback` again";
+    return p;
+  }
+  if (rec->kind == "rollback" || rec->state == "undone") {
+    p.state = HostState::already_back;
+    return p;
+  }
+  // switched, failed, undo_failed, or a transaction interrupted half-way:
+  // whatever it got through, the host goes back to what it had before the run.
+  if (rec->from.empty()) {
+    p.state = HostState::no_previous;
+    p.subject = st.live.empty() ? rec->to : st.live;
+    return p;
+  }
+  SwitchProgress progress;
+  progress.switched = st.live != rec->from;
+  progress.stopped = st.service_stopped;
+  if (!progress.switched && !progress.stopped) {
+    p.state = HostState::already_back;
+    return p;
+  }
+  p.back_to = rec->from;
+  p.steps = undo_steps(c, progress, rec->from, st.live.empty() ? rec->to : st.live);
+  p.state = HostState::would_roll_back;
+  p.subject = rec->from;
+  return p;
+}
+
+// --from V: a host whose live version is V goes back to its previous.
+HostPlan plan_from_live(const HostStatus& st, const std::string& from, const StepContext& c) {
+  HostPlan p;
+  p.subject = from;
+  if (from.empty() || st.live != from) return p;  // not_live
+  if (st.previous.empty()) {
+    p.state = HostState::no_previous;
+    return p;
+  }
+  p.back_to = st.previous;
+  p.steps = rollback_steps(c, st.previous, from);
+  p.state = HostState::would_roll_back;
+  p.subject = st.previous;
+  return p;
+}
+
 }  // namespace
 
 transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceConfig& service, RollbackOptions opts) {
@@ -45,41 +109,45 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
   };
   co_await parallel_for(conns.size(), ctx.parallel, look_one);
 
+  // The run to undo: the newest run any host recorded (run ids are deploy
+  // versions, the client's UTC timestamps; a rollback records the run it
+  // undid). Without records anywhere (hosts that predate them), the newest
+  // live version stands in, as --from.
+  std::string run;
+  if (!opts.from)
+    for (const auto& st : status)
+      if (st && st->last_run) run = std::max(run, st->last_run->id);
+  const bool by_record = !run.empty();
   std::string from = opts.from.value_or("");
-  if (from.empty())
+  if (!by_record && from.empty())
     for (const auto& st : status)
       if (st) from = std::max(from, st->live);
+
   RunOutcome out;
+  std::vector<HostPlan> plans(conns.size());
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < conns.size(); ++i) {
     HostStanding s;
     s.host = conns[i]->name();
-    s.subject = from;
     if (!status[i]) {
       s.state = refused[i];
+      s.subject = by_record ? run : from;
       s.error = conns[i]->error();
     } else {
       s.live = s.live_before = status[i]->live;
-      if (from.empty() || s.live != from) {
-        s.state = HostState::not_live;
-      } else if (status[i]->previous.empty()) {
-        s.state = HostState::no_previous;
-      } else {
-        s.state = HostState::would_roll_back;  // until it has gone back
-        s.subject = status[i]->previous;
-        todo.push_back(i);
-      }
+      StepContext c{conns[i]->ctx(), service, ctx.timeout};
+      plans[i] = by_record ? plan_from_record(*status[i], run, c, &s.error) : plan_from_live(*status[i], from, c);
+      s.state = plans[i].state;
+      s.subject = plans[i].subject;
+      if (s.state == HostState::would_roll_back) todo.push_back(i);
     }
     out.hosts.push_back(std::move(s));
   }
 
-  auto steps_of = [&](std::size_t i) {
-    StepContext c{conns[i]->ctx(), service, ctx.timeout};
-    return rollback_steps(c, status[i]->previous, from);
-  };
+  const std::string what = by_record ? "run " + run : from;
   if (opts.dry_run) {
     for (auto i : todo)
-      ctx.reporter.event(Event{"rollback", conns[i]->name(), "would run:\n" + render(steps_of(i), "    "),
+      ctx.reporter.event(Event{"rollback", conns[i]->name(), "would run:\n" + render(plans[i].steps, "    "),
                                Event::Level::info, {}});
   } else {
     auto back = [&](std::size_t k) -> transport::Awaitable<void> {
@@ -90,16 +158,21 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
         s.state = HostState::rollback_not_begun;
         co_return;
       }
-      const std::string prev = status[i]->previous;
-      Steps steps = steps_of(i);
-      StepsResult r = co_await c.run_steps(steps);
-      auto back_at = std::find_if(steps.begin(), steps.end(), [](const Step& st) { return st.effect == Effect::switches_live; });
-      if (!r.ok && std::size_t(back_at - steps.begin()) + 1 >= r.begun) {
+      const HostPlan& p = plans[i];
+      // Recorded under the run it undoes (kind "rollback"): a later rollback
+      // finds that run undone here, and one interrupted half-way finds the
+      // hosts it had yet to do still on the run.
+      const TxnSpec spec{by_record ? run : from, "rollback", "switch", s.live, p.back_to, p.steps};
+      StepsResult r = co_await c.run_txn(spec);
+      auto back_at = std::find_if(p.steps.begin(), p.steps.end(), [](const Step& st) { return st.effect == Effect::switches_live; });
+      bool switched_back = back_at == p.steps.end() || std::size_t(back_at - p.steps.begin()) + 1 < r.begun ||
+                           (r.ok && r.begun == p.steps.size());
+      if (!r.ok && !switched_back) {
         s.state = HostState::rollback_failed;
         s.error = c.error();
         co_return ctx.reporter.event(Event{"rollback", c.name(), c.error(), Event::Level::fail, {}});
       }
-      s.live = prev;
+      s.live = p.back_to;
       if (!r.ok) {
         s.state = HostState::start_failed;
         s.error = c.error();
@@ -107,9 +180,9 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
             Event{"rollback", c.name(), s.describe() + ": " + c.error(), Event::Level::fail, {}});
       }
       s.state = HostState::rolled_back;
-      std::string what = "back on " + prev + " (was " + from + ")";
-      if (!r.tolerated.empty()) what += "; stop had failed: " + r.tolerated.front();
-      ctx.reporter.event(Event{"rollback", c.name(), what, Event::Level::ok, {}});
+      std::string msg = "back on " + p.back_to + " (was " + (s.live_before.empty() ? "-" : s.live_before) + ")";
+      if (!r.tolerated.empty()) msg += "; stop had failed: " + r.tolerated.front();
+      ctx.reporter.event(Event{"rollback", c.name(), msg, Event::Level::ok, {}});
     };
     co_await parallel_for(todo.size(), ctx.parallel, back);
   }
@@ -122,16 +195,19 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
   };
   std::size_t attention = std::count_if(out.hosts.begin(), out.hosts.end(),
                                         [](const HostStanding& h) { return needs_attention(h.state); });
-  if (from.empty()) {
+  if (!by_record && from.empty()) {
     out.summary = attention ? "none of the hosts read has a live version: nothing to roll back there"
                             : "no selected host has a live version: nothing to roll back";
   } else if (opts.from && todo.empty() && attention == 0) {
     out.exit = ExitStatus::bad_input;
     out.summary = "no selected host has " + from + " live: nothing to roll back (see `plugbox fleet status`)";
+  } else if (by_record && todo.empty() && attention == 0) {
+    out.summary = count(HostState::already_back) ? what + " was already rolled back: nothing to do"
+                                                 : what + " switched no selected host: nothing to roll back";
   } else {
-    out.summary = opts.dry_run ? "dry run: " + std::to_string(todo.size()) + " host(s) would go back from " + from
+    out.summary = opts.dry_run ? "dry run: " + std::to_string(todo.size()) + " host(s) would go back from " + what
                                : std::to_string(count(HostState::rolled_back)) + " of " + std::to_string(todo.size()) +
-                                     " host(s) went back from " + from;
+                                     " host(s) went back from " + what;
   }
   if (attention) out.summary += "; " + std::to_string(attention) + " host(s) need attention";
   if (ctx.interrupt.raised()) out.summary += " (interrupted)";

@@ -1,6 +1,11 @@
-// `plugbox fleet rollback`: every selected host whose live version is V goes
-// back to its previous (rollback_steps: stop, rollback-to, start; never
-// refresh). V is --from, else the newest version live on any selected host.
+// `plugbox fleet rollback`. Without --from it undoes the last run that
+// changed these hosts, as the hosts' own records tell it (docs/DESIGN.md §5):
+// every host that run switched (or began to switch) goes back to the version
+// it had before the run, and is started; hosts it did not touch, and hosts
+// where it was already undone, are left alone. With --from V, every host
+// whose live version is V goes back to its previous. Either way each host's
+// steps (stop, rollback-to, start; never refresh) run there as one
+// transaction.
 #pragma once
 
 #include <optional>

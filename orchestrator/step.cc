@@ -12,7 +12,24 @@ std::string render(const Steps& steps, const std::string& indent) {
   return out;
 }
 
+namespace {
+
+const char* effect_name(Effect e) {
+  switch (e) {
+    case Effect::stops_service: return "stop";
+    case Effect::switches_live: return "switch";
+    case Effect::starts_service: return "start";
+    case Effect::none: break;
+  }
+  return "none";
+}
+
+}  // namespace
+
 nlohmann::json to_json(const Step& s) {
+  if (!s.server_op.empty())
+    return {{"name", s.name}, {"op", s.server_op}, {"version", s.server_arg}, {"timeout", s.timeout_s},
+            {"tolerate_failure", s.tolerate_failure}, {"effect", effect_name(s.effect)}};
   nlohmann::json env = nlohmann::json::object();
   for (const auto& [k, v] : s.command.environment()) env[k] = v;
   return {{"name", s.name},
@@ -22,7 +39,8 @@ nlohmann::json to_json(const Step& s) {
           {"cwd", s.command.directory()},
           {"timeout", s.timeout_s},
           {"tolerate_failure", s.tolerate_failure},
-          {"read_only", s.read_only}};
+          {"read_only", s.read_only},
+          {"effect", effect_name(s.effect)}};
 }
 
 nlohmann::json to_json(const Steps& steps) {

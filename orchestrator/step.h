@@ -34,6 +34,10 @@ struct Step {
   // May run after the deploy lock was lost: it changes nothing on the host.
   bool read_only = false;
   Effect effect = Effect::none;
+  // A plugbox-server chain step ("upgrade-to" / "rollback-to" with its
+  // version): sent to a host's switch transaction as an operation, not as a
+  // command line, so the host runs it in-process under its own lock.
+  std::string server_op{}, server_arg{};
 };
 
 using Steps = std::vector<Step>;

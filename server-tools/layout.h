@@ -32,6 +32,12 @@ struct Layout {
   std::filesystem::path lock() const { return state() / "lock"; }      // the deploy lock
   std::filesystem::path oplock() const { return state() / "oplock"; }  // one command at a time
   std::filesystem::path log() const { return state() / "log"; }
+  // The host record (host_record.h): the last run that changed this host,
+  // each step of its switch, and whether the service was left stopped.
+  std::filesystem::path host_record() const { return state() / "host.json"; }
+  // Held by a running switch transaction (switch_txn.h) for its whole life,
+  // whoever holds the deploy lock meanwhile.
+  std::filesystem::path txn_lock() const { return state() / "txn.lock"; }
   // Temporary links and files, renamed into place from here.
   std::filesystem::path tmp() const { return state() / "tmp"; }
   // Versions being deleted are renamed here first, so a half-deleted tree is

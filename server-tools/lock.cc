@@ -139,9 +139,33 @@ std::optional<std::string> owner_problem(const std::string& owner) {
   return std::nullopt;
 }
 
+std::optional<LockHolder> probe_txn_lock(const Layout& layout) {
+  if (kind_of(layout.txn_lock()) == FileKind::absent) return std::nullopt;
+  if (Flock::try_acquire(layout.txn_lock(), Flock::Mode::exclusive, /*create=*/false)) return std::nullopt;
+  LockHolder h = read_holder(layout.txn_lock());
+  h.owner = "a switch transaction still running for " + h.owner;
+  return h;
+}
+
+std::optional<HeldLock> take_txn_lock(const Layout& layout, const MutationGuard&, const std::string& owner) {
+  auto t = Flock::try_acquire(layout.txn_lock(), Flock::Mode::exclusive);
+  if (!t) return std::nullopt;
+  LockHolder me = this_process_holder(owner);
+  const std::string line = me.to_json_line();
+  if (::ftruncate(t->fd(), 0) != 0) sys_fail("truncate " + layout.txn_lock().string(), errno);
+  if (::pwrite(t->fd(), line.data(), line.size(), 0) != static_cast<ssize_t>(line.size()))
+    sys_fail("write " + layout.txn_lock().string(), errno);
+  return HeldLock(std::move(*t), std::move(me));
+}
+
 MutationGuard acquire_for_mutation(const Layout& layout, const LockRequest& req) {
   return poll_under_oplock<MutationGuard>(
       layout, req.wait, [&](Flock& op, LockHolder& holder) -> std::optional<MutationGuard> {
+        if (!req.in_txn)
+          if (auto t = probe_txn_lock(layout)) {
+            holder = *t;
+            return std::nullopt;
+          }
         if (auto d = Flock::try_acquire(layout.lock(), Flock::Mode::exclusive))
           return MutationGuard(std::move(op), std::move(d), std::nullopt);
         holder = read_holder(layout.lock());
@@ -154,6 +178,10 @@ MutationGuard acquire_for_mutation(const Layout& layout, const LockRequest& req)
 HeldLock acquire_deploy_lock(const Layout& layout, const LockRequest& req) {
   return poll_under_oplock<HeldLock>(
       layout, req.wait, [&](Flock&, LockHolder& holder) -> std::optional<HeldLock> {
+        if (auto t = probe_txn_lock(layout)) {
+          holder = *t;
+          return std::nullopt;
+        }
         auto d = Flock::try_acquire(layout.lock(), Flock::Mode::exclusive);
         if (!d) {
           holder = read_holder(layout.lock());

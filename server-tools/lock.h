@@ -56,6 +56,9 @@ class Flock {
 struct LockRequest {
   std::string owner;  // empty: none given
   std::chrono::milliseconds wait{0};
+  // Set only by a switch transaction's own steps: they run while its txn
+  // lock is held, which refuses every other changing command.
+  bool in_txn = false;
 };
 
 // Held by a mutating command for its whole run (see top of file). Its
@@ -92,6 +95,7 @@ class HeldLock {
 
  private:
   friend HeldLock acquire_deploy_lock(const Layout&, const LockRequest&);
+  friend std::optional<HeldLock> take_txn_lock(const Layout&, const MutationGuard&, const std::string&);
   HeldLock(Flock f, LockHolder h) : lock_(std::move(f)), holder_(std::move(h)) {}
   std::optional<Flock> lock_;
   LockHolder holder_;
@@ -101,6 +105,16 @@ class HeldLock {
 // naming the holder, when someone holds it, even the same owner: two lock
 // processes must never both believe they hold it.
 HeldLock acquire_deploy_lock(const Layout& layout, const LockRequest& req);
+
+// The txn lock (deploy/.plugbox/txn.lock): held by a switch transaction
+// (switch_txn.h) from its first step to its last, and inherited by the
+// process that finishes it when its client is gone. While it is held every
+// other changing command, and `lock`, is refused naming it: the deploy lock
+// alone would be released when the client dies, mid-switch. Taken under the
+// caller's mutation guard; nullopt when another transaction holds it.
+std::optional<HeldLock> take_txn_lock(const Layout& layout, const MutationGuard& guard, const std::string& owner);
+// Who runs a switch transaction here now (nullopt: none).
+std::optional<LockHolder> probe_txn_lock(const Layout& layout);
 
 // Who holds the deploy lock now (nullopt: free). The caller holds the oplock
 // (shared is enough), so the probe cannot disturb a command that acquires.

@@ -1,5 +1,7 @@
 #include "server-tools/receive.h"
 
+#include "server-tools/host_record.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -48,6 +50,17 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     nv.by = opts.by;
     nv.source_rev = opts.source_rev;
     Chain(layout, actor).next_version(guard, nv);
+    // The host record names this run from now on: a rollback after a run
+    // that only staged has nothing to undo, and must not undo an earlier one.
+    HostRecord rec;
+    rec.run = v;
+    rec.kind = "deploy";
+    rec.owner = req.owner;
+    rec.from = scan_chain(layout).live_name().value_or("");
+    rec.to = v;
+    rec.state = "staged";
+    rec.service_stopped = read_host_record(layout).value_or(HostRecord{}).service_stopped;
+    write_host_record(layout, rec);
     // The client must know V exists now (and is its to remove) even if the
     // upload fails before any other reply.
     out << nlohmann::json{{"created", v}}.dump() << std::endl;

@@ -31,6 +31,8 @@ StatusReport collect_status(const Layout& layout) {
   r.home = layout.home.string();
   r.chain = scan_chain(layout);
   r.lock = probe_deploy_lock(layout);
+  r.record = read_host_record(layout, &r.record_problem);
+  r.txn = probe_txn_lock(layout);
   for (const auto& [name, v] : r.chain.versions) {
     std::optional<std::uint64_t> size;
     if (v.record.kind == RecordLookup::Kind::ok && v.state() == VersionState::ready)
@@ -45,6 +47,30 @@ StatusReport collect_status(const Layout& layout) {
     r.sizes[name] = size;
   }
   return r;
+}
+
+std::string StatusReport::transaction_state() const {
+  if (!record || (record->state != "switching" && record->state != "undoing")) return "";
+  // The record says a transaction began; only its process's txn lock says
+  // it is still going (a host reboot or a kill -9 of it ends both).
+  return txn ? "running" : "interrupted";
+}
+
+std::vector<std::string> StatusReport::problems() const {
+  std::vector<std::string> out = chain.problems();
+  if (!record_problem.empty()) out.push_back(record_problem);
+  if (transaction_state() == "interrupted") {
+    std::string step;
+    for (const auto& st : record->steps)
+      if (st.state == "running") step = st.name;
+    out.push_back("the " + record->txn + " of run " + record->run + " was interrupted" +
+                  (step.empty() ? "" : " during its " + step + " step") +
+                  ": run `plugbox fleet rollback` to put the host back");
+  } else if (record && record->service_stopped && transaction_state().empty()) {
+    out.push_back("run " + record->run + " left the service stopped (its " + record->txn +
+                  " did not start it again): run `plugbox fleet rollback`, or start it by hand");
+  }
+  return out;
 }
 
 nlohmann::json status_json(const StatusReport& r) {
@@ -72,6 +98,14 @@ nlohmann::json status_json(const StatusReport& r) {
         {"problems", v.problems()},
     });
   }
+  nlohmann::json transaction = nullptr;
+  if (std::string ts = r.transaction_state(); !ts.empty()) {
+    std::string step;
+    for (const auto& st : r.record->steps)
+      if (st.state == "running") step = st.name;
+    transaction = {{"state", ts}, {"run", r.record->run}, {"txn", r.record->txn},
+                   {"step", step.empty() ? nlohmann::json(nullptr) : nlohmann::json(step)}};
+  }
   nlohmann::json lock = nullptr;
   if (r.lock)
     lock = {{"owner", r.lock->owner}, {"host", r.lock->host}, {"pid", r.lock->pid}, {"since", r.lock->since}};
@@ -82,8 +116,11 @@ nlohmann::json status_json(const StatusReport& r) {
           {"chain", r.chain.chain_from_live()},
           {"versions", versions},
           {"lock", lock},
-          {"problems", r.chain.problems()},
-          {"initialised", r.initialised}};
+          {"problems", r.problems()},
+          {"initialised", r.initialised},
+          {"run", r.record ? r.record->to_json() : nlohmann::json(nullptr)},
+          {"transaction", transaction},
+          {"service_stopped", r.record && r.record->service_stopped}};
 }
 
 std::string status_text(const StatusReport& r) {
@@ -119,7 +156,12 @@ std::string status_text(const StatusReport& r) {
       out += line + "\n";
     }
   }
-  for (const auto& p : r.chain.problems()) out += "problem: " + p + "\n";
+  if (r.record)
+    out += "last run: " + r.record->run + " (" + r.record->kind + ", " + r.record->state + ", " +
+           (r.record->from.empty() ? std::string("nothing") : r.record->from) + " -> " + r.record->to +
+           (r.record->service_stopped ? ", service left stopped" : "") + ")\n";
+  if (std::string ts = r.transaction_state(); !ts.empty()) out += "transaction: " + r.record->txn + " " + ts + "\n";
+  for (const auto& p : r.problems()) out += "problem: " + p + "\n";
   if (!r.chain.strays.empty()) {
     out += "other entries in deploy/ (left alone):";
     for (const auto& s : r.chain.strays) out += " " + s;

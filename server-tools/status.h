@@ -37,6 +37,7 @@
 #include <string>
 
 #include "server-tools/chain_state.h"
+#include "server-tools/host_record.h"
 #include "server-tools/lock.h"
 
 namespace plugbox::server {
@@ -47,6 +48,16 @@ struct StatusReport {
   std::optional<LockHolder> lock;
   std::map<std::string, std::optional<std::uint64_t>> sizes;
   bool initialised = true;  // false: never_deployed(layout), and the rest is empty
+  std::optional<HostRecord> record;  // the last run that changed the host
+  std::string record_problem;        // the record exists but could not be read
+  std::optional<LockHolder> txn;     // a switch transaction running now
+
+  // "running" or "interrupted" while the record says a transaction is under
+  // way; "" when none is.
+  std::string transaction_state() const;
+  // Every problem: the chain's, the record's, an interrupted transaction and
+  // a service left stopped.
+  std::vector<std::string> problems() const;
 };
 
 // Reads the layout under the shared oplock (a consistent snapshot: no

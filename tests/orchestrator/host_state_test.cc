@@ -27,6 +27,8 @@ TEST_CASE("every host state has its severity, its attention mark and its text") 
       {S::rolled_back, Severity::ok, false, "rolled back"},
       {S::would_roll_back, Severity::ok, false, "would go back to V"},
       {S::not_live, Severity::ok, false, "unchanged (live is not V)"},
+      {S::untouched, Severity::ok, false, "unchanged (run V switched nothing here)"},
+      {S::already_back, Severity::ok, false, "unchanged (run V was already rolled back here)"},
       {S::no_previous, Severity::attention, true, "no previous version: stays on V"},
       {S::rollback_unreachable, Severity::attention, true, "not reached"},
       {S::rollback_refused, Severity::attention, true, "not rolled back"},
@@ -73,6 +75,7 @@ TEST_CASE("the exit status is a function of the hosts' states") {
       {{S::revert_failed}, true, ExitStatus::incomplete},
       // fleet rollback
       {{S::rolled_back, S::not_live}, false, ExitStatus::ok},
+      {{S::already_back, S::untouched}, false, ExitStatus::ok},
       {{S::would_roll_back}, false, ExitStatus::ok},
       {{S::rolled_back, S::rollback_unreachable}, false, ExitStatus::incomplete},
       {{S::rollback_unreachable}, false, ExitStatus::incomplete},

@@ -1,0 +1,322 @@
+#include "server-tools/switch_txn.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "base/unique_fd.h"
+#include "server-tools/chain.h"
+#include "server-tools/errors.h"
+#include "server-tools/host_record.h"
+
+namespace plugbox::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string str(const nlohmann::json& j, const char* key, bool required, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    if (required) bad_input("switch request: " + where + key + " is missing");
+    return "";
+  }
+  if (!it->is_string()) bad_input("switch request: " + where + key + " must be a string");
+  return it->get<std::string>();
+}
+
+// Keeps the last `cap` bytes: enough to say why a step failed.
+void keep_tail(std::string& s, std::string_view more, std::size_t cap = 4096) {
+  s.append(more);
+  if (s.size() > cap) s.erase(0, s.size() - cap);
+}
+
+struct StepResult {
+  bool ok = false;
+  int exit = -1;
+  std::string output;  // the tail of stdout and stderr
+  std::string error;   // one line: why it failed
+};
+
+// A service line in its own process group, killed (TERM, then KILL after a
+// grace) with every child it left when its timeout runs out: a health or
+// start command that backgrounds a child must not outlive its step.
+StepResult run_shell(const TxnStep& s) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) sys_fail("pipe", errno);
+  base::UniqueFd rd(p[0]), wr(p[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) sys_fail("fork", errno);
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    ::dup2(wr.get(), 1);
+    ::dup2(wr.get(), 2);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::signal(SIGHUP, SIG_DFL);
+    if (!s.cwd.empty() && ::chdir(s.cwd.c_str()) != 0) {
+      std::string msg = "cd " + s.cwd + ": " + std::strerror(errno) + "\n";
+      [[maybe_unused]] auto n = ::write(1, msg.data(), msg.size());
+      _exit(126);
+    }
+    for (const auto& [k, v] : s.env) ::setenv(k.c_str(), v.c_str(), 1);
+    ::execl("/bin/sh", "sh", "-c", s.shell.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ::setpgid(pid, pid);
+  wr.reset();
+  StepResult r;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s.timeout_s));
+  bool timed_out = false, eof = false;
+  while (!eof) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd pfd{rd.get(), POLLIN, 0};
+    int n = ::poll(&pfd, 1, int(std::min<long long>(left, 1000)));
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    char buf[4096];
+    ssize_t got = ::read(rd.get(), buf, sizeof buf);
+    if (got > 0) keep_tail(r.output, std::string_view(buf, std::size_t(got)));
+    else if (got == 0 || errno != EINTR) eof = true;
+  }
+  int status = 0;
+  if (timed_out) {
+    ::kill(-pid, SIGTERM);
+    const auto grace = Clock::now() + std::chrono::seconds(2);
+    while (::waitpid(pid, &status, WNOHANG) == 0 && Clock::now() < grace) ::usleep(20 * 1000);
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    r.error = "timed out after " + std::to_string(s.timeout_s) + " s (its process group was killed)";
+    return r;
+  }
+  // Its output is closed: whatever it left in its group goes with it.
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::kill(-pid, SIGKILL);
+  if (WIFEXITED(status)) r.exit = WEXITSTATUS(status);
+  r.ok = WIFEXITED(status) && r.exit == 0;
+  if (!r.ok) {
+    r.error = WIFEXITED(status) ? "exit " + std::to_string(r.exit) : "killed by signal " + std::to_string(WTERMSIG(status));
+    auto line_start = r.output.find_first_not_of("\r\n \t");
+    if (line_start != std::string::npos) {
+      auto end = r.output.find('\n', line_start);
+      r.error += ": " + r.output.substr(line_start, end == std::string::npos ? std::string::npos : end - line_start);
+    }
+  }
+  return r;
+}
+
+StepResult run_chain_op(const Layout& layout, const LockRequest& lock, const Actor& actor, const TxnStep& s) {
+  StepResult r;
+  try {
+    LockRequest in_txn = lock;
+    in_txn.in_txn = true;
+    MutationGuard guard = acquire_for_mutation(layout, in_txn);
+    Chain chain(layout, actor);
+    Outcome o = s.op == "upgrade-to" ? chain.upgrade_to(guard, s.version) : chain.rollback_to(guard, s.version);
+    r.ok = true;
+    r.exit = 0;
+    r.output = o.message;
+  } catch (const ServerError& e) {
+    r.exit = int(e.status());
+    r.error = std::string(e.what());
+  }
+  return r;
+}
+
+void emit(int fd, const nlohmann::json& j) {
+  std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  // The client may be gone (EPIPE, ignored): the work goes on regardless.
+  [[maybe_unused]] auto n = ::write(fd, line.data(), line.size());
+}
+
+// The transaction proper, in the detached child. Returns the exit status.
+int run_steps(const Layout& layout, const LockRequest& lock, const Actor& actor, const TxnRequest& req, int out) {
+  auto take = [&] {
+    MutationGuard guard = acquire_for_mutation(layout, lock);
+    return take_txn_lock(layout, guard, lock.owner.empty() ? req.run : lock.owner);
+  };
+  std::optional<HeldLock> txn = take();  // held until the process ends
+  if (!txn) refuse("another switch transaction is running here (see plugbox-server status)");
+  std::string problem;
+  HostRecord rec = read_host_record(layout, &problem).value_or(HostRecord{});
+  const bool same_run = rec.run == req.run;
+  if (req.txn == "switch" || !same_run) {
+    rec.run = req.run;
+    rec.kind = req.kind;
+    rec.from = req.from;
+    rec.to = req.to;
+  }
+  rec.owner = lock.owner;
+  rec.txn = req.txn;
+  rec.state = req.txn == "undo" ? "undoing" : "switching";
+  rec.steps.clear();
+  for (const auto& s : req.steps) rec.steps.push_back({s.name, "pending", -1, ""});
+  write_host_record(layout, rec);
+
+  bool ok = true;
+  std::size_t begun = 0;
+  nlohmann::json tolerated = nlohmann::json::array();
+  for (std::size_t i = 0; i < req.steps.size(); ++i) {
+    const TxnStep& s = req.steps[i];
+    ++begun;
+    // The intent first: a kill between here and the outcome leaves a record
+    // that says this step may have run.
+    rec.steps[i].state = "running";
+    if (s.effect == "stop") rec.service_stopped = true;
+    write_host_record(layout, rec);
+    emit(out, {{"step", i}, {"name", s.name}, {"state", "running"}});
+    StepResult r = s.op.empty() ? run_shell(s) : run_chain_op(layout, lock, actor, s);
+    rec.steps[i].state = r.ok ? "ok" : "failed";
+    rec.steps[i].exit = r.exit;
+    rec.steps[i].error = r.error;
+    if (r.ok && s.effect == "start") rec.service_stopped = false;
+    write_host_record(layout, rec);
+    emit(out, {{"step", i}, {"name", s.name}, {"ok", r.ok}, {"exit", r.exit}, {"output", r.output}, {"error", r.error}});
+    if (r.ok) continue;
+    if (!s.tolerate_failure) {
+      ok = false;
+      break;
+    }
+    tolerated.push_back(s.name + ": " + r.error);
+  }
+  if (req.txn == "undo") rec.state = ok ? "undone" : "undo_failed";
+  else rec.state = ok ? "switched" : "failed";
+  write_host_record(layout, rec);
+  emit(out, {{"txn", "done"}, {"ok", ok}, {"begun", begun}, {"tolerated", tolerated}});
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+TxnRequest TxnRequest::parse(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) bad_input("switch request: stdin is not one JSON object");
+  TxnRequest r;
+  r.run = str(j, "run", true, "");
+  r.kind = str(j, "kind", true, "");
+  r.txn = str(j, "txn", true, "");
+  r.from = str(j, "from", false, "");
+  r.to = str(j, "to", true, "");
+  if (r.kind != "deploy" && r.kind != "rollback") bad_input("switch request: kind must be deploy or rollback");
+  if (r.txn != "switch" && r.txn != "undo") bad_input("switch request: txn must be switch or undo");
+  if (r.run.empty() || r.run.size() > 200) bad_input("switch request: run must be 1 to 200 characters");
+  auto steps = j.find("steps");
+  if (steps == j.end() || !steps->is_array()) bad_input("switch request: steps must be an array");
+  for (std::size_t i = 0; i < steps->size(); ++i) {
+    const auto& sj = (*steps)[i];
+    const std::string where = "steps[" + std::to_string(i) + "].";
+    if (!sj.is_object()) bad_input("switch request: " + where + " must be an object");
+    TxnStep s;
+    s.name = str(sj, "name", true, where);
+    s.op = str(sj, "op", false, where);
+    s.effect = str(sj, "effect", false, where);
+    if (s.effect.empty()) s.effect = "none";
+    if (s.effect != "none" && s.effect != "stop" && s.effect != "switch" && s.effect != "start")
+      bad_input("switch request: " + where + "effect must be none, stop, switch or start");
+    if (!s.op.empty()) {
+      if (s.op != "upgrade-to" && s.op != "rollback-to")
+        bad_input("switch request: " + where + "op must be upgrade-to or rollback-to");
+      s.version = str(sj, "version", true, where);
+    } else {
+      s.shell = str(sj, "shell", true, where);
+      s.cwd = str(sj, "cwd", false, where);
+      if (auto env = sj.find("env"); env != sj.end() && env->is_object())
+        for (auto it = env->begin(); it != env->end(); ++it)
+          if (it->is_string()) s.env.emplace_back(it.key(), it->get<std::string>());
+    }
+    if (auto t = sj.find("timeout"); t != sj.end()) {
+      if (!t->is_number() || !(t->get<double>() > 0 && t->get<double>() <= 86400))
+        bad_input("switch request: " + where + "timeout must be a number of seconds in (0, 86400]");
+      s.timeout_s = t->get<double>();
+    }
+    if (auto t = sj.find("tolerate_failure"); t != sj.end() && t->is_boolean()) s.tolerate_failure = t->get<bool>();
+    r.steps.push_back(std::move(s));
+  }
+  return r;
+}
+
+int run_switch_txn(const Layout& layout, const LockRequest& lock, const Actor& actor, const TxnRequest& req,
+                   std::ostream& out) {
+  out.flush();
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) sys_fail("pipe", errno);
+  base::UniqueFd rd(p[0]), wr(p[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) sys_fail("fork", errno);
+  if (pid == 0) {
+    // A session of its own, deaf to the hangup and broken pipe that follow
+    // the client's end: once begun, the transaction runs to its end here.
+    ::setsid();
+    ::signal(SIGHUP, SIG_IGN);
+    ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGTERM, SIG_IGN);
+    rd.reset();
+    // Nothing of the client's channel stays open here: its end must not wait
+    // for ours.
+    if (int devnull = ::open("/dev/null", O_RDWR); devnull >= 0) {
+      ::dup2(devnull, 0);
+      ::dup2(devnull, 1);
+      ::dup2(devnull, 2);
+      if (devnull > 2) ::close(devnull);
+    }
+    int code = 1;
+    try {
+      code = run_steps(layout, lock, actor, req, wr.get());
+    } catch (const ServerError& e) {
+      emit(wr.get(), {{"txn", "refused"}, {"error", e.what()}, {"exit", int(e.status())}});
+      code = int(e.status());
+    } catch (const std::exception& e) {
+      emit(wr.get(), {{"txn", "refused"}, {"error", e.what()}, {"exit", 1}});
+    }
+    _exit(code);
+  }
+  wr.reset();
+  // Relays the child's replies as they come; if our own output is gone the
+  // child goes on.
+  std::string refused;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(rd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    std::string_view chunk(buf, std::size_t(n));
+    out << chunk;
+    out.flush();
+    if (chunk.find("\"txn\":\"refused\"") != std::string_view::npos) refused.append(chunk);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!refused.empty()) {
+    // Say it the way every other refusal is said (one line, exit 1 or 2).
+    for (std::size_t start = 0; start < refused.size();) {
+      std::size_t nl = refused.find('\n', start);
+      auto j = nlohmann::json::parse(refused.substr(start, nl - start), nullptr, false);
+      if (j.is_object() && j.value("txn", "") == "refused") {
+        std::string why = j.value("error", "refused");
+        if (j.value("exit", 1) == 2) bad_input(why);
+        refuse(why);
+      }
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+    }
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+}  // namespace plugbox::server
