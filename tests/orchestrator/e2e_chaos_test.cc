@@ -772,7 +772,7 @@ TEST_CASE("chaos (local): kill -9 at every boundary of a rollback then fleet rol
   run_chaos(fleets, Variant::rollback, "local");
 }
 
-TEST_CASE("chaos (sshd): kill -9 at the boundaries of a deploy behind a bastion then fleet rollback",
+TEST_CASE("chaos (sshd): kill -9 at every boundary of a deploy behind a bastion then fleet rollback",
           "[e2e][chaos][sshd]") {
   CHAOS_SSHD_OR_SKIP(fleets);
   run_chaos(fleets, Variant::deploy, "sshd");
