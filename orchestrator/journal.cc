@@ -1,5 +1,6 @@
 #include "orchestrator/journal.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -24,18 +25,30 @@ Journal Journal::open(const std::string& kind, const std::string& run_name) {
   auto file = j.dir_ / (kind + ".jsonl");
   j.file_ = std::fopen(file.c_str(), "a");
   if (!j.file_) throw std::runtime_error("cannot write the run journal " + file.string());
+  // The test hook (journal.h): kill -9 ourselves after the Nth record.
+  if (const char* k = std::getenv("PLUGBOX_TEST_KILL_AT"); k && *k) {
+    char* end = nullptr;
+    long n = std::strtol(k, &end, 10);
+    if (end && *end == '\0' && n >= 1) j.kill_at_ = n;
+  }
   return j;
 }
 
 Journal::~Journal() {
   if (file_) std::fclose(file_);
 }
-Journal::Journal(Journal&& o) noexcept : dir_(std::move(o.dir_)), file_(std::exchange(o.file_, nullptr)) {}
+Journal::Journal(Journal&& o) noexcept
+    : dir_(std::move(o.dir_)),
+      file_(std::exchange(o.file_, nullptr)),
+      kill_at_(std::exchange(o.kill_at_, 0)),
+      written_(std::exchange(o.written_, 0)) {}
 Journal& Journal::operator=(Journal&& o) noexcept {
   if (this != &o) {
     if (file_) std::fclose(file_);
     dir_ = std::move(o.dir_);
     file_ = std::exchange(o.file_, nullptr);
+    kill_at_ = std::exchange(o.kill_at_, 0);
+    written_ = std::exchange(o.written_, 0);
   }
   return *this;
 }
@@ -47,6 +60,7 @@ void Journal::record(nlohmann::json event) {
   std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(line.data(), 1, line.size(), file_);
   std::fflush(file_);
+  if (kill_at_ > 0 && ++written_ == kill_at_) ::raise(SIGKILL);
 }
 
 }  // namespace plugbox::orchestrator

@@ -2,6 +2,14 @@
 // its output, as JSON lines in ~/.local/state/plugbox/runs/<NAME>/<KIND>.jsonl
 // ($XDG_STATE_HOME honoured). Written line by line and flushed, so a run cut
 // short (kill -9 included) leaves all it did readable for `fleet rollback`.
+//
+// Test hook: when the environment variable PLUGBOX_TEST_KILL_AT=N (a whole
+// number >= 1) is set at open(), the process raises SIGKILL on itself right
+// after its Nth record has been written and flushed. Each record is a step
+// boundary (a command about to run, a command's result, an event), so a test
+// can kill -9 plugbox at every boundary of a run in turn instead of at random
+// moments (tests/orchestrator/e2e_chaos_test.cc). It costs one getenv per
+// open(); unset (or not a number >= 1), nothing changes.
 #pragma once
 
 #include <cstdio>
@@ -29,6 +37,8 @@ class Journal {
  private:
   std::filesystem::path dir_;
   std::FILE* file_ = nullptr;
+  long kill_at_ = 0;   // the test hook's N (0: off)
+  long written_ = 0;   // records written so far
 };
 
 }  // namespace plugbox::orchestrator

@@ -78,14 +78,14 @@ echo "$PLUGBOX_VERSION" > dist/VERSION
 E2eFleet::E2eFleet() = default;
 E2eFleet::~E2eFleet() = default;
 
-std::unique_ptr<E2eFleet> E2eFleet::local() {
+std::unique_ptr<E2eFleet> E2eFleet::local(int count) {
   std::unique_ptr<E2eFleet> f(new E2eFleet());
   f->dir_ = std::make_unique<TempDir>("pbx-e2e-local");
   f->server_bin_ = PLUGBOX_SERVER_BIN;
   std::string inv = "# local-transport hosts for the end-to-end tests\n[defaults]\ntransport = \"local\"\nserver = " +
                     toml_str(f->server_bin_) + "\n";
   std::string members;
-  for (int i = 1; i <= 4; ++i) {
+  for (int i = 1; i <= count; ++i) {
     E2eHost h{"h" + std::to_string(i), f->dir() / "hosts" / ("h" + std::to_string(i)), {}};
     inv += "\n[hosts." + h.name + "]\nhome = " + toml_str(h.home.string()) + "\n";
     members += std::string(members.empty() ? "" : ", ") + toml_str(h.name);
@@ -126,6 +126,25 @@ std::unique_ptr<E2eFleet> E2eFleet::sshd(std::string* skip_reason) {
   f->sshd_ = testing::SshdFleet::start(opt, skip_reason);
   if (!f->sshd_) return nullptr;
   for (const char* n : {"web1", "web2", "deep", "solo"}) {
+    const auto& h = f->sshd_->host(n);
+    f->hosts_.push_back(E2eHost{h.name, h.home, h.jump_chain});
+  }
+  f->finish_setup(slurp(f->sshd_->inventory_path()));
+  return f;
+}
+
+std::unique_ptr<E2eFleet> E2eFleet::sshd_behind_bastion(const std::vector<std::string>& names,
+                                                        std::string* skip_reason) {
+  std::unique_ptr<E2eFleet> f(new E2eFleet());
+  f->dir_ = std::make_unique<TempDir>("pbx-e2e-ssh");
+  f->server_bin_ = f->server_for_sshd();
+  testing::FleetOptions opt;
+  opt.hosts = {{"bastion"}};
+  for (const auto& n : names) opt.hosts.push_back({n, "bastion", {"app"}});
+  opt.inventory_defaults_extra = {"server = " + toml_str(f->server_bin_)};
+  f->sshd_ = testing::SshdFleet::start(opt, skip_reason);
+  if (!f->sshd_) return nullptr;
+  for (const auto& n : names) {
     const auto& h = f->sshd_->host(n);
     f->hosts_.push_back(E2eHost{h.name, h.home, h.jump_chain});
   }

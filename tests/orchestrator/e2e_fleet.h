@@ -48,11 +48,17 @@ struct Release {
 class E2eFleet {
  public:
   // Four local-transport hosts h1..h4 (group "app").
-  static std::unique_ptr<E2eFleet> local();
+  static std::unique_ptr<E2eFleet> local() { return local(4); }
+  // `count` local-transport hosts h1..hN (group "app").
+  static std::unique_ptr<E2eFleet> local(int count);
   // Real sshd: web1 and web2 behind bastion, deep behind b2 behind bastion
   // (two hops), solo direct; group "app" = web1, web2, deep, solo. nullptr
   // and *skip_reason when this machine cannot run sshd fleets (not root).
   static std::unique_ptr<E2eFleet> sshd(std::string* skip_reason);
+  // Real sshd: the named hosts, all behind one bastion; group "app" = them,
+  // in this order. nullptr and *skip_reason as sshd().
+  static std::unique_ptr<E2eFleet> sshd_behind_bastion(const std::vector<std::string>& names,
+                                                       std::string* skip_reason);
   // Both kinds in one group "app", interleaved in inventory order: l1
   // (local), web1 (sshd, behind bastion), solo (sshd, direct), l2 (local).
   // nullptr and *skip_reason as sshd().
