@@ -42,6 +42,9 @@ void write_file_atomic(const std::filesystem::path& p, std::string_view content,
 
 // Appends `line` (which must end in '\n') with one write(2) on an O_APPEND
 // descriptor, then fsyncs: concurrent appenders never interleave within a line.
+// When the file does not end in '\n' (a torn line), the write starts with
+// '\n'. A short write (full disk) is truncated back off and reported; `p`
+// must be a regular file (not followed if a symlink).
 void append_line(const std::filesystem::path& p, std::string_view line);
 
 // The whole content of a regular file; throws if unreadable.

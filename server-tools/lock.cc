@@ -185,4 +185,15 @@ std::optional<LockHolder> probe_deploy_lock(const Layout& layout) {
   return read_holder(layout.lock());
 }
 
+CommandLock hold_deploy_lock_for_command(const Layout& layout, const LockRequest& req,
+                                         const std::string& fallback_owner) {
+  if (!req.owner.empty()) {
+    Flock op = Flock::acquire(layout.oplock(), Flock::Mode::shared);
+    if (auto h = probe_deploy_lock(layout); h && h->owner == req.owner) return CommandLock{std::nullopt, req};
+  }
+  const LockRequest mine{req.owner.empty() ? fallback_owner : req.owner, req.wait};
+  CommandLock out{acquire_deploy_lock(layout, mine), mine};
+  return out;
+}
+
 }  // namespace plugbox::server

@@ -23,12 +23,14 @@ namespace plugbox::server {
 std::optional<upload::Manifest> load_manifest(const Layout& layout, const std::string& v);
 
 // Runs one upload from `in_fd`; protocol replies go to `out` (flushed per
-// line). Takes the locks like any mutating command to check V (unknown or
-// ready: refused before reading anything) and again to record the result,
-// but not while the stream flows: an upload may take minutes, and `status`
-// must not wait for it. The deploy lock (held by the owner's `lock`) keeps
-// other deployers out meanwhile. A failed stream is a refusal carrying the
-// receiver's reason.
+// line). Holds the deploy lock for its whole run (hold_deploy_lock_for_command:
+// its own, or the one its owner holds), so no gc, remove or other deployer
+// touches V while the stream flows; takes the oplock only for its steps (to
+// check V: unknown or ready is refused before reading anything; to record the
+// result), as an upload may take minutes and `status` must not wait for it.
+// The log gets the receive's intent before the stream is read (an unwritable
+// log refuses with nothing read) and its outcome after. A failed stream is a
+// refusal carrying the receiver's reason.
 //
 // `create` (receive --create): first create the layout where missing (init)
 // and V itself (next-version --name V, refused if V exists), so a deploy

@@ -99,7 +99,7 @@ TEST_CASE("the holder's own commands run under its lock (--owner or PLUGBOX_LOCK
   CHECK(cli(home, {"seal", a, "--owner", "deploy-A"}).rc == 0);  // global options may follow
   CHECK(cli(home, {"upgrade-to", a}, {{"PLUGBOX_LOCK_OWNER", "deploy-A"}}).rc == 0);
   CHECK(cli(home, {"next-version", "--name", b}, {{"PLUGBOX_LOCK_OWNER", "deploy-B"}}).rc == 1);
-  auto log = read_log(home / "deploy/.plugbox/log");
+  auto log = read_changes(home / "deploy/.plugbox/log");
   CHECK(log.back()["owner"] == "deploy-A");
   CHECK(log.back()["command"] == "upgrade-to");
   // The lock is still held by the holder afterwards.
