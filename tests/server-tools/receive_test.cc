@@ -201,3 +201,49 @@ TEST_CASE("a truncated stream leaves the version staged, with the reason on both
   INFO(describe(again));
   CHECK(again.rc == 0);
 }
+
+TEST_CASE("a standalone receive holds the deploy lock while its stream is open", "[issue11][process]") {
+  TempDir tmp;
+  fs::path home = tmp.path() / "home";
+  write(tmp.path() / "src/dist/bin/app", "#!/bin/sh\necho v1\n");
+  auto tree = up::build_manifest(up::TreeSpec{tmp.path() / "src", std::string("dist"), {}});
+  auto blobs = up::BlobStore::build(tree);
+  REQUIRE(cli(home, {"init"}).rc == 0);
+  for (int i = 1; i <= 3; ++i) deploy(home, vname(i));
+  const std::string V = vname(10);
+
+  // receive --create --seal V with its stream not sent yet.
+  Child rx(server_argv(home, {"receive", "--create", "--seal", V}), {{"PLUGBOX_LOCK_OWNER", ""}});
+  auto first = rx.read_line(std::chrono::seconds(10));
+  REQUIRE(first);
+  CHECK(*first == "{\"created\":\"" + V + "\"}");
+  const std::string owner = "receive " + V + " (pid " + std::to_string(rx.pid()) + ")";
+
+  // gc would remove the staged V: it is refused, naming the receive.
+  CliResult gc = cli(home, {"gc", "--keep", "2"});
+  INFO(describe(gc));
+  CHECK(gc.rc == 1);
+  CHECK_THAT(gc.err, Catch::Contains("the deploy lock is held by owner '" + owner + "'"));
+  CHECK(fs::is_directory(home / "deploy" / V));
+  // Under --wait it waits, and gives up while the receive still runs.
+  gc = cli(home, {"gc", "--keep", "2", "--wait", "0.3"});
+  CHECK(gc.rc == 1);
+  CHECK_THAT(gc.err, Catch::Contains("was not released within 0.3 s"));
+  CHECK(fs::is_directory(home / "deploy" / V));
+  // Other changes too; readers go on.
+  CHECK(cli(home, {"rollback-to"}).rc == 1);
+  CliResult st = cli(home, {"status", "--json"});
+  REQUIRE(st.rc == 0);
+  auto j = nlohmann::json::parse(st.out);
+  CHECK(j["lock"]["owner"] == owner);
+  CHECK(j["lock"]["pid"] == rx.pid());
+
+  // The stream arrives: V is received and sealed, and the lock is free again.
+  rx.write_stdin(stream_for(tree, blobs, all_digests(tree)));
+  rx.close_stdin();
+  CHECK(rx.wait() == 0);
+  CHECK(nlohmann::json::parse(slurp(home / "deploy/.plugbox/versions" / (V + ".json")))["state"] == "ready");
+  CHECK(nlohmann::json::parse(cli(home, {"status", "--json"}).out)["lock"].is_null());
+  CHECK(cli(home, {"gc", "--keep", "2"}).rc == 0);
+  CHECK(fs::is_directory(home / "deploy" / V));
+}
