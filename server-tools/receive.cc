@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <sstream>
 
 #include "server-tools/chain_state.h"
 #include "server-tools/errors.h"
@@ -24,6 +25,31 @@ std::optional<upload::Manifest> load_manifest(const Layout& layout, const std::s
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+std::string encode_stamps(const upload::Manifest& m, const std::vector<upload::FileStamp>& stamps) {
+  std::string out = "plugbox-stamps 1 " + upload::to_hex(m.digest()) + "\n";
+  for (const auto& s : stamps) out += std::to_string(s.ino) + " " + std::to_string(s.ctime_ns) + "\n";
+  return out;
+}
+
+std::vector<upload::FileStamp> load_stamps(const Layout& layout, const std::string& v, const upload::Manifest& m) {
+  std::string text;
+  try {
+    if (kind_of(layout.stamps(v)) != FileKind::regular) return {};
+    text = read_file(layout.stamps(v));
+  } catch (const std::exception&) {
+    return {};
+  }
+  std::istringstream in(text);
+  std::string header;
+  if (!std::getline(in, header) || header != "plugbox-stamps 1 " + upload::to_hex(m.digest())) return {};
+  std::vector<upload::FileStamp> out;
+  out.reserve(m.entries.size());
+  upload::FileStamp s;
+  while (in >> s.ino >> s.ctime_ns) out.push_back(s);
+  if (!in.eof() || out.size() != m.entries.size()) return {};
+  return out;
 }
 
 namespace {
@@ -90,7 +116,10 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     if (it->second.state() == VersionState::ready && (names.empty() || it->first != names.front()))
       names.push_back(it->first);
   for (const auto& n : names)
-    if (auto m = load_manifest(layout, n)) sources.push_back({layout.version_dir(n).string(), std::move(*m)});
+    if (auto m = load_manifest(layout, n)) {
+      auto stamps = load_stamps(layout, n, *m);
+      sources.push_back({layout.version_dir(n).string(), std::move(*m), std::move(stamps)});
+    }
 
   upload::Receiver rx(layout.version_dir(v).string(), std::move(sources),
                       [&out](const std::string& line) { out << line << std::endl; });
@@ -117,6 +146,12 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     // The manifest first, then the record naming its digest: a record never
     // names a manifest that is not there.
     write_file_atomic(layout.manifest(v), rx.manifest().encode(), layout.tmp());
+    // Stamped now that every file is in place (later links change the source
+    // files' ctimes, not these: see upload/server/receiver.h).
+    const std::vector<upload::FileStamp> stamps = rx.stamp_files();
+    if (stamps.size() != rx.manifest().entries.size())
+      refuse("upload into " + v + " failed: " + rx.error() + " (" + v + " stays staged: retry, or remove it)");
+    write_file_atomic(layout.stamps(v), encode_stamps(rx.manifest(), stamps), layout.tmp());
     VersionStore store(layout);
     auto rec = store.lookup(v);
     VersionRecord record = rec.record.value_or(VersionRecord{});
