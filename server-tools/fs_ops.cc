@@ -85,7 +85,10 @@ void remove_file(const fs::path& p) {
 bool make_dir(const fs::path& p, unsigned mode) {
   if (::mkdir(p.c_str(), mode) == 0) return true;
   int err = errno;
-  if (err == EEXIST && kind_of(p) == FileKind::directory) return false;
+  // A symlink to a directory counts as one (an operator's `config` or
+  // `deploy` may live on another disk); init_problem checked it is one.
+  std::error_code ec;
+  if (err == EEXIST && (kind_of(p) == FileKind::directory || fs::is_directory(p, ec))) return false;
   sys_fail("mkdir " + p.string(), err);
 }
 

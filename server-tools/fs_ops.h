@@ -29,7 +29,8 @@ void replace_symlink(const std::filesystem::path& link, std::string_view target,
 // Removes symlink (or file) `p` if present and fsyncs its directory.
 void remove_file(const std::filesystem::path& p);
 
-// Creates directory `p` (one level) unless it already is one.
+// Creates directory `p` (one level) unless it already is one (or a symlink
+// to one).
 // Returns true when it was created.
 bool make_dir(const std::filesystem::path& p, unsigned mode = 0755);
 

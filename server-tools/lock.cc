@@ -78,9 +78,10 @@ std::string lock_refusal(const LockHolder& h, std::chrono::milliseconds waited) 
   std::string msg = "the deploy lock is held by " + h.describe();
   if (waited.count() > 0)
     msg += " and was not released within " + (std::ostringstream() << waited.count() / 1000.0).str() + " s";
-  msg += "; wait for it (--wait SECONDS), or pass --owner " +
-         (h.owner == "(unknown)" ? std::string("ID") : "'" + h.owner + "'") +
-         " if you are running under that lock";
+  // Read by people running plugbox-server and, relayed, by plugbox users, who
+  // have neither --wait nor --owner: advice both can follow.
+  msg += ": another deploy or command is changing this home; retry once it has finished (`plugbox fleet "
+         "status` shows who holds each host's lock)";
   return msg;
 }
 
