@@ -74,9 +74,13 @@ std::string now_utc() { return utc_timestamp(std::chrono::system_clock::now()); 
 
 }  // namespace
 
-void Chain::log(const std::string& command, std::vector<std::string> versions,
-                nlohmann::json detail) {
-  append_log(layout_.log(), LogEntry{command, std::move(versions), std::move(detail)}, actor_);
+LoggedChange Chain::intend(const std::string& command, std::vector<std::string> versions,
+                           nlohmann::json detail) {
+  return LoggedChange(layout_.log(), actor_, LogEntry{command, std::move(versions), std::move(detail)});
+}
+
+void Chain::note(std::optional<std::string> warning) {
+  if (warning) warnings_.push_back(std::move(*warning));
 }
 
 void Chain::sweep_leftovers() {
@@ -91,14 +95,7 @@ void Chain::sweep_leftovers() {
   }
 }
 
-std::string Chain::next_version(const MutationGuard&, const NextVersionOptions& opts) {
-  const std::string v = opts.name.value_or(version_name_at(std::chrono::system_clock::now()));
-  require_version_name(v);
-  if (opts.by)
-    if (auto p = provenance_problem("--by", *opts.by)) bad_input(*p);
-  if (opts.source_rev)
-    if (auto p = provenance_problem("--source-rev", *opts.source_rev)) bad_input(*p);
-
+void Chain::require_new_version(const std::string& v) const {
   const fs::path dir = layout_.version_dir(v);
   if (FileKind k = kind_of(dir); k != FileKind::absent) {
     std::string what = "exists";
@@ -113,26 +110,40 @@ std::string Chain::next_version(const MutationGuard&, const NextVersionOptions& 
            ": choose another name, or remove it first (plugbox-server --home " + home_of(layout_) +
            " remove " + v + ")");
   }
+}
+
+std::string Chain::next_version(const MutationGuard&, const NextVersionOptions& opts) {
+  const std::string v = opts.name.value_or(version_name_at(std::chrono::system_clock::now()));
+  require_version_name(v);
+  if (opts.by)
+    if (auto p = provenance_problem("--by", *opts.by)) bad_input(*p);
+  if (opts.source_rev)
+    if (auto p = provenance_problem("--source-rev", *opts.source_rev)) bad_input(*p);
+
+  require_new_version(v);
+  const fs::path dir = layout_.version_dir(v);
   const ChainLink live = read_live_link(layout_);
-
-  sweep_leftovers();
-  if (::mkdir(dir.c_str(), 0755) != 0) sys_fail("mkdir " + dir.string(), errno);
-  fsync_dir(layout_.deploy());
-  if (live.ok()) replace_symlink(dir / "previous", version_link_text(live.target), layout_.tmp());
-
-  VersionRecord rec;
-  rec.name = v;
-  rec.state = VersionState::staged;
-  rec.created = now_utc();
-  rec.by = opts.by;
-  rec.source_rev = opts.source_rev;
-  VersionStore(layout_).write(rec);
 
   nlohmann::json detail{{"previous", live.ok() ? nlohmann::json(live.target) : nlohmann::json()},
                         {"by", opts.by ? nlohmann::json(*opts.by) : nlohmann::json()},
                         {"source_rev", opts.source_rev ? nlohmann::json(*opts.source_rev)
                                                        : nlohmann::json()}};
-  log("next-version", {v}, std::move(detail));
+  LoggedChange change = intend("next-version", {v}, detail);
+  change.run([&] {
+    sweep_leftovers();
+    if (::mkdir(dir.c_str(), 0755) != 0) sys_fail("mkdir " + dir.string(), errno);
+    fsync_dir(layout_.deploy());
+    if (live.ok()) replace_symlink(dir / "previous", version_link_text(live.target), layout_.tmp());
+
+    VersionRecord rec;
+    rec.name = v;
+    rec.state = VersionState::staged;
+    rec.created = now_utc();
+    rec.by = opts.by;
+    rec.source_rev = opts.source_rev;
+    VersionStore(layout_).write(rec);
+  });
+  note(change.done(std::move(detail)));
   return v;
 }
 
@@ -141,7 +152,7 @@ Outcome Chain::seal(const MutationGuard&, const std::string& v, std::optional<st
   const ChainState st = scan_chain(layout_);
   const VersionView& vv = require_version(layout_, st, v);
   if (vv.record.kind == RecordLookup::Kind::ok && vv.record.record->state == VersionState::ready)
-    return {false, "version " + v + " is already ready", {}};
+    return {false, "version " + v + " is already ready", {}, {}};
   if (vv.record.kind == RecordLookup::Kind::unreadable)
     refuse("cannot seal " + v + ": " + vv.record.problem + "; remove it and stage it again");
   if (vv.record.kind == RecordLookup::Kind::absent)
@@ -156,14 +167,17 @@ Outcome Chain::seal(const MutationGuard&, const std::string& v, std::optional<st
     refuse("cannot seal " + v + ": " + vv.previous.problem +
            " (an uploaded tree may not carry a top-level `previous`); remove it and upload again");
 
-  sweep_leftovers();
+  LoggedChange change = intend("seal", {v}, nlohmann::json::object());
   VersionRecord rec = *vv.record.record;
-  rec.state = VersionState::ready;
-  rec.size_bytes = known_size ? *known_size : tree_size(layout_.version_dir(v));
-  rec.sealed = now_utc();
-  VersionStore(layout_).write(rec);
-  log("seal", {v}, {{"size_bytes", *rec.size_bytes}});
-  return {true, "sealed " + v + ": ready (" + std::to_string(*rec.size_bytes) + " bytes)", {}};
+  change.run([&] {
+    sweep_leftovers();
+    rec.state = VersionState::ready;
+    rec.size_bytes = known_size ? *known_size : tree_size(layout_.version_dir(v));
+    rec.sealed = now_utc();
+    VersionStore(layout_).write(rec);
+  });
+  note(change.done({{"size_bytes", *rec.size_bytes}}));
+  return {true, "sealed " + v + ": ready (" + std::to_string(*rec.size_bytes) + " bytes)", {}, {}};
 }
 
 Outcome Chain::upgrade_to(const MutationGuard&, const std::string& v) {
@@ -172,24 +186,27 @@ Outcome Chain::upgrade_to(const MutationGuard&, const std::string& v) {
   const VersionView& vv = require_version(layout_, st, v);
   require_ready(layout_, vv);
   const std::optional<std::string> live = st.live_name();
-  if (live == v) return {false, "version " + v + " is already live", {}};
+  if (live == v) return {false, "version " + v + " is already live", {}, {}};
   const fs::path v_prev = layout_.version_dir(v) / "previous";
   require_replaceable(v_prev);
   const VersionView* lv = live ? st.find(*live) : nullptr;
   if (lv) require_replaceable(layout_.version_dir(*live) / "next");
 
-  sweep_leftovers();
-  if (lv) {
-    if (!(vv.previous.ok() && vv.previous.target == *live))
-      replace_symlink(v_prev, version_link_text(*live), layout_.tmp());
-    if (!(lv->next.ok() && lv->next.target == v))
-      replace_symlink(layout_.version_dir(*live) / "next", version_link_text(v), layout_.tmp());
-  }
-  replace_symlink(layout_.live(), v, layout_.tmp());
-
-  log("upgrade-to", live ? std::vector<std::string>{v, *live} : std::vector<std::string>{v},
-      {{"from", live ? nlohmann::json(*live) : nlohmann::json()}, {"to", v}});
-  return {true, "live: " + live.value_or("(none)") + " -> " + v, {}};
+  const nlohmann::json detail{{"from", live ? nlohmann::json(*live) : nlohmann::json()}, {"to", v}};
+  LoggedChange change =
+      intend("upgrade-to", live ? std::vector<std::string>{v, *live} : std::vector<std::string>{v}, detail);
+  change.run([&] {
+    sweep_leftovers();
+    if (lv) {
+      if (!(vv.previous.ok() && vv.previous.target == *live))
+        replace_symlink(v_prev, version_link_text(*live), layout_.tmp());
+      if (!(lv->next.ok() && lv->next.target == v))
+        replace_symlink(layout_.version_dir(*live) / "next", version_link_text(v), layout_.tmp());
+    }
+    replace_symlink(layout_.live(), v, layout_.tmp());
+  });
+  note(change.done(detail));
+  return {true, "live: " + live.value_or("(none)") + " -> " + v, {}, {}};
 }
 
 Outcome Chain::rollback_to(const MutationGuard&, const std::optional<std::string>& requested) {
@@ -215,13 +232,17 @@ Outcome Chain::rollback_to(const MutationGuard&, const std::optional<std::string
   }
   const VersionView& vv = require_version(layout_, st, target);
   require_ready(layout_, vv);
-  if (live == target) return {false, "version " + target + " is already live", {}};
+  if (live == target) return {false, "version " + target + " is already live", {}, {}};
 
-  sweep_leftovers();
-  replace_symlink(layout_.live(), target, layout_.tmp());
-  log("rollback-to", live ? std::vector<std::string>{target, *live} : std::vector<std::string>{target},
-      {{"from", live ? nlohmann::json(*live) : nlohmann::json()}, {"to", target}});
-  return {true, "live: " + live.value_or("(none)") + " -> " + target, {}};
+  const nlohmann::json detail{{"from", live ? nlohmann::json(*live) : nlohmann::json()}, {"to", target}};
+  LoggedChange change = intend(
+      "rollback-to", live ? std::vector<std::string>{target, *live} : std::vector<std::string>{target}, detail);
+  change.run([&] {
+    sweep_leftovers();
+    replace_symlink(layout_.live(), target, layout_.tmp());
+  });
+  note(change.done(detail));
+  return {true, "live: " + live.value_or("(none)") + " -> " + target, {}, {}};
 }
 
 std::vector<std::string> Chain::splice_and_delete(const std::string& v) {
@@ -273,23 +294,29 @@ Outcome Chain::remove(const MutationGuard&, const std::string& v, bool missing_o
   const ChainState st = scan_chain(layout_);
   if (!st.find(v)) {
     if (kind_of(layout_.record(v)) != FileKind::absent) {
-      sweep_leftovers();
-      VersionStore(layout_).remove(v);
-      log("remove", {v}, {{"stale_record", true}});
-      return {true, "removed the stale record of " + v + " (its directory was already gone)", {}};
+      LoggedChange change = intend("remove", {v}, {{"stale_record", true}});
+      change.run([&] {
+        sweep_leftovers();
+        VersionStore(layout_).remove(v);
+      });
+      note(change.done({{"stale_record", true}}));
+      return {true, "removed the stale record of " + v + " (its directory was already gone)", {}, {}};
     }
-    if (missing_ok) return {false, "no version " + v + ": nothing to remove", {}};
+    if (missing_ok) return {false, "no version " + v + ": nothing to remove", {}, {}};
     refuse_unknown(layout_, v);
   }
   if (st.live_name() == v)
     refuse("version " + v + " is live and cannot be removed: switch live to another version "
            "first (rollback-to or upgrade-to)");
 
-  sweep_leftovers();
+  LoggedChange change = intend("remove", {v}, nlohmann::json::object());
   Outcome out;
   out.changed = true;
-  out.relinked = splice_and_delete(v);
-  log("remove", {v}, {{"relinked", out.relinked}});
+  change.run([&] {
+    sweep_leftovers();
+    out.relinked = splice_and_delete(v);
+  });
+  note(change.done({{"relinked", out.relinked}}));
   out.message = "removed " + v;
   if (!out.relinked.empty()) {
     out.message += " (";
@@ -304,20 +331,30 @@ std::vector<Outcome> Chain::gc(const MutationGuard&, unsigned keep) {
   const GcPlan plan = plan_gc(scan_chain(layout_), keep);
   std::vector<Outcome> outs;
   if (plan.empty()) return outs;
-  sweep_leftovers();
-  for (const auto& v : plan.remove) {
-    Outcome o;
-    o.changed = true;
-    o.relinked = splice_and_delete(v);
-    log("gc", {v}, {{"keep", keep}, {"relinked", o.relinked}});
-    o.message = "removed " + v;
-    outs.push_back(std::move(o));
-  }
-  if (!plan.stale_records.empty()) {
-    for (const auto& r : plan.stale_records) VersionStore(layout_).remove(r);
-    log("gc", plan.stale_records, {{"keep", keep}, {"stale_records", plan.stale_records}});
-    outs.push_back({true, "removed " + std::to_string(plan.stale_records.size()) + " stale record(s)", {}});
-  }
+  // One intent for the whole plan, one outcome line per version removed (as
+  // before phases existed), so a gc cut short shows what it had left to do.
+  std::vector<std::string> all = plan.remove;
+  all.insert(all.end(), plan.stale_records.begin(), plan.stale_records.end());
+  LoggedChange change =
+      intend("gc", all, {{"keep", keep}, {"remove", plan.remove}, {"stale_records", plan.stale_records}});
+  change.run([&] {
+    sweep_leftovers();
+    for (const auto& v : plan.remove) {
+      Outcome o;
+      o.changed = true;
+      o.relinked = splice_and_delete(v);
+      note(change.done({{"keep", keep}, {"relinked", o.relinked}}, {v}));
+      o.message = "removed " + v;
+      outs.push_back(std::move(o));
+    }
+    if (!plan.stale_records.empty()) {
+      for (const auto& r : plan.stale_records) VersionStore(layout_).remove(r);
+      note(change.done({{"keep", keep}, {"stale_records", plan.stale_records}}, plan.stale_records));
+      outs.push_back({true, "removed " + std::to_string(plan.stale_records.size()) + " stale record(s)", {}, {}});
+    }
+  });
+  // A warning per missing outcome line would repeat itself: keep the first.
+  if (warnings_.size() > 1) warnings_.resize(1);
   return outs;
 }
 

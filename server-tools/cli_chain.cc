@@ -35,6 +35,7 @@ class NextVersionCommand : public CliCommand {
     if (*o_by_) o.by = by_;
     if (*o_rev_) o.source_rev = rev_;
     ctx.env.out << chain.next_version(guard, o) << "\n";
+    print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
 
@@ -58,6 +59,7 @@ class VersionStepCommand : public CliCommand {
     MutationGuard guard = acquire_for_mutation(ctx.layout, ctx.lock);
     Chain chain(ctx.layout, ctx.actor);
     ctx.env.out << step_(chain, guard, v_).message << "\n";
+    print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
 
@@ -83,6 +85,7 @@ class RollbackToCommand : public CliCommand {
     MutationGuard guard = acquire_for_mutation(ctx.layout, ctx.lock);
     Chain chain(ctx.layout, ctx.actor);
     ctx.env.out << chain.rollback_to(guard, *o_v_ ? std::optional(v_) : std::nullopt).message << "\n";
+    print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
 
@@ -112,6 +115,7 @@ class RemoveCommand : public CliCommand {
     MutationGuard guard = acquire_for_mutation(ctx.layout, ctx.lock);
     Chain chain(ctx.layout, ctx.actor);
     ctx.env.out << chain.remove(guard, v_, missing_ok_).message << "\n";
+    print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
 

@@ -25,4 +25,8 @@ void require_layout(const Layout& layout) {
   if (auto p = layout_problem(layout)) bad_input(*p);
 }
 
+void print_warnings(const CommandContext& ctx, const char* command, const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) ctx.env.err << "plugbox-server " << command << ": " << w << "\n";
+}
+
 }  // namespace plugbox::server

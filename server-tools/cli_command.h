@@ -52,6 +52,10 @@ std::vector<std::unique_ptr<CliCommand>> server_commands();
 // first step of every command that works on an existing one.
 void require_layout(const Layout& layout);
 
+// Prints each warning on stderr as one line, "plugbox-server CMD: warning:
+// ...": a change that was made but not fully recorded still exits 0.
+void print_warnings(const CommandContext& ctx, const char* command, const std::vector<std::string>& warnings);
+
 // One factory per command (or family), each in its cli_*.cc file.
 std::unique_ptr<CliCommand> make_init_command();
 std::unique_ptr<CliCommand> make_next_version_command();

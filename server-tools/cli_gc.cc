@@ -32,6 +32,7 @@ class GcCommand : public CliCommand {
     auto outs = chain.gc(guard, static_cast<unsigned>(keep_));
     if (outs.empty()) ctx.env.out << "gc --keep " << keep_ << ": nothing to remove\n";
     for (const auto& o : outs) ctx.env.out << o.message << "\n";
+    print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
 

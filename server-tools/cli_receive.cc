@@ -45,6 +45,7 @@ class ReceiveCommand : public CliCommand {
     if (*o_rev_) ro.source_rev = rev_;
     Outcome o = receive_version(ctx.layout, ctx.lock, ctx.actor, v_, ctx.env.stdin_fd, ctx.env.out, ro);
     ctx.env.err << o.message << "\n";
+    print_warnings(ctx, name(), o.warnings);
     return 0;
   }
 

@@ -85,7 +85,10 @@ void remove_file(const fs::path& p) {
 bool make_dir(const fs::path& p, unsigned mode) {
   if (::mkdir(p.c_str(), mode) == 0) return true;
   int err = errno;
-  if (err == EEXIST && kind_of(p) == FileKind::directory) return false;
+  // A symlink to a directory counts as one (an operator's `config` or
+  // `deploy` may live on another disk); init_problem checked it is one.
+  std::error_code ec;
+  if (err == EEXIST && (kind_of(p) == FileKind::directory || fs::is_directory(p, ec))) return false;
   sys_fail("mkdir " + p.string(), err);
 }
 
@@ -121,13 +124,34 @@ void write_file_atomic(const fs::path& p, std::string_view content, const fs::pa
 }
 
 void append_line(const fs::path& p, std::string_view line) {
-  base::UniqueFd fd(::open(p.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd) sys_fail("open " + p.string(), errno);
+  // O_NOFOLLOW: the log is ours; a symlink put there would send our lines elsewhere.
+  // O_RDWR: the last byte is read to find a torn line.
+  base::UniqueFd fd(::open(p.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd) sys_fail("open " + p.string() + " to append", errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) sys_fail("stat " + p.string(), errno);
+  if (!S_ISREG(st.st_mode)) sys_fail("append to " + p.string(), std::make_error_code(std::errc::invalid_argument));
+  // A file not ending in '\n' holds a torn line (an earlier write cut short,
+  // or a crash): start ours on a line of its own so entries never glue.
+  std::string buf;
+  if (st.st_size > 0) {
+    char last = '\n';
+    if (::pread(fd.get(), &last, 1, st.st_size - 1) != 1) sys_fail("read the end of " + p.string(), errno);
+    if (last != '\n') buf.push_back('\n');
+  }
+  buf.append(line);
   // One write(2): O_APPEND makes it land whole at the end.
-  ssize_t n = ::write(fd.get(), line.data(), line.size());
-  if (n < 0) sys_fail("append to " + p.string(), errno);
-  if (static_cast<size_t>(n) != line.size())
-    sys_fail("append to " + p.string(), std::make_error_code(std::errc::no_space_on_device));
+  ssize_t n = ::write(fd.get(), buf.data(), buf.size());
+  if (n < 0 || static_cast<size_t>(n) != buf.size()) {
+    const int err = n < 0 ? errno : ENOSPC;
+    // A short write (a full disk) leaves a torn line: cut it back off so the
+    // log ends where it did. Every writer holds the oplock, so nobody appended
+    // meanwhile. If even this fails, readers skip the torn line.
+    if (n > 0) {
+      [[maybe_unused]] int rc = ::ftruncate(fd.get(), st.st_size);
+    }
+    sys_fail("append to " + p.string(), err);
+  }
   if (::fsync(fd.get()) != 0) sys_fail("fsync " + p.string(), errno);
 }
 

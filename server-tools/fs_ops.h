@@ -29,7 +29,8 @@ void replace_symlink(const std::filesystem::path& link, std::string_view target,
 // Removes symlink (or file) `p` if present and fsyncs its directory.
 void remove_file(const std::filesystem::path& p);
 
-// Creates directory `p` (one level) unless it already is one.
+// Creates directory `p` (one level) unless it already is one (or a symlink
+// to one).
 // Returns true when it was created.
 bool make_dir(const std::filesystem::path& p, unsigned mode = 0755);
 
@@ -42,6 +43,9 @@ void write_file_atomic(const std::filesystem::path& p, std::string_view content,
 
 // Appends `line` (which must end in '\n') with one write(2) on an O_APPEND
 // descriptor, then fsyncs: concurrent appenders never interleave within a line.
+// When the file does not end in '\n' (a torn line), the write starts with
+// '\n'. A short write (full disk) is truncated back off and reported; `p`
+// must be a regular file (not followed if a symlink).
 void append_line(const std::filesystem::path& p, std::string_view line);
 
 // The whole content of a regular file; throws if unreadable.

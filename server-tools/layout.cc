@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "server-tools/fs_ops.h"
+#include "server-tools/version_name.h"
 
 namespace fs = std::filesystem;
 
@@ -37,6 +38,30 @@ std::string kind_word(FileKind k) {
   return "?";
 }
 
+// A deploy/ whose .plugbox/ was deleted: it holds only what plugbox-server
+// makes there (version directories and the live link), and at least one.
+bool lost_its_state(const Layout& l) {
+  if (!is_dir_following(l.deploy()) || kind_of(l.state()) != FileKind::absent) return false;
+  std::error_code ec;
+  bool any = false;
+  for (fs::directory_iterator it(l.deploy(), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string n = it->path().filename().string();
+    const FileKind k = kind_of(it->path());
+    if ((n == "live" && k == FileKind::symlink) || (is_version_name(n) && k == FileKind::directory))
+      any = true;
+    else
+      return false;
+  }
+  return any && !ec;
+}
+
+std::string recreate_advice(const Layout& l) {
+  return "run `plugbox-server --home " + l.home.string() +
+         " init` to recreate it: live stays as it is, and the versions there keep their trees but, "
+         "their records lost, count as staged (they cannot go live again; remove them once a new "
+         "version is live)";
+}
+
 }  // namespace
 
 std::optional<std::string> layout_problem(const Layout& l) {
@@ -44,6 +69,9 @@ std::optional<std::string> layout_problem(const Layout& l) {
                           " init` first, or pass the right --home";
   if (!is_dir_following(l.home))
     return l.home.string() + " is not a directory, so not a plugbox layout: " + fix;
+  if (lost_its_state(l))
+    return l.state().string() + " is missing (deleted?), though " + l.deploy().string() +
+           " holds versions: " + recreate_advice(l);
   if (!is_dir_following(l.state()) || !is_dir_following(l.versions()))
     return l.home.string() + " is not a plugbox layout (no deploy/.plugbox/versions/): " + fix;
   if (FileKind k = kind_of(l.live()); k != FileKind::absent && k != FileKind::symlink)
@@ -84,7 +112,7 @@ std::optional<std::string> init_problem(const Layout& l) {
              std::string(home_live_target) + ": move it away and run init again";
   }
   if (auto p = expect_dir(l.deploy())) return p;
-  if (kind_of(l.deploy()) != FileKind::absent && kind_of(l.state()) == FileKind::absent) {
+  if (kind_of(l.deploy()) != FileKind::absent && kind_of(l.state()) == FileKind::absent && !lost_its_state(l)) {
     std::error_code ec;
     if (!fs::is_empty(l.deploy(), ec) || ec)
       return l.deploy().string() +
@@ -101,7 +129,10 @@ std::optional<std::string> init_problem(const Layout& l) {
 }
 
 bool never_deployed(const Layout& l) {
-  return is_dir_following(l.home) && kind_of(l.state()) == FileKind::absent && !init_problem(l);
+  // A deploy/ that lost its .plugbox/ was deployed to: init may recreate the
+  // state, but status must not call it a fresh home.
+  return is_dir_following(l.home) && kind_of(l.state()) == FileKind::absent && !lost_its_state(l) &&
+         !init_problem(l);
 }
 
 }  // namespace plugbox::server

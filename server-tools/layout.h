@@ -29,6 +29,12 @@ struct Layout {
   std::filesystem::path manifest(std::string_view v) const {
     return versions() / (std::string(v) + ".manifest");
   }
+  // The inode and ctime of each file of V when it was received (`receive`),
+  // beside its manifest: a later upload links a file of V only while both are
+  // unchanged (upload/server/receiver.h).
+  std::filesystem::path stamps(std::string_view v) const {
+    return versions() / (std::string(v) + ".stamps");
+  }
   std::filesystem::path lock() const { return state() / "lock"; }      // the deploy lock
   std::filesystem::path oplock() const { return state() / "oplock"; }  // one command at a time
   std::filesystem::path log() const { return state() / "log"; }

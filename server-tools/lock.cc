@@ -78,9 +78,10 @@ std::string lock_refusal(const LockHolder& h, std::chrono::milliseconds waited) 
   std::string msg = "the deploy lock is held by " + h.describe();
   if (waited.count() > 0)
     msg += " and was not released within " + (std::ostringstream() << waited.count() / 1000.0).str() + " s";
-  msg += "; wait for it (--wait SECONDS), or pass --owner " +
-         (h.owner == "(unknown)" ? std::string("ID") : "'" + h.owner + "'") +
-         " if you are running under that lock";
+  // Read by people running plugbox-server and, relayed, by plugbox users, who
+  // have neither --wait nor --owner: advice both can follow.
+  msg += ": another deploy or command is changing this home; retry once it has finished (`plugbox fleet "
+         "status` shows who holds each host's lock)";
   return msg;
 }
 
@@ -211,6 +212,17 @@ std::optional<LockHolder> probe_deploy_lock(const Layout& layout) {
   if (Flock::try_acquire(layout.lock(), Flock::Mode::exclusive, /*create=*/false))
     return std::nullopt;
   return read_holder(layout.lock());
+}
+
+CommandLock hold_deploy_lock_for_command(const Layout& layout, const LockRequest& req,
+                                         const std::string& fallback_owner) {
+  if (!req.owner.empty()) {
+    Flock op = Flock::acquire(layout.oplock(), Flock::Mode::shared);
+    if (auto h = probe_deploy_lock(layout); h && h->owner == req.owner) return CommandLock{std::nullopt, req};
+  }
+  const LockRequest mine{req.owner.empty() ? fallback_owner : req.owner, req.wait};
+  CommandLock out{acquire_deploy_lock(layout, mine), mine};
+  return out;
 }
 
 }  // namespace plugbox::server

@@ -115,6 +115,22 @@ HeldLock acquire_deploy_lock(const Layout& layout, const LockRequest& req);
 std::optional<HeldLock> take_txn_lock(const Layout& layout, const MutationGuard& guard, const std::string& owner);
 // Who runs a switch transaction here now (nullopt: none).
 std::optional<LockHolder> probe_txn_lock(const Layout& layout);
+// The deploy lock for the whole run of a command that changes the home over a
+// long time without blocking readers (receive: an upload may take minutes,
+// and `status` must not wait for it). It takes the deploy lock but not the
+// oplock; each step then takes acquire_for_mutation(layout, steps), which
+// passes under this lock and serialises the step with other commands.
+//  - req.owner holds the lock elsewhere (a deploy's `lock`): `held` is empty
+//    and the command runs under that lock, as before.
+//  - otherwise the lock is taken (waiting up to req.wait) for req.owner, or,
+//    when none was given, for `fallback_owner`; its holder info is written,
+//    so `status` and a refused command name it. Held until destroyed.
+struct CommandLock {
+  std::optional<HeldLock> held;
+  LockRequest steps;  // what each step passes to acquire_for_mutation
+};
+CommandLock hold_deploy_lock_for_command(const Layout& layout, const LockRequest& req,
+                                         const std::string& fallback_owner);
 
 // Who holds the deploy lock now (nullopt: free). The caller holds the oplock
 // (shared is enough), so the probe cannot disturb a command that acquires.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <sstream>
 
 #include "server-tools/chain_state.h"
 #include "server-tools/errors.h"
@@ -28,6 +29,31 @@ std::optional<upload::Manifest> load_manifest(const Layout& layout, const std::s
   }
 }
 
+std::string encode_stamps(const upload::Manifest& m, const std::vector<upload::FileStamp>& stamps) {
+  std::string out = "plugbox-stamps 1 " + upload::to_hex(m.digest()) + "\n";
+  for (const auto& s : stamps) out += std::to_string(s.ino) + " " + std::to_string(s.ctime_ns) + "\n";
+  return out;
+}
+
+std::vector<upload::FileStamp> load_stamps(const Layout& layout, const std::string& v, const upload::Manifest& m) {
+  std::string text;
+  try {
+    if (kind_of(layout.stamps(v)) != FileKind::regular) return {};
+    text = read_file(layout.stamps(v));
+  } catch (const std::exception&) {
+    return {};
+  }
+  std::istringstream in(text);
+  std::string header;
+  if (!std::getline(in, header) || header != "plugbox-stamps 1 " + upload::to_hex(m.digest())) return {};
+  std::vector<upload::FileStamp> out;
+  out.reserve(m.entries.size());
+  upload::FileStamp s;
+  while (in >> s.ino >> s.ctime_ns) out.push_back(s);
+  if (!in.eof() || out.size() != m.entries.size()) return {};
+  return out;
+}
+
 namespace {
 
 void require_staged(const ChainState& chain, const std::string& v) {
@@ -44,12 +70,30 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
   if (opts.create) {
     init_layout(layout, req, actor);
     if (auto p = layout_problem(layout)) bad_input(*p);
-    MutationGuard guard = acquire_for_mutation(layout, req);
+  }
+  // What would be refused under the lock is refused before taking it too,
+  // so that a refused receive leaves even the lock file untouched.
+  {
+    Flock op = Flock::acquire(layout.oplock(), Flock::Mode::shared, /*create=*/false);
+    if (opts.create)
+      Chain(layout, actor).require_new_version(v);
+    else
+      require_staged(scan_chain(layout), v);
+  }
+  // The deploy lock for the whole upload (not only its steps): a standalone
+  // receive must keep gc, remove and other deployers away from V while its
+  // stream flows. Readers (status, verify) take only the oplock and go on.
+  const CommandLock lock =
+      hold_deploy_lock_for_command(layout, req, "receive " + v + " (pid " + std::to_string(::getpid()) + ")");
+  Outcome o;
+  Chain chain_ops(layout, actor);
+  if (opts.create) {
+    MutationGuard guard = acquire_for_mutation(layout, lock.steps);
     NextVersionOptions nv;
     nv.name = v;
     nv.by = opts.by;
     nv.source_rev = opts.source_rev;
-    Chain(layout, actor).next_version(guard, nv);
+    chain_ops.next_version(guard, nv);
     // The host record names this run from now on: a rollback after a run
     // that only staged has nothing to undo, and must not undo an earlier one.
     HostRecord rec;
@@ -66,10 +110,14 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     out << nlohmann::json{{"created", v}}.dump() << std::endl;
   }
   ChainState chain;
+  std::optional<LoggedChange> change;
   {
-    MutationGuard check = acquire_for_mutation(layout, req);
+    MutationGuard check = acquire_for_mutation(layout, lock.steps);
     chain = scan_chain(layout);
     require_staged(chain, v);
+    // Before the stream changes V's tree: an unwritable log refuses here,
+    // with nothing read and nothing changed.
+    change.emplace(layout.log(), actor, LogEntry{"receive", {v}, nlohmann::json::object()});
   }
 
   // Files of the live version first (the likeliest match), then every other
@@ -81,47 +129,61 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     if (it->second.state() == VersionState::ready && (names.empty() || it->first != names.front()))
       names.push_back(it->first);
   for (const auto& n : names)
-    if (auto m = load_manifest(layout, n)) sources.push_back({layout.version_dir(n).string(), std::move(*m)});
+    if (auto m = load_manifest(layout, n)) {
+      auto stamps = load_stamps(layout, n, *m);
+      sources.push_back({layout.version_dir(n).string(), std::move(*m), std::move(stamps)});
+    }
 
   upload::Receiver rx(layout.version_dir(v).string(), std::move(sources),
                       [&out](const std::string& line) { out << line << std::endl; });
-  std::string buf(256 * 1024, '\0');
-  bool ok = true;
-  for (;;) {
-    ssize_t n = ::read(in_fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) sys_fail("read the upload stream from stdin", errno);
-    if (n == 0) break;
-    if (!rx.feed(std::string_view(buf.data(), size_t(n)))) {
-      ok = false;
-      break;
+  std::optional<MutationGuard> commit;
+  nlohmann::json detail;
+  change->run([&] {
+    std::string buf(256 * 1024, '\0');
+    bool ok = true;
+    for (;;) {
+      ssize_t n = ::read(in_fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) sys_fail("read the upload stream from stdin", errno);
+      if (n == 0) break;
+      if (!rx.feed(std::string_view(buf.data(), size_t(n)))) {
+        ok = false;
+        break;
+      }
     }
-  }
-  if (ok) ok = rx.finish();
-  if (!ok) refuse("upload into " + v + " failed: " + rx.error() + " (" + v + " stays staged: retry, or remove it)");
+    if (ok) ok = rx.finish();
+    if (!ok) refuse("upload into " + v + " failed: " + rx.error() + " (" + v + " stays staged: retry, or remove it)");
 
-  MutationGuard commit = acquire_for_mutation(layout, req);
-  require_staged(scan_chain(layout), v);  // not sealed or removed meanwhile
-  // The manifest first, then the record naming its digest: a record never
-  // names a manifest that is not there.
-  write_file_atomic(layout.manifest(v), rx.manifest().encode(), layout.tmp());
-  VersionStore store(layout);
-  auto rec = store.lookup(v);
-  VersionRecord record = rec.record.value_or(VersionRecord{});
-  record.name = v;
-  record.manifest_digest = "sha256:" + upload::to_hex(rx.manifest().digest());
-  store.write(record);
+    commit.emplace(acquire_for_mutation(layout, lock.steps));
+    require_staged(scan_chain(layout), v);  // not sealed or removed meanwhile
+    // The manifest first, then the record naming its digest: a record never
+    // names a manifest that is not there.
+    write_file_atomic(layout.manifest(v), rx.manifest().encode(), layout.tmp());
+    // Stamped now that every file is in place (later links change the source
+    // files' ctimes, not these: see upload/server/receiver.h).
+    const std::vector<upload::FileStamp> stamps = rx.stamp_files();
+    if (stamps.size() != rx.manifest().entries.size())
+      refuse("upload into " + v + " failed: " + rx.error() + " (" + v + " stays staged: retry, or remove it)");
+    write_file_atomic(layout.stamps(v), encode_stamps(rx.manifest(), stamps), layout.tmp());
+    VersionStore store(layout);
+    auto rec = store.lookup(v);
+    VersionRecord record = rec.record.value_or(VersionRecord{});
+    record.name = v;
+    record.manifest_digest = "sha256:" + upload::to_hex(rx.manifest().digest());
+    store.write(record);
+    const auto& s = rx.stats();
+    detail = {{"files", s.files},           {"files_sent", s.files_sent}, {"bytes_sent", s.bytes_sent},
+              {"files_linked", s.files_linked}, {"files_copied", s.files_copied},
+              {"manifest_digest", *record.manifest_digest}};
+  });
+  if (auto w = change->done(detail)) o.warnings.push_back(*w);
   const auto& s = rx.stats();
-  nlohmann::json detail = {{"files", s.files},           {"files_sent", s.files_sent}, {"bytes_sent", s.bytes_sent},
-                           {"files_linked", s.files_linked}, {"files_copied", s.files_copied},
-                           {"manifest_digest", *record.manifest_digest}};
-  append_log(layout.log(), LogEntry{"receive", {v}, detail}, actor);
-  Outcome o;
   o.changed = true;
   o.message = std::string(opts.create ? "created and received " : "received ") + v + ": " +
               std::to_string(s.files) + " files (" + std::to_string(s.files_sent) + " sent, " +
               std::to_string(s.files_linked) + " linked)";
-  if (opts.seal) o.message += "; " + Chain(layout, actor).seal(commit, v, rx.manifest().total_file_bytes()).message;
+  if (opts.seal) o.message += "; " + chain_ops.seal(*commit, v, rx.manifest().total_file_bytes()).message;
+  for (const auto& w : chain_ops.warnings()) o.warnings.push_back(w);
   return o;
 }
 

@@ -117,6 +117,10 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
     const LockRequest req{owner, std::chrono::milliseconds(std::llround(global.wait_s * 1000))};
     cmd.check_args(owner);
 
+    // An empty --home (a variable that expanded to nothing) must not quietly
+    // mean $HOME: that is some other home.
+    if (app.count("--home") && global.home.empty())
+      bad_input("--home is empty: pass the service home, e.g. --home /srv/shop (or leave --home out to use $HOME)");
     std::string home = global.home;
     if (home.empty()) home = env.getenv("HOME").value_or("");
     if (home.empty()) bad_input("no home: pass --home DIR or set HOME");

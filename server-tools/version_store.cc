@@ -112,6 +112,7 @@ void VersionStore::write(const VersionRecord& record) const {
 void VersionStore::remove(const std::string& name) const {
   remove_file(layout_.record(name));
   remove_file(layout_.manifest(name));  // a manifest without its version would mislead dedup
+  remove_file(layout_.stamps(name));
 }
 
 std::vector<std::string> VersionStore::names() const {

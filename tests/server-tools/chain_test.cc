@@ -94,7 +94,7 @@ TEST_CASE("seed scenario: three deploys, then rollbacks", "[chain][seed]") {
   CHECK(live_marker(home) == c);
 
   // Every change is in the log, in order, with who and what.
-  auto log = read_log(home / "deploy/.plugbox/log");
+  auto log = read_changes(home / "deploy/.plugbox/log");
   std::vector<std::string> cmds;
   for (auto& l : log) cmds.push_back(l["command"]);
   CHECK(cmds == std::vector<std::string>{"init", "next-version", "seal", "upgrade-to", "next-version", "seal",
@@ -184,7 +184,7 @@ TEST_CASE("seed scenario: remove splices, touching only links that point at the 
   CHECK_FALSE(fs::exists(home / "deploy" / b));
   CHECK(fs::is_empty(home / "deploy/.plugbox/trash"));
   CHECK(fs::is_empty(home / "deploy/.plugbox/tmp"));
-  auto log = read_log(home / "deploy/.plugbox/log");
+  auto log = read_changes(home / "deploy/.plugbox/log");
   CHECK(log.back()["command"] == "remove");
   CHECK(log.back()["versions"] == nlohmann::json{b});
 
@@ -275,7 +275,7 @@ TEST_CASE("seed scenario: gc keeps the N newest, live and live's previous", "[ch
   CHECK(r.rc == 0);
   CHECK(r.out == "gc --keep 2: nothing to remove\n");
   CHECK(snapshot(home) == after);
-  auto log = read_log(home / "deploy/.plugbox/log");
+  auto log = read_changes(home / "deploy/.plugbox/log");
   CHECK(std::count_if(log.begin(), log.end(), [](auto& l) { return l["command"] == "gc"; }) == 3);
 }
 

@@ -25,7 +25,7 @@ TEST_CASE("init creates the whole layout, then is idempotent", "[init]") {
   CHECK(missing_layout_parts(l).empty());
   CHECK_FALSE(layout_problem(l));
 
-  auto log = read_log(l.log());
+  auto log = read_changes(l.log());
   REQUIRE(log.size() == 1);
   CHECK(log[0]["command"] == "init");
   CHECK(log[0]["detail"]["created"].size() == 11);

@@ -201,3 +201,136 @@ TEST_CASE("a truncated stream leaves the version staged, with the reason on both
   INFO(describe(again));
   CHECK(again.rc == 0);
 }
+
+TEST_CASE("a standalone receive holds the deploy lock while its stream is open", "[issue11][process]") {
+  TempDir tmp;
+  fs::path home = tmp.path() / "home";
+  write(tmp.path() / "src/dist/bin/app", "#!/bin/sh\necho v1\n");
+  auto tree = up::build_manifest(up::TreeSpec{tmp.path() / "src", std::string("dist"), {}});
+  auto blobs = up::BlobStore::build(tree);
+  REQUIRE(cli(home, {"init"}).rc == 0);
+  for (int i = 1; i <= 3; ++i) deploy(home, vname(i));
+  const std::string V = vname(10);
+
+  // receive --create --seal V with its stream not sent yet.
+  Child rx(server_argv(home, {"receive", "--create", "--seal", V}), {{"PLUGBOX_LOCK_OWNER", ""}});
+  auto first = rx.read_line(std::chrono::seconds(10));
+  REQUIRE(first);
+  CHECK(*first == "{\"created\":\"" + V + "\"}");
+  const std::string owner = "receive " + V + " (pid " + std::to_string(rx.pid()) + ")";
+
+  // gc would remove the staged V: it is refused, naming the receive.
+  CliResult gc = cli(home, {"gc", "--keep", "2"});
+  INFO(describe(gc));
+  CHECK(gc.rc == 1);
+  CHECK_THAT(gc.err, Catch::Contains("the deploy lock is held by owner '" + owner + "'"));
+  CHECK(fs::is_directory(home / "deploy" / V));
+  // Under --wait it waits, and gives up while the receive still runs.
+  gc = cli(home, {"gc", "--keep", "2", "--wait", "0.3"});
+  CHECK(gc.rc == 1);
+  CHECK_THAT(gc.err, Catch::Contains("was not released within 0.3 s"));
+  CHECK(fs::is_directory(home / "deploy" / V));
+  // Other changes too; readers go on.
+  CHECK(cli(home, {"rollback-to"}).rc == 1);
+  CliResult st = cli(home, {"status", "--json"});
+  REQUIRE(st.rc == 0);
+  auto j = nlohmann::json::parse(st.out);
+  CHECK(j["lock"]["owner"] == owner);
+  CHECK(j["lock"]["pid"] == rx.pid());
+
+  // The stream arrives: V is received and sealed, and the lock is free again.
+  rx.write_stdin(stream_for(tree, blobs, all_digests(tree)));
+  rx.close_stdin();
+  CHECK(rx.wait() == 0);
+  CHECK(nlohmann::json::parse(slurp(home / "deploy/.plugbox/versions" / (V + ".json")))["state"] == "ready");
+  CHECK(nlohmann::json::parse(cli(home, {"status", "--json"}).out)["lock"].is_null());
+  CHECK(cli(home, {"gc", "--keep", "2"}).rc == 0);
+  CHECK(fs::is_directory(home / "deploy" / V));
+}
+
+namespace {
+
+// Uploads `tree` into V through the real binary as a client would (the need
+// line answered): returns the digests the host asked for.
+std::vector<std::string> upload_via_binary(const fs::path& home, const std::string& v, const up::LocalTree& tree,
+                                           const up::BlobStore& blobs) {
+  Child rx(server_argv(home, {"receive", "--create", "--seal", v}), {{"PLUGBOX_LOCK_OWNER", ""}});
+  up::UploadClient c(tree.manifest, blobs);
+  rx.write_stdin(c.initial_bytes());
+  std::vector<std::string> need;
+  for (;;) {
+    auto line = rx.read_line(std::chrono::seconds(20));
+    REQUIRE(line);
+    if (line->rfind("{\"need\"", 0) != 0) continue;
+    need = nlohmann::json::parse(*line)["need"].get<std::vector<std::string>>();
+    REQUIRE(c.on_line(*line));
+    break;
+  }
+  std::string chunk;
+  while (c.next_chunk(&chunk)) rx.write_stdin(chunk);
+  rx.close_stdin();
+  INFO(rx.drain_stderr());
+  REQUIRE(rx.wait() == 0);
+  return need;
+}
+
+std::string digest_of(const up::LocalTree& t, const std::string& path_suffix) {
+  for (const auto& e : t.manifest.entries)
+    if (e.type == up::EntryType::file && e.path.ends_with(path_suffix)) return up::to_hex(e.digest);
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a file changed in place (size and mtime put back) is never linked into a new version",
+          "[issue11][process]") {
+  TempDir tmp;
+  fs::path home = tmp.path() / "home";
+  write(tmp.path() / "src/dist/bin/app", "#!/bin/sh\necho v1\n");
+  write(tmp.path() / "src/dist/static/big.txt", std::string(100000, 'x'));
+  auto tree = up::build_manifest(up::TreeSpec{tmp.path() / "src", std::string("dist"), {}});
+  auto blobs = up::BlobStore::build(tree);
+  const std::string V1 = vname(1), V2 = vname(2), V3 = vname(3);
+  CHECK(upload_via_binary(home, V1, tree, blobs).size() == 2);
+  REQUIRE(cli(home, {"upgrade-to", V1}).rc == 0);
+  CHECK(fs::is_regular_file(home / "deploy/.plugbox/versions" / (V1 + ".stamps")));
+
+  // Changed in place, same size, its mtime put back (touch -d).
+  const fs::path big = home / "deploy" / V1 / "static/big.txt";
+  struct stat before;
+  REQUIRE(::stat(big.c_str(), &before) == 0);
+  {
+    int fd = ::open(big.c_str(), O_WRONLY);
+    REQUIRE(fd >= 0);
+    REQUIRE(::pwrite(fd, "CORRUPT", 7, 500) == 7);
+    ::close(fd);
+  }
+  timespec times[2] = {before.st_atim, before.st_mtim};
+  REQUIRE(::utimensat(AT_FDCWD, big.c_str(), times, 0) == 0);
+  struct stat after;
+  REQUIRE(::stat(big.c_str(), &after) == 0);
+  REQUIRE(after.st_size == before.st_size);
+  REQUIRE(after.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+
+  // A release with the original content: the host asks for big.txt's content
+  // (and only that), links the unchanged file, and V2 verifies.
+  auto need = upload_via_binary(home, V2, tree, blobs);
+  CHECK(need == std::vector<std::string>{digest_of(tree, "big.txt")});
+  CHECK(slurp(home / "deploy" / V2 / "static/big.txt") == std::string(100000, 'x'));
+  struct stat a1, a2;
+  REQUIRE(::stat((home / "deploy" / V1 / "bin/app").c_str(), &a1) == 0);
+  REQUIRE(::stat((home / "deploy" / V2 / "bin/app").c_str(), &a2) == 0);
+  CHECK(a1.st_ino == a2.st_ino);
+  CliResult v = cli(home, {"verify", V2});
+  INFO(describe(v));
+  CHECK(v.rc == 0);
+  CHECK(cli(home, {"verify", V1}).rc != 0);  // the edit itself is still V1's problem
+
+  // Link counts changing (V1 removed: every shared inode gets a new ctime) do
+  // not cost a resend: an unchanged file whose stamp no longer matches is
+  // hashed and, still matching, linked.
+  REQUIRE(cli(home, {"upgrade-to", V2}).rc == 0);
+  REQUIRE(cli(home, {"remove", V1}).rc == 0);
+  CHECK(upload_via_binary(home, V3, tree, blobs).empty());
+  CHECK(cli(home, {"verify", V3}).rc == 0);
+}

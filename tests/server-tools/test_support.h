@@ -248,6 +248,15 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   pid_t pid() const { return pid_; }
+  // Writes all of `data` to the child's stdin (blocking).
+  void write_stdin(const std::string& data) {
+    for (size_t off = 0; off < data.size();) {
+      ssize_t n = ::write(stdin_, data.data() + off, data.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw std::runtime_error("write to the child's stdin failed");
+      off += static_cast<size_t>(n);
+    }
+  }
   void close_stdin() {
     if (stdin_ >= 0) ::close(stdin_);
     stdin_ = -1;

@@ -105,6 +105,28 @@ std::int64_t mtime_ns(const struct stat& st) {
   return std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
+FileStamp stamp_of(const struct stat& st) {
+  return {std::uint64_t(st.st_ino), std::int64_t(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
+}
+
+// True when the file `name` under `dirfd` is still the inode `st` describes
+// and its content has digest `want`.
+bool content_matches(int dirfd, const std::string& name, const struct stat& st, const Digest& want) {
+  base::UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat now;
+  if (!fd || ::fstat(fd.get(), &now) != 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev) return false;
+  Sha256 h;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    h.update(buf, size_t(n));
+  }
+  return h.finish() == want;
+}
+
 }  // namespace
 
 struct Receiver::Impl {
@@ -206,7 +228,26 @@ struct Receiver::Impl {
     return true;
   }
 
-  // Finds a local file with e's digest and size that still looks unmodified,
+  // Inodes of local files found to hold their manifest's content during this
+  // upload: linking one into V changes its ctime, which must not make its
+  // next use (a duplicate in V) hash it again. -> the digest it holds.
+  std::unordered_map<ino_t, Digest> trusted_inodes;
+
+  // Whether source i's entry `se`, stat'ed as `st`, still holds the content
+  // its manifest says: its stamp from when its version was received matches,
+  // or (no stamp, or a ctime changed by an unlink or link of our own or by an
+  // edit) hashing it now says so. A file edited in place is never trusted.
+  bool still_holds(size_t i, const Entry& se, const struct stat& st) {
+    if (auto it = trusted_inodes.find(st.st_ino); it != trusted_inodes.end()) return it->second == se.digest;
+    const auto& stamps = sources[i].stamps;
+    const size_t idx = size_t(&se - sources[i].manifest.entries.data());
+    const bool stamped = idx < stamps.size() && stamps[idx] == stamp_of(st);
+    if (!stamped && !content_matches(source_fds[i].get(), se.path, st, se.digest)) return false;
+    trusted_inodes.emplace(st.st_ino, se.digest);
+    return true;
+  }
+
+  // Finds a local file with e's digest and size that still holds it,
   // preferring one with e's mode and mtime (it can be hard-linked; another
   // can only be copied).
   bool find_local(const Entry& e, int* dirfd, std::string* name, struct stat* found_st) {
@@ -218,10 +259,12 @@ struct Receiver::Impl {
       bool exact = se->mode == e.mode && se->mtime_ns == e.mtime_ns;
       if (found && !exact) continue;
       struct stat st;
-      // The manifest vouches for the content only while size and mtime are
-      // unchanged; a file edited in place since is not trusted.
+      // The manifest vouches for the content only while the file is the one
+      // stamped at receive (size and mtime alone can be put back after an
+      // edit in place); see still_holds.
       if (::fstatat(source_fds[i].get(), se->path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-          !S_ISREG(st.st_mode) || std::uint64_t(st.st_size) != se->size || mtime_ns(st) != se->mtime_ns)
+          !S_ISREG(st.st_mode) || std::uint64_t(st.st_size) != se->size || mtime_ns(st) != se->mtime_ns ||
+          !still_holds(i, *se, st))
         continue;
       *dirfd = source_fds[i].get();
       *name = se->path;
@@ -464,6 +507,21 @@ bool Receiver::finish_directories(std::string* err) {
       return *err = errno_text("cannot finish directory '" + it->path + "'"), false;
   }
   return true;
+}
+
+std::vector<FileStamp> Receiver::stamp_files() {
+  std::vector<FileStamp> out(manifest_.entries.size());
+  for (size_t i = 0; i < manifest_.entries.size(); ++i) {
+    const Entry& e = manifest_.entries[i];
+    if (e.type != EntryType::file) continue;
+    struct stat st;
+    if (::fstatat(impl_->root.get(), e.path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      fail(errno_text("cannot stat '" + e.path + "' in the version"));
+      return {};
+    }
+    out[i] = stamp_of(st);
+  }
+  return out;
 }
 
 Receiver::~Receiver() = default;

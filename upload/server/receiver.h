@@ -14,7 +14,11 @@
 // manifest's size and SHA-256, and only then renamed into place. Files whose
 // digest, mode and mtime match a file of a local ready version are hard-linked
 // from it (content matching but metadata differing: copied locally), so only
-// contents no version has cross the network.
+// contents no version has cross the network. A local file is trusted to hold
+// its manifest's content only while its inode and ctime are those stamped
+// when its version was received; otherwise (changed in place, or a link
+// count change of our own: linking and gc touch ctime too) it is hashed once
+// and used only if it still matches, else its content is asked for.
 #pragma once
 
 #include <cstdint>
@@ -31,10 +35,22 @@
 
 namespace plugbox::upload {
 
+// Who a file of a version was when the version was received: its inode and
+// ctime. A file changed in place since (even with its size and mtime put
+// back, `touch -d`) has a new ctime, which no user can set back.
+struct FileStamp {
+  std::uint64_t ino = 0;
+  std::int64_t ctime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
 // A ready version on this host whose files may be reused.
 struct LocalSource {
   std::string dir;  // the version directory
   Manifest manifest;
+  // One per manifest entry (zero for non-files), as stamp_files() took them
+  // when the version was received; empty when none were recorded.
+  std::vector<FileStamp> stamps;
 };
 
 struct ReceiveStats {
@@ -60,6 +76,10 @@ class Receiver {
   const std::string& error() const { return error_; }
   const ReceiveStats& stats() const { return stats_; }
   const Manifest& manifest() const { return manifest_; }
+  // After finish(): the stamp of each manifest entry's file as it is now in
+  // the version (zero for non-files), for LocalSource::stamps of later
+  // uploads. Empty (and error() set) when a file cannot be looked at.
+  std::vector<FileStamp> stamp_files();
 
  private:
   struct Impl;

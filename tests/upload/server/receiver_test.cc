@@ -82,7 +82,7 @@ TEST_CASE("a second upload links unchanged files from the live version and mirro
   fs::create_directories(t.path / "v2");
   auto tree2 = tree_of(t.path / "dist");
   auto blobs2 = BlobStore::build(tree2);
-  auto r = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree1.manifest}});
+  auto r = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree1.manifest, {}}});
   INFO(r.server_error);
   REQUIRE(r.ok);
   auto v2 = snapshot(t.path / "v2");
@@ -108,7 +108,7 @@ TEST_CASE("a live file edited in place, or with another mode, is not linked") {
   fs::create_directories(t.path / "v2");
   auto tree2 = tree_of(t.path / "dist");
   auto blobs2 = BlobStore::build(tree2);
-  auto r = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree1.manifest}});
+  auto r = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree1.manifest, {}}});
   REQUIRE(r.ok);
   CHECK(read_file(t.path / "v2/a") == "same");
   CHECK(r.result->files_sent == 1);    // a: sent again
@@ -214,7 +214,7 @@ TEST_CASE("a tree with more directories than the receiver keeps open is mirrored
   fs::create_directories(t.path / "v2");
   auto tree2 = tree_of(t.path / "dist");
   auto blobs2 = BlobStore::build(tree2);
-  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree.manifest}});
+  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree.manifest, {}}});
   INFO(r2.client_error << " / " << r2.server_error);
   REQUIRE(r2.ok);
   CHECK(snapshot(t.path / "v2") == snapshot(t.path / "dist"));
