@@ -58,7 +58,9 @@ orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string
   // Compressed as the hosts ask for contents: only what some host lacks.
   auto blobs = upload::BlobStore::lazy(tree);
   orch::Journal journal = open_journal("deploy", plan.version);
-  journal.record({{"event", "plan"}, {"text", plan.render()}});
+  // The first record names the service: a `fleet rollback` from this machine
+  // finds the run even if it died before touching any host.
+  journal.record({{"event", "plan"}, {"service", svc.name}, {"version", plan.version}, {"text", plan.render()}});
   auto reporter = orch::make_reporter(orch::pick_output_mode(a.sel.json));
   reporter->event(orch::Event{"plan", "", "deploying " + svc.name + " " + plan.version + ": " +
                                             std::to_string(tree.manifest.entries.size()) + " entries, " +

@@ -141,12 +141,16 @@ transport::Awaitable<bool> DeployRun::health(Host& h) {
   StepContext c{h.conn.ctx(), plan_.service_config, d.command_timeout};
   auto step = health_step(c, plan_.version, h.live_before, d.health_timeout);
   if (!step) co_return true;
-  for (int attempt = 1; attempt <= d.health_retries; ++attempt) {
+  int attempts = 0;
+  while (attempts < d.health_retries) {
+    ++attempts;
     if ((co_await h.conn.run(*step)).ok()) co_return true;
-    if (stopping() || attempt == d.health_retries) break;
+    if (stopping() || attempts == d.health_retries) break;
     co_await sleep_for(d.health_interval);
   }
-  h.conn.set_error("health check failed " + std::to_string(d.health_retries) + " times; last: " + h.conn.error());
+  // The attempts made: a Ctrl-C stops the retries early.
+  h.conn.set_error("health check failed " + std::to_string(attempts) + (attempts == 1 ? " time" : " times") +
+                   "; last: " + h.conn.error());
   co_return false;
 }
 
@@ -182,7 +186,11 @@ transport::Awaitable<void> DeployRun::undo_switch(Host& h, bool tolerated) {
   StepContext c{h.conn.ctx(), plan_.service_config, plan_.deploy.command_timeout};
   const TxnSpec spec{V, "deploy", "undo", h.live_before, V, undo_steps(c, h.progress, h.live_before, V)};
   const Steps& steps = spec.steps;
-  if (steps.empty()) co_return;  // nothing was touched here
+  if (steps.empty()) {
+    // Nothing was touched here: the host is on its previous version already.
+    if (tolerated) h.state = HostState::failed_tolerated;
+    co_return;
+  }
   StepsResult r = co_await h.conn.run_txn(spec);
   // Where the failing step stands against the switch back tells where live is.
   auto back_at = std::find_if(steps.begin(), steps.end(), [](const Step& s) { return s.effect == Effect::switches_live; });

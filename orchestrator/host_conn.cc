@@ -100,7 +100,9 @@ transport::Awaitable<transport::ExecResult> HostConn::run(const Step& step) {
 transport::Awaitable<StepsResult> HostConn::run_steps(const Steps& steps) {
   StepsResult out;
   for (const auto& step : steps) {
-    ++out.begun;
+    // A step refused here (the lock lost) never reached the host: not begun.
+    const bool refused = !step.read_only && refusal(step.name).has_value();
+    if (!refused) ++out.begun;
     if ((co_await run(step)).ok()) continue;
     if (!step.tolerate_failure) {
       out.ok = false;
@@ -227,18 +229,18 @@ transport::Awaitable<void> hold_lock(std::shared_ptr<transport::Session> session
 
 }  // namespace
 
-transport::Awaitable<bool> HostConn::lock(double timeout_s) {
+transport::Awaitable<bool> HostConn::lock(double timeout_s, int wait_s) {
   auto ex = co_await transport::asio::this_coro::executor;
   lock_ = std::make_shared<LockState>(ex);
   lock_->pipe = transport::StdinPipe::create(ex);
   auto st = lock_;
-  auto cmd = server_cmd::lock(plan_.ctx);
+  auto cmd = server_cmd::lock(plan_.ctx, wait_s);
   journal_.record({{"host", name()}, {"step", "lock"}, {"command", cmd.render()}});
   // hold_lock writes to the journal only on a loss, which needs us alive (the
   // destructor lets go first), and the journal outlives us.
   transport::asio::co_spawn(ex, hold_lock(session_, std::move(cmd), st, st.get(), &journal_, name()),
                             transport::asio::detached);
-  transport::asio::steady_timer timer(ex, after(timeout_s));
+  transport::asio::steady_timer timer(ex, after(timeout_s + wait_s));
   auto wake = st->changed;
   timer.async_wait([wake](boost::system::error_code) { wake->notify(); });
   while (!st->held && !st->ended && transport::Clock::now() < timer.expiry()) co_await st->changed->wait();

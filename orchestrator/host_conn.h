@@ -66,7 +66,9 @@ class HostConn {
   transport::Awaitable<std::optional<HostStatus>> status(double timeout_s);
   // Starts `plugbox-server lock` on its own channel and waits until it holds
   // the lock. False (error() names the holder) if refused.
-  transport::Awaitable<bool> lock(double timeout_s);
+  // `wait_s`: how long the host may wait for a holder, or a switch
+  // transaction still running there, to finish first.
+  transport::Awaitable<bool> lock(double timeout_s, int wait_s = 0);
   // The lock was held and its holder on the host ended without our letting
   // go: from then on only read-only steps run here.
   bool lock_lost() const;

@@ -1,5 +1,7 @@
 #include "orchestrator/journal.h"
 
+#include <fstream>
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +16,28 @@ std::filesystem::path Journal::state_root() {
   if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::filesystem::path(x) / "plugbox";
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home && *home ? home : "/tmp") / ".local/state/plugbox";
+}
+
+std::string Journal::newest_unfinished_deploy(const std::string& service) {
+  std::string best;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(state_root() / "runs", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name <= best) continue;
+    std::ifstream in(e.path() / "deploy.jsonl");
+    std::string first, line, last;
+    if (!in || !std::getline(in, first)) continue;
+    auto j = nlohmann::json::parse(first, nullptr, false);
+    if (!j.is_object() || j.value("event", "") != "plan" || j.value("service", "") != service) continue;
+    while (std::getline(in, line))
+      if (!line.empty()) last = line;
+    // A run that ended wrote what it did to the hosts' records; only one cut
+    // short may have died before any host heard of it.
+    auto end = nlohmann::json::parse(last, nullptr, false);
+    if (end.is_object() && end.value("event", "") == "end") continue;
+    best = name;
+  }
+  return best;
 }
 
 Journal Journal::open(const std::string& kind, const std::string& run_name) {

@@ -33,6 +33,10 @@ class Journal {
   bool enabled() const { return file_ != nullptr; }
 
   static std::filesystem::path state_root();
+  // The newest deploy of `service` whose journal on this machine has no end
+  // (its version), or "": a run killed before it touched any host is known
+  // only here. Runs that ended are known to the hosts they changed.
+  static std::string newest_unfinished_deploy(const std::string& service);
 
  private:
   std::filesystem::path dir_;

@@ -17,7 +17,10 @@ transport::Command server_command(const HostContext& h, const std::vector<std::s
 namespace server_cmd {
 
 transport::Command init(const HostContext& h) { return server_command(h, {"init"}); }
-transport::Command lock(const HostContext& h) { return server_command(h, {"lock"}); }
+transport::Command lock(const HostContext& h, int wait_s) {
+  if (wait_s <= 0) return server_command(h, {"lock"});
+  return server_command(h, {"--wait", std::to_string(wait_s), "lock"});
+}
 transport::Command status_json(const HostContext& h) { return server_command(h, {"status", "--json"}); }
 
 transport::Command receive(const HostContext& h, const std::string& version, const std::vector<std::string>& flags) {

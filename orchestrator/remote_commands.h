@@ -25,7 +25,9 @@ transport::Command server_command(const HostContext& h, const std::vector<std::s
 // The typed plugbox-server commands (docs/DESIGN.md §3), one builder each.
 namespace server_cmd {
 transport::Command init(const HostContext& h);
-transport::Command lock(const HostContext& h);  // holds the lock while its stdin is open
+// Holds the lock while its stdin is open. `wait_s` > 0: waits that long for a
+// holder (or a switch transaction still running there) to finish.
+transport::Command lock(const HostContext& h, int wait_s = 0);
 transport::Command status_json(const HostContext& h);
 // `receive V FLAGS...` (DeployPlan::receive_flags: --create, --seal, provenance).
 transport::Command receive(const HostContext& h, const std::string& version, const std::vector<std::string>& flags);

@@ -20,7 +20,9 @@ transport::Awaitable<std::optional<HostStatus>> look(HostConn& c, const FleetCon
     co_return std::nullopt;
   }
   *state = HostState::rollback_refused;
-  if (!dry_run && !co_await c.lock(ctx.timeout)) {
+  // A switch transaction still running there (its client gone) is waited
+  // for: the record is read once it has ended.
+  if (!dry_run && !co_await c.lock(ctx.timeout, int(ctx.timeout))) {
     // A home nothing was ever deployed to has no lock to take, and nothing to undo.
     std::string why = c.error();
     auto st = co_await c.status(ctx.timeout);
@@ -117,6 +119,7 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
   if (!opts.from)
     for (const auto& st : status)
       if (st && st->last_run) run = std::max(run, st->last_run->id);
+  if (!run.empty()) run = std::max(run, opts.local_run);
   const bool by_record = !run.empty();
   std::string from = opts.from.value_or("");
   if (!by_record && from.empty())

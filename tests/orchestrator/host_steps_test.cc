@@ -112,7 +112,11 @@ TEST_CASE("a step list renders as the dry-run shows it and as JSON a host could 
   CHECK_THAT(text, Catch::Contains("(stop: a failure is recorded and the next step runs)"));
   auto j = to_json(s);
   REQUIRE(j.size() == 4);
-  CHECK(j[2]["argv"] == nlohmann::json({"plugbox-server", "--home", "/srv/shop", "--owner", "owner-1", "rollback-to", "V1"}));
+  // A chain step goes to the host as an operation, not a command line.
+  CHECK(j[2]["op"] == "rollback-to");
+  CHECK(j[2]["version"] == "V1");
+  CHECK(j[2]["effect"] == "switch");
+  CHECK_FALSE(j[2].contains("argv"));
   CHECK(j[0]["shell"] == "stop-a");
   CHECK(j[0]["env"]["PLUGBOX_VERSION"] == "V1");
   CHECK(j[0]["tolerate_failure"] == true);

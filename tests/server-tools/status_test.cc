@@ -119,7 +119,10 @@ TEST_CASE("status on a home never deployed to: initialised false, exit 0, nothin
                               {"versions", nlohmann::json::array()},
                               {"lock", nullptr},
                               {"problems", nlohmann::json::array()},
-                              {"initialised", false}});
+                              {"initialised", false},
+                              {"run", nullptr},
+                              {"transaction", nullptr},
+                              {"service_stopped", false}});
     r = cli(h, {"status"});
     CHECK(r.rc == 0);
     CHECK(r.out == h.string() + ": nothing was deployed here yet (no deploy/.plugbox/)\n");
