@@ -21,6 +21,10 @@ struct RollbackArgs {
 };
 
 orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::string& default_group) {
+  // A version name is a UTC second; anything else (../etc) is a typo, told in
+  // one line before any host is touched.
+  if (a.from && !orch::is_version_name(*a.from))
+    bad_input("--from: '" + *a.from + "' is not a version name (YYYY-MM-DDTHH:MM:SS, as `plugbox fleet status` shows)");
   Loaded l = load(g, a.sel, false, default_group);
   std::string run_name = orch::version_now();
   auto hosts = l.plan_hosts(owner_id("rollback", run_name));

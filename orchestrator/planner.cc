@@ -139,6 +139,14 @@ std::string DeployPlan::render() const {
   return o.str();
 }
 
+bool is_version_name(const std::string& s) {
+  static const std::string shape = "dddd-dd-ddTdd:dd:dd";
+  if (s.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i]) return false;
+  return true;
+}
+
 std::string version_now() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};

@@ -62,5 +62,7 @@ DeployPlan plan_deploy(const ServiceConfig& svc, const inventory::Inventory& inv
 
 // The current UTC second as a version name: YYYY-MM-DDTHH:MM:SS.
 std::string version_now();
+// Whether `s` has that form (digits where the digits go).
+bool is_version_name(const std::string& s);
 
 }  // namespace plugbox::orchestrator

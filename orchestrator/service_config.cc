@@ -148,6 +148,10 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
     c.start = r.strings(*svc, "service", "start");
     c.refresh = r.strings(*svc, "service", "refresh");
     c.health = r.string(*svc, "service", "health", false);
+    // An empty line would mean "no health check" silently, where an empty
+    // stop line is refused: say it, as for every other command.
+    if (const toml::node* h = svc->get("health"); h && h->is_string() && c.health.find_first_not_of(" \t") == std::string::npos)
+      r.error(h, "service.health", "is empty: remove the key for no health check, or give the command");
   }
   if (const toml::node* dn = root.get("deploy")) {
     const toml::table* d = dn->as_table();
@@ -201,6 +205,15 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
 }
 
 ServiceConfig ServiceConfig::load(const std::filesystem::path& file) {
+  // A FIFO would hang and /dev/zero read without end: only a regular file,
+  // and a service file is never large.
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
+    throw inventory::InventoryError({Diagnostic{
+        {file.string(), 0, 0}, "is not a regular file: pass -f with the service's plugbox.toml", false}});
+  if (std::filesystem::is_regular_file(file, ec) && std::filesystem::file_size(file, ec) > (1u << 20))
+    throw inventory::InventoryError({Diagnostic{
+        {file.string(), 0, 0}, "is larger than 1 MiB: this is not a service file; pass -f with the service's plugbox.toml", false}});
   std::ifstream in(file, std::ios::binary);
   if (!in)
     throw inventory::InventoryError({Diagnostic{

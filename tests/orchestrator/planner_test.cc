@@ -121,3 +121,12 @@ TEST_CASE("version_now is a valid version name") {
   CHECK(v[10] == 'T');
   CHECK(v[13] == ':');
 }
+
+TEST_CASE("version names are recognised by their shape") {
+  CHECK(is_version_name("2026-11-25T21:40:00"));
+  CHECK(is_version_name(version_now()));
+  CHECK_FALSE(is_version_name("../etc"));
+  CHECK_FALSE(is_version_name("2026-11-25 21:40:00"));
+  CHECK_FALSE(is_version_name("2026-11-25T21:40:0x"));
+  CHECK_FALSE(is_version_name(""));
+}

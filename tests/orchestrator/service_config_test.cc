@@ -105,3 +105,22 @@ TEST_CASE("timeouts: nan is out of every range, and the connect timeout is a set
   CHECK(c.deploy.connect_timeout == 5);
   CHECK(ServiceConfig::parse(head, "svc/plugbox.toml").deploy.connect_timeout == 30);
 }
+
+TEST_CASE("an empty health line is refused, like an empty stop line") {
+  auto errs = errors_of("[service]\nname = \"shop\"\nupload_version = \"dist\"\nhealth = \"\"\n");
+  REQUIRE(errs.size() == 1);
+  CHECK_THAT(errs[0], Catch::StartsWith("svc/plugbox.toml:4:10: service.health: is empty"));
+}
+
+TEST_CASE("a service file that is not a regular file is refused before it is read") {
+  for (const char* path : {"/dev/zero", "/tmp"}) {
+    INFO(path);
+    try {
+      ServiceConfig::load(path);
+      FAIL("loaded");
+    } catch (const InventoryError& e) {
+      REQUIRE(e.diagnostics().size() == 1);
+      CHECK_THAT(e.diagnostics()[0].str(), Catch::Contains("is not a regular file"));
+    }
+  }
+}
