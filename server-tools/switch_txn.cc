@@ -46,15 +46,26 @@ struct StepResult {
   std::string error;   // one line: why it failed
 };
 
+// A child with a pipe whose write end it reports on (the parent reads rd).
+struct Forked {
+  pid_t pid;
+  base::UniqueFd rd, wr;
+};
+
+Forked fork_with_pipe() {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) sys_fail("pipe", errno);
+  Forked f{-1, base::UniqueFd(p[0]), base::UniqueFd(p[1])};
+  f.pid = ::fork();
+  if (f.pid < 0) sys_fail("fork", errno);
+  return f;
+}
+
 // A service line in its own process group, killed (TERM, then KILL after a
 // grace) with every child it left when its timeout runs out: a health or
 // start command that backgrounds a child must not outlive its step.
 StepResult run_shell(const TxnStep& s) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) sys_fail("pipe", errno);
-  base::UniqueFd rd(p[0]), wr(p[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) sys_fail("fork", errno);
+  auto [pid, rd, wr] = fork_with_pipe();
   if (pid == 0) {
     ::setpgid(0, 0);
     int devnull = ::open("/dev/null", O_RDONLY);
@@ -252,11 +263,7 @@ TxnRequest TxnRequest::parse(const std::string& text) {
 int run_switch_txn(const Layout& layout, const LockRequest& lock, const Actor& actor, const TxnRequest& req,
                    std::ostream& out) {
   out.flush();
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) sys_fail("pipe", errno);
-  base::UniqueFd rd(p[0]), wr(p[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) sys_fail("fork", errno);
+  auto [pid, rd, wr] = fork_with_pipe();
   if (pid == 0) {
     // A session of its own, deaf to the hangup and broken pipe that follow
     // the client's end: once begun, the transaction runs to its end here.
