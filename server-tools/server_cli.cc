@@ -114,6 +114,8 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
     if (app.count("--owner") == 0) owner = env.getenv("PLUGBOX_LOCK_OWNER").value_or("");
     if (!owner.empty() || app.count("--owner"))
       if (auto p = owner_problem(owner)) bad_input("--owner: " + *p);
+    // The range check lets nan through (every comparison with it is false).
+    if (!std::isfinite(global.wait_s)) bad_input("--wait: not a number of seconds: give 0 to 86400");
     const LockRequest req{owner, std::chrono::milliseconds(std::llround(global.wait_s * 1000))};
     cmd.check_args(owner);
 

@@ -58,6 +58,7 @@ TEST_CASE("bad input: exit 2, one line, nothing changed", "[cli]") {
       {{"gc", "--keep", "0", "--dry-run"}, 2, "keep at least 2"},
       {{"gc", "--keep", "-3"}, 2, "keep at least 2"},
       {{"gc", "--keep", "many"}, 2, "see `plugbox-server gc --help`"},
+      {{"--wait", "nan", "gc", "--keep", "2"}, 2, "--wait: not a number of seconds"},
       {{"gc"}, 2, "--keep is required"},
       {{"seal"}, 2, "V is required; see `plugbox-server seal --help`"},
       {{"remove"}, 2, "remove needs a version: remove V (or -v V)"},
