@@ -61,9 +61,10 @@ Forked fork_with_pipe() {
   return f;
 }
 
-// A service line in its own process group, killed (TERM, then KILL after a
-// grace) with every child it left when its timeout runs out: a health or
-// start command that backgrounds a child must not outlive its step.
+// A service line in its own process group. When its timeout runs out the
+// whole group is killed (TERM, then KILL after a grace): a command hung with
+// children of its own must not outlive its step. A line that ends in time
+// may leave children running (a start that backgrounds the service).
 StepResult run_shell(const TxnStep& s) {
   auto [pid, rd, wr] = fork_with_pipe();
   if (pid == 0) {
@@ -87,23 +88,28 @@ StepResult run_shell(const TxnStep& s) {
   wr.reset();
   StepResult r;
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s.timeout_s));
-  bool timed_out = false, eof = false;
-  while (!eof) {
+  // The step ends when its shell does, not when its output closes: a start
+  // line may leave the service running in the background, still holding
+  // that output, and it must go on running.
+  bool timed_out = false, eof = false, exited = false;
+  int status = 0;
+  char buf[4096];
+  while (!exited) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
       timed_out = true;
       break;
     }
     pollfd pfd{rd.get(), POLLIN, 0};
-    int n = ::poll(&pfd, 1, int(std::min<long long>(left, 1000)));
-    if (n < 0 && errno != EINTR) break;
-    if (n <= 0) continue;
-    char buf[4096];
-    ssize_t got = ::read(rd.get(), buf, sizeof buf);
-    if (got > 0) keep_tail(r.output, std::string_view(buf, std::size_t(got)));
-    else if (got == 0 || errno != EINTR) eof = true;
+    int n = eof ? 0 : ::poll(&pfd, 1, int(std::min<long long>(left, 20)));
+    if (eof) ::usleep(20 * 1000);
+    if (n > 0) {
+      ssize_t got = ::read(rd.get(), buf, sizeof buf);
+      if (got > 0) keep_tail(r.output, std::string_view(buf, std::size_t(got)));
+      else if (got == 0 || errno != EINTR) eof = true;
+    }
+    exited = ::waitpid(pid, &status, WNOHANG) == pid;
   }
-  int status = 0;
   if (timed_out) {
     ::kill(-pid, SIGTERM);
     const auto grace = Clock::now() + std::chrono::seconds(2);
@@ -113,10 +119,12 @@ StepResult run_shell(const TxnStep& s) {
     r.error = "timed out after " + std::to_string(s.timeout_s) + " s (its process group was killed)";
     return r;
   }
-  // Its output is closed: whatever it left in its group goes with it.
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  // What it wrote before it exited, without waiting for what it left behind.
+  for (pollfd pfd{rd.get(), POLLIN, 0}; !eof && ::poll(&pfd, 1, 0) > 0;) {
+    ssize_t got = ::read(rd.get(), buf, sizeof buf);
+    if (got > 0) keep_tail(r.output, std::string_view(buf, std::size_t(got)));
+    else eof = true;
   }
-  ::kill(-pid, SIGKILL);
   if (WIFEXITED(status)) r.exit = WEXITSTATUS(status);
   r.ok = WIFEXITED(status) && r.exit == 0;
   if (!r.ok) {

@@ -197,3 +197,22 @@ TEST_CASE("while a switch runs every other change is refused naming it; killed, 
   c.wait();
 }
 #endif
+
+TEST_CASE("a start that leaves the service running in the background ends when its shell does", "[switch]") {
+  TempDir t;
+  const auto home = init_home(t);
+  const std::string v1 = vname(1);
+  deploy(home, v1);
+  // The background child keeps the step's output open, as a daemon started
+  // without redirections does; it must neither hold the step up nor die.
+  json step = shell_step(home, "start", "sleep 30 & echo $! > bg.pid", "start", false, 20);
+  const auto t0 = std::chrono::steady_clock::now();
+  CliResult r = run_switch(home, request(v1, "switch", v1, v1, json::array({step})));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  INFO(describe(r));
+  CHECK(r.rc == 0);
+  CHECK(took < std::chrono::seconds(10));
+  pid_t bg = std::stoi(slurp(home / "bg.pid"));
+  CHECK(alive(bg));
+  ::kill(bg, SIGKILL);
+}
