@@ -226,7 +226,10 @@ class FleetImpl {
         int code = 0;
         if (try_reap(h.sshd_pid, &code)) {
           h.sshd_pid = 0;
-          if (h.netns.empty() && out.find("Address already in use") != std::string::npos &&
+          // The log was read before the reap: sshd may have written its last
+          // words (the reason it exited) in between.
+          const std::string last = read_file(h.log_path, p.offset);
+          if (h.netns.empty() && last.find("Address already in use") != std::string::npos &&
               p.retries < kPortRetries) {
             ++h.port;
             ++p.retries;
@@ -237,7 +240,7 @@ class FleetImpl {
             continue;
           }
           throw std::runtime_error("sshd of host '" + h.name + "' exited during start-up (status " +
-                                   std::to_string(code) + "); its log " + h.log_path + ":\n" + tail(out));
+                                   std::to_string(code) + "); its log " + h.log_path + ":\n" + tail(last));
         }
         ++k;
       }
