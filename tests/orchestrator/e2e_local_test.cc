@@ -64,6 +64,11 @@ TEST_CASE("local e2e: SIGINT while staging removes V everywhere and exits 130", 
   scenario_interrupted_while_staging(*f);
 }
 
+TEST_CASE("local e2e: a hung health check is killed with the child it started", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  scenario_hung_health_check(*f);
+}
+
 TEST_CASE("local e2e: a failure within max_fail goes back alone and the deploy carries on", "[e2e][local]") {
   auto f = E2eFleet::local();
   scenario_tolerated_failure(*f);
