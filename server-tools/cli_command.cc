@@ -1,5 +1,7 @@
 #include "server-tools/cli_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include "server-tools/errors.h"
 
 namespace plugbox::server {
@@ -16,6 +18,8 @@ std::vector<std::unique_ptr<CliCommand>> server_commands() {
   for (auto make : kFactories) all.push_back(make());
   return all;
 }
+
+void CliCommand::add_to(CLI::App& app) { add_options(*app.add_subcommand(name_, help_)); }
 
 void require_layout(const Layout& layout) {
   if (auto p = layout_problem(layout)) bad_input(*p);
