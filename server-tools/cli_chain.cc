@@ -11,6 +11,9 @@ namespace plugbox::server {
 namespace {
 
 struct NextVersionCommand : CliCommand {
+  std::string name_, by_, rev_;
+  CLI::Option *o_name_ = nullptr, *o_by_ = nullptr, *o_rev_ = nullptr;
+
   NextVersionCommand()
       : CliCommand("next-version", "create deploy/V (staged) with V/previous -> the live version; print V") {}
   void add_options(CLI::App& c) override {
@@ -37,15 +40,14 @@ struct NextVersionCommand : CliCommand {
     print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
-
- private:
-  std::string name_, by_, rev_;
-  CLI::Option *o_name_ = nullptr, *o_by_ = nullptr, *o_rev_ = nullptr;
 };
 
 // seal V and upgrade-to V: one required version, one step of the chain.
 struct VersionStepCommand : CliCommand {
   using Step = Outcome (*)(Chain&, const MutationGuard&, const std::string&);
+  Step step_;
+  std::string v_;
+
   VersionStepCommand(const char* name, const char* help, Step step) : CliCommand(name, help), step_(step) {}
   void add_options(CLI::App& c) override { c.add_option("V", v_, "the version")->required(); }
   void check_args(const std::string&) override { require_version_name(v_); }
@@ -57,13 +59,12 @@ struct VersionStepCommand : CliCommand {
     print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
-
- private:
-  Step step_;
-  std::string v_;
 };
 
 struct RollbackToCommand : CliCommand {
+  std::string v_;
+  CLI::Option* o_v_ = nullptr;
+
   RollbackToCommand()
       : CliCommand("rollback-to", "switch live to ready version V (default: the live version's previous)") {}
   void add_options(CLI::App& c) override {
@@ -80,13 +81,13 @@ struct RollbackToCommand : CliCommand {
     print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
-
- private:
-  std::string v_;
-  CLI::Option* o_v_ = nullptr;
 };
 
 struct RemoveCommand : CliCommand {
+  std::string v_, v_opt_;
+  bool missing_ok_ = false;
+  CLI::Option *o_pos_ = nullptr, *o_opt_ = nullptr;
+
   RemoveCommand() : CliCommand("remove", "delete version V (not the live one), splicing it out of the chain") {}
   void add_options(CLI::App& c) override {
     o_pos_ = c.add_option("V", v_, "the version");
@@ -108,11 +109,6 @@ struct RemoveCommand : CliCommand {
     print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
-
- private:
-  std::string v_, v_opt_;
-  bool missing_ok_ = false;
-  CLI::Option *o_pos_ = nullptr, *o_opt_ = nullptr;
 };
 
 }  // namespace

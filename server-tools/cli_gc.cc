@@ -13,6 +13,9 @@ namespace plugbox::server {
 namespace {
 
 struct GcCommand : CliCommand {
+  long keep_ = 0;
+  bool dry_run_ = false;
+
   GcCommand() : CliCommand("gc", "remove all but the N newest ready versions, live and live's previous") {}
   void add_options(CLI::App& c) override {
     c.add_option("--keep", keep_, "how many of the newest ready versions to keep (at least 2)")->required();
@@ -34,7 +37,6 @@ struct GcCommand : CliCommand {
     return 0;
   }
 
- private:
   int print_plan(const CommandContext& ctx) const {
     std::optional<Flock> op;  // a consistent snapshot, as status takes
     if (kind_of(ctx.layout.oplock()) != FileKind::absent)
@@ -49,9 +51,6 @@ struct GcCommand : CliCommand {
     if (plan.empty()) out << "nothing to remove\n";
     return 0;
   }
-
-  long keep_ = 0;
-  bool dry_run_ = false;
 };
 
 }  // namespace

@@ -13,6 +13,10 @@ namespace plugbox::server {
 namespace {
 
 struct ReceiveCommand : CliCommand {
+  std::string v_, by_, rev_;
+  bool create_ = false, seal_ = false;
+  CLI::Option *o_by_ = nullptr, *o_rev_ = nullptr;
+
   ReceiveCommand()
       : CliCommand("receive", "read an upload stream on stdin into staged version V (protocol: upload/PROTOCOL.md)") {}
   void add_options(CLI::App& c) override {
@@ -46,11 +50,6 @@ struct ReceiveCommand : CliCommand {
     print_warnings(ctx, name(), o.warnings);
     return 0;
   }
-
- private:
-  std::string v_, by_, rev_;
-  bool create_ = false, seal_ = false;
-  CLI::Option *o_by_ = nullptr, *o_rev_ = nullptr;
 };
 
 }  // namespace

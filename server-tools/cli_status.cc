@@ -10,6 +10,8 @@ namespace plugbox::server {
 namespace {
 
 struct StatusCommand : CliCommand {
+  bool json_ = false;
+
   StatusCommand()
       : CliCommand("status", "live, the chain, each version's state, size and provenance, the lock holder") {}
   void add_options(CLI::App& c) override {
@@ -25,9 +27,6 @@ struct StatusCommand : CliCommand {
       ctx.env.out << status_text(r);
     return 0;
   }
-
- private:
-  bool json_ = false;
 };
 
 }  // namespace

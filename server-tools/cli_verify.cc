@@ -12,6 +12,8 @@ namespace plugbox::server {
 namespace {
 
 struct VerifyCommand : CliCommand {
+  std::string v_;
+
   VerifyCommand()
       : CliCommand("verify", "re-check version V: structure, and every file against its upload manifest") {}
   void add_options(CLI::App& c) override { c.add_option("V", v_, "the version")->required(); }
@@ -30,9 +32,6 @@ struct VerifyCommand : CliCommand {
     }
     return 0;
   }
-
- private:
-  std::string v_;
 };
 
 }  // namespace
