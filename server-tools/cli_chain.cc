@@ -10,14 +10,16 @@ namespace plugbox::server {
 
 namespace {
 
-class NextVersionCommand : public CliCommand {
- public:
-  const char* name() const override { return "next-version"; }
-  void add_to(CLI::App& app) override {
-    auto* c = app.add_subcommand(name(), "create deploy/V (staged) with V/previous -> the live version; print V");
-    o_name_ = c->add_option("--name", name_, "the version name, UTC YYYY-MM-DDTHH:MM:SS (default: now)");
-    o_by_ = c->add_option("--by", by_, "who deploys it (recorded)");
-    o_rev_ = c->add_option("--source-rev", rev_, "the source revision it is built from (recorded)");
+struct NextVersionCommand : CliCommand {
+  std::string name_, by_, rev_;
+  CLI::Option *o_name_ = nullptr, *o_by_ = nullptr, *o_rev_ = nullptr;
+
+  NextVersionCommand()
+      : CliCommand("next-version", "create deploy/V (staged) with V/previous -> the live version; print V") {}
+  void add_options(CLI::App& c) override {
+    o_name_ = c.add_option("--name", name_, "the version name, UTC YYYY-MM-DDTHH:MM:SS (default: now)");
+    o_by_ = c.add_option("--by", by_, "who deploys it (recorded)");
+    o_rev_ = c.add_option("--source-rev", rev_, "the source revision it is built from (recorded)");
   }
   void check_args(const std::string&) override {
     if (*o_name_) require_version_name(name_);
@@ -38,21 +40,16 @@ class NextVersionCommand : public CliCommand {
     print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
-
- private:
-  std::string name_, by_, rev_;
-  CLI::Option *o_name_ = nullptr, *o_by_ = nullptr, *o_rev_ = nullptr;
 };
 
 // seal V and upgrade-to V: one required version, one step of the chain.
-class VersionStepCommand : public CliCommand {
- public:
+struct VersionStepCommand : CliCommand {
   using Step = Outcome (*)(Chain&, const MutationGuard&, const std::string&);
-  VersionStepCommand(const char* name, const char* help, Step step) : name_(name), help_(help), step_(step) {}
-  const char* name() const override { return name_; }
-  void add_to(CLI::App& app) override {
-    app.add_subcommand(name_, help_)->add_option("V", v_, "the version")->required();
-  }
+  Step step_;
+  std::string v_;
+
+  VersionStepCommand(const char* name, const char* help, Step step) : CliCommand(name, help), step_(step) {}
+  void add_options(CLI::App& c) override { c.add_option("V", v_, "the version")->required(); }
   void check_args(const std::string&) override { require_version_name(v_); }
   int run(const CommandContext& ctx) override {
     require_layout(ctx.layout);
@@ -62,20 +59,16 @@ class VersionStepCommand : public CliCommand {
     print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
-
- private:
-  const char* name_;
-  const char* help_;
-  Step step_;
-  std::string v_;
 };
 
-class RollbackToCommand : public CliCommand {
- public:
-  const char* name() const override { return "rollback-to"; }
-  void add_to(CLI::App& app) override {
-    auto* c = app.add_subcommand(name(), "switch live to ready version V (default: the live version's previous)");
-    o_v_ = c->add_option("V", v_, "the version (default: the live version's previous)");
+struct RollbackToCommand : CliCommand {
+  std::string v_;
+  CLI::Option* o_v_ = nullptr;
+
+  RollbackToCommand()
+      : CliCommand("rollback-to", "switch live to ready version V (default: the live version's previous)") {}
+  void add_options(CLI::App& c) override {
+    o_v_ = c.add_option("V", v_, "the version (default: the live version's previous)");
   }
   void check_args(const std::string&) override {
     if (*o_v_) require_version_name(v_);
@@ -88,20 +81,18 @@ class RollbackToCommand : public CliCommand {
     print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
-
- private:
-  std::string v_;
-  CLI::Option* o_v_ = nullptr;
 };
 
-class RemoveCommand : public CliCommand {
- public:
-  const char* name() const override { return "remove"; }
-  void add_to(CLI::App& app) override {
-    auto* c = app.add_subcommand(name(), "delete version V (not the live one), splicing it out of the chain");
-    o_pos_ = c->add_option("V", v_, "the version");
-    o_opt_ = c->add_option("-v,--version", v_opt_, "the version (same as V)");
-    c->add_flag("--missing-ok", missing_ok_, "a version that does not exist is not an error");
+struct RemoveCommand : CliCommand {
+  std::string v_, v_opt_;
+  bool missing_ok_ = false;
+  CLI::Option *o_pos_ = nullptr, *o_opt_ = nullptr;
+
+  RemoveCommand() : CliCommand("remove", "delete version V (not the live one), splicing it out of the chain") {}
+  void add_options(CLI::App& c) override {
+    o_pos_ = c.add_option("V", v_, "the version");
+    o_opt_ = c.add_option("-v,--version", v_opt_, "the version (same as V)");
+    c.add_flag("--missing-ok", missing_ok_, "a version that does not exist is not an error");
   }
   void check_args(const std::string&) override {
     if (*o_pos_ && *o_opt_ && v_ != v_opt_)
@@ -118,11 +109,6 @@ class RemoveCommand : public CliCommand {
     print_warnings(ctx, name(), chain.warnings());
     return 0;
   }
-
- private:
-  std::string v_, v_opt_;
-  bool missing_ok_ = false;
-  CLI::Option *o_pos_ = nullptr, *o_opt_ = nullptr;
 };
 
 }  // namespace

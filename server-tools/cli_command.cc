@@ -1,26 +1,26 @@
 #include "server-tools/cli_command.h"
 
+#include <CLI/CLI.hpp>
+
 #include "server-tools/errors.h"
 
 namespace plugbox::server {
 
 std::vector<std::unique_ptr<CliCommand>> server_commands() {
+  using Factory = std::unique_ptr<CliCommand> (*)();
+  static constexpr Factory kFactories[] = {
+      make_init_command, make_next_version_command, make_seal_command, make_upgrade_to_command,
+      make_rollback_to_command, make_remove_command, make_gc_command, make_status_command,
+      make_lock_command, make_verify_command, make_receive_command, make_switch_command,
+      make_run_command,
+  };
   std::vector<std::unique_ptr<CliCommand>> all;
-  all.push_back(make_init_command());
-  all.push_back(make_next_version_command());
-  all.push_back(make_seal_command());
-  all.push_back(make_upgrade_to_command());
-  all.push_back(make_rollback_to_command());
-  all.push_back(make_remove_command());
-  all.push_back(make_gc_command());
-  all.push_back(make_status_command());
-  all.push_back(make_lock_command());
-  all.push_back(make_verify_command());
-  all.push_back(make_receive_command());
-  all.push_back(make_switch_command());
-  all.push_back(make_run_command());
+  all.reserve(std::size(kFactories));
+  for (auto make : kFactories) all.push_back(make());
   return all;
 }
+
+void CliCommand::add_to(CLI::App& app) { add_options(*app.add_subcommand(name_, help_)); }
 
 void require_layout(const Layout& layout) {
   if (auto p = layout_problem(layout)) bad_input(*p);

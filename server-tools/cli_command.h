@@ -1,7 +1,7 @@
 // One plugbox-server command as the command line runs it. run_server_cli
 // (server_cli.cc) owns what all commands share (the global options, parsing,
-// the exit statuses and the one-line messages); each command owns its CLI11
-// subcommand, the checks of its own arguments, and its work.
+// the exit statuses and the one-line messages); each command owns its name,
+// help line and options, the checks of its own arguments, and its work.
 //
 // The order is the promise of server_cli.h: every command's check_args runs
 // before the home is even resolved, so bad input (exit 2) never looks at, let
@@ -33,16 +33,29 @@ struct CommandContext {
 
 class CliCommand {
  public:
+  // `name` is the command word ("seal"), `help` its line in --help. Both are
+  // kept as pointers, so they must outlive the command (literals do).
+  CliCommand(const char* name, const char* help) : name_(name), help_(help) {}
   virtual ~CliCommand() = default;
-  // The command word ("seal"); the subcommand add_to registers has this name.
-  virtual const char* name() const = 0;
-  // Registers the subcommand, its help line and its options on `app`.
-  virtual void add_to(CLI::App& app) = 0;
+  const char* name() const { return name_; }
+  // Registers the subcommand (name, help line) on `app`, then its options.
+  // Not virtual, so the word --help lists and the one run_server_cli looks the
+  // command up by are the same by construction.
+  void add_to(CLI::App& app);
   // Throws bad_input for arguments that could never succeed. `owner` is the
   // deploy-lock owner the command runs as ("" for none).
   virtual void check_args(const std::string& owner) { (void)owner; }
   // Does the work; returns the exit status (failures throw ServerError).
   virtual int run(const CommandContext& ctx) = 0;
+
+ private:
+  // The command's own options and positionals, on its subcommand `sub`; the
+  // default adds none, for commands that take only the global options.
+  // Private: only add_to calls it, once the subcommand exists.
+  virtual void add_options(CLI::App& sub) { (void)sub; }
+
+  const char* name_;
+  const char* help_;
 };
 
 // Every command, in the order `plugbox-server --help` lists them.

@@ -12,13 +12,14 @@ namespace plugbox::server {
 
 namespace {
 
-class GcCommand : public CliCommand {
- public:
-  const char* name() const override { return "gc"; }
-  void add_to(CLI::App& app) override {
-    auto* c = app.add_subcommand(name(), "remove all but the N newest ready versions, live and live's previous");
-    c->add_option("--keep", keep_, "how many of the newest ready versions to keep (at least 2)")->required();
-    c->add_flag("--dry-run", dry_run_, "print what would be removed; change nothing");
+struct GcCommand : CliCommand {
+  long keep_ = 0;
+  bool dry_run_ = false;
+
+  GcCommand() : CliCommand("gc", "remove all but the N newest ready versions, live and live's previous") {}
+  void add_options(CLI::App& c) override {
+    c.add_option("--keep", keep_, "how many of the newest ready versions to keep (at least 2)")->required();
+    c.add_flag("--dry-run", dry_run_, "print what would be removed; change nothing");
   }
   void check_args(const std::string&) override {
     if (keep_ < 2)
@@ -36,7 +37,6 @@ class GcCommand : public CliCommand {
     return 0;
   }
 
- private:
   int print_plan(const CommandContext& ctx) const {
     std::optional<Flock> op;  // a consistent snapshot, as status takes
     if (kind_of(ctx.layout.oplock()) != FileKind::absent)
@@ -51,9 +51,6 @@ class GcCommand : public CliCommand {
     if (plan.empty()) out << "nothing to remove\n";
     return 0;
   }
-
-  long keep_ = 0;
-  bool dry_run_ = false;
 };
 
 }  // namespace

@@ -9,12 +9,9 @@ namespace plugbox::server {
 
 namespace {
 
-class InitCommand : public CliCommand {
- public:
-  const char* name() const override { return "init"; }
-  void add_to(CLI::App& app) override {
-    app.add_subcommand(name(), "create the layout (home/live, config/, deploy/.plugbox/) where missing; idempotent");
-  }
+struct InitCommand : CliCommand {
+  InitCommand()
+      : CliCommand("init", "create the layout (home/live, config/, deploy/.plugbox/) where missing; idempotent") {}
   int run(const CommandContext& ctx) override {
     InitResult r = init_layout(ctx.layout, ctx.lock, ctx.actor);
     if (r.created.empty())

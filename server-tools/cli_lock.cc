@@ -23,12 +23,8 @@ void wait_for_eof(int fd) {
   }
 }
 
-class LockCommand : public CliCommand {
- public:
-  const char* name() const override { return "lock"; }
-  void add_to(CLI::App& app) override {
-    app.add_subcommand(name(), "take the deploy lock for --owner ID and hold it until stdin closes");
-  }
+struct LockCommand : CliCommand {
+  LockCommand() : CliCommand("lock", "take the deploy lock for --owner ID and hold it until stdin closes") {}
   void check_args(const std::string& owner) override {
     if (owner.empty()) bad_input("lock needs an owner id: lock --owner ID (or set PLUGBOX_LOCK_OWNER)");
   }

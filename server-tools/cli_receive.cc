@@ -12,19 +12,21 @@ namespace plugbox::server {
 
 namespace {
 
-class ReceiveCommand : public CliCommand {
- public:
-  const char* name() const override { return "receive"; }
-  void add_to(CLI::App& app) override {
-    auto* c = app.add_subcommand(
-        name(), "read an upload stream on stdin into staged version V (protocol: upload/PROTOCOL.md)");
-    c->add_option("V", v_, "the version")->required();
-    c->add_flag("--create", create_,
-                "first create the layout where missing and V (as init and next-version --name V would; "
-                "refused if V exists)");
-    o_by_ = c->add_option("--by", by_, "with --create: who deploys it (recorded)");
-    o_rev_ = c->add_option("--source-rev", rev_, "with --create: the source revision (recorded)");
-    c->add_flag("--seal", seal_, "seal V once the upload is complete (as seal V would)");
+struct ReceiveCommand : CliCommand {
+  std::string v_, by_, rev_;
+  bool create_ = false, seal_ = false;
+  CLI::Option *o_by_ = nullptr, *o_rev_ = nullptr;
+
+  ReceiveCommand()
+      : CliCommand("receive", "read an upload stream on stdin into staged version V (protocol: upload/PROTOCOL.md)") {}
+  void add_options(CLI::App& c) override {
+    c.add_option("V", v_, "the version")->required();
+    c.add_flag("--create", create_,
+               "first create the layout where missing and V (as init and next-version --name V would; "
+               "refused if V exists)");
+    o_by_ = c.add_option("--by", by_, "with --create: who deploys it (recorded)");
+    o_rev_ = c.add_option("--source-rev", rev_, "with --create: the source revision (recorded)");
+    c.add_flag("--seal", seal_, "seal V once the upload is complete (as seal V would)");
   }
   void check_args(const std::string&) override {
     require_version_name(v_);
@@ -48,11 +50,6 @@ class ReceiveCommand : public CliCommand {
     print_warnings(ctx, name(), o.warnings);
     return 0;
   }
-
- private:
-  std::string v_, by_, rev_;
-  bool create_ = false, seal_ = false;
-  CLI::Option *o_by_ = nullptr, *o_rev_ = nullptr;
 };
 
 }  // namespace

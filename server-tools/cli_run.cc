@@ -16,18 +16,18 @@ namespace plugbox::server {
 
 namespace {
 
-class RunCommand : public CliCommand {
- public:
-  const char* name() const override { return "run"; }
-  void add_to(CLI::App& app) override {
-    auto* c = app.add_subcommand(name(), "run a shell line in a process group of its own, killed at its timeout");
-    c->add_option("--timeout", timeout_s_, "seconds before the line and every child it left are killed")->required();
-    c->add_option("LINE", line_, "the line, run by /bin/sh -c")->required();
+struct RunCommand : CliCommand {
+  double timeout_s_ = 0;
+  std::string line_;
+
+  RunCommand() : CliCommand("run", "run a shell line in a process group of its own, killed at its timeout") {}
+  void add_options(CLI::App& c) override {
+    c.add_option("--timeout", timeout_s_, "seconds before the line and every child it left are killed")->required();
+    c.add_option("LINE", line_, "the line, run by /bin/sh -c")->required();
   }
   void check_args(const std::string&) override {
     // Written so that nan fails too.
-    if (!(timeout_s_ > 0 && timeout_s_ <= 86400))
-      bad_input("run --timeout takes a number of seconds in (0, 86400]");
+    if (!(timeout_s_ > 0 && timeout_s_ <= 86400)) bad_input("run --timeout takes a number of seconds in (0, 86400]");
     if (line_.empty()) bad_input("run: the line is empty");
   }
   int run(const CommandContext& ctx) override {
@@ -44,10 +44,6 @@ class RunCommand : public CliCommand {
     }
     return r.exit;
   }
-
- private:
-  double timeout_s_ = 0;
-  std::string line_;
 };
 
 }  // namespace

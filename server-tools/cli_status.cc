@@ -9,12 +9,13 @@ namespace plugbox::server {
 
 namespace {
 
-class StatusCommand : public CliCommand {
- public:
-  const char* name() const override { return "status"; }
-  void add_to(CLI::App& app) override {
-    auto* c = app.add_subcommand(name(), "live, the chain, each version's state, size and provenance, the lock holder");
-    c->add_flag("--json", json_, "print JSON (schema in server-tools/status.h)");
+struct StatusCommand : CliCommand {
+  bool json_ = false;
+
+  StatusCommand()
+      : CliCommand("status", "live, the chain, each version's state, size and provenance, the lock holder") {}
+  void add_options(CLI::App& c) override {
+    c.add_flag("--json", json_, "print JSON (schema in server-tools/status.h)");
   }
   int run(const CommandContext& ctx) override {
     // A home never deployed to is an answer ("initialised": false), not an error.
@@ -26,9 +27,6 @@ class StatusCommand : public CliCommand {
       ctx.env.out << status_text(r);
     return 0;
   }
-
- private:
-  bool json_ = false;
 };
 
 }  // namespace

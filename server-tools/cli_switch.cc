@@ -29,14 +29,11 @@ std::string read_request(int fd) {
   }
 }
 
-class SwitchCommand : public CliCommand {
- public:
-  const char* name() const override { return "switch"; }
-  void add_to(CLI::App& app) override {
-    app.add_subcommand(name(),
-                       "run a switch, undo or rollback (a JSON step list on stdin) as one transaction that "
-                       "finishes here even if the caller goes away; replies are JSON lines");
-  }
+struct SwitchCommand : CliCommand {
+  SwitchCommand()
+      : CliCommand("switch",
+                   "run a switch, undo or rollback (a JSON step list on stdin) as one transaction that "
+                   "finishes here even if the caller goes away; replies are JSON lines") {}
   int run(const CommandContext& ctx) override {
     require_layout(ctx.layout);
     TxnRequest req = TxnRequest::parse(read_request(ctx.env.stdin_fd));

@@ -11,14 +11,12 @@ namespace plugbox::server {
 
 namespace {
 
-class VerifyCommand : public CliCommand {
- public:
-  const char* name() const override { return "verify"; }
-  void add_to(CLI::App& app) override {
-    app.add_subcommand(name(), "re-check version V: structure, and every file against its upload manifest")
-        ->add_option("V", v_, "the version")
-        ->required();
-  }
+struct VerifyCommand : CliCommand {
+  std::string v_;
+
+  VerifyCommand()
+      : CliCommand("verify", "re-check version V: structure, and every file against its upload manifest") {}
+  void add_options(CLI::App& c) override { c.add_option("V", v_, "the version")->required(); }
   void check_args(const std::string&) override { require_version_name(v_); }
   int run(const CommandContext& ctx) override {
     require_layout(ctx.layout);
@@ -34,9 +32,6 @@ class VerifyCommand : public CliCommand {
     }
     return 0;
   }
-
- private:
-  std::string v_;
 };
 
 }  // namespace
