@@ -1,0 +1,264 @@
+// bench/redeploy: what one `plugbox fleet deploy` costs the hosts, against
+// plugbox's own floor, in the same run (issue 11, item 4).
+//
+// N real sshd hosts (tests/harness), each host's service home on a tmpfs
+// (bench/upload's HostData), every sshd in a cpuacct cgroup (so every
+// session, every plugbox-server and every service line is counted). Rows:
+//   floor     `plugbox fleet exec --group all -- true`: connect, authenticate
+//             and run one command on every host: what any deploy must pay.
+//   first     `plugbox fleet deploy` of the app (bench/upload's generator).
+//   redeploy  the same with --changed-percent of its files changed.
+//   floor     once more, after, to see how much the machine drifted.
+// Each row: wall time; the client's CPU (plugbox, from wait4) and peak RSS;
+// the hosts' CPU in all and per host; bytes of upload stream sent (from the
+// run's journal: the hosts' `wire_bytes`); the exit status.
+//
+// Usage (root): bench_redeploy [--hosts 50] [--files 2000] [--mib 50] [--changed-percent 5] [--keep]
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/upload/app_tree.h"
+#include "bench/upload/meters.h"
+#include "bench/upload/work_dir.h"
+#include "tests/harness/sshd_fleet.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = plugbox::bench;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kUsage =
+    "usage: bench_redeploy [--hosts 50] [--files 2000] [--mib 50] [--changed-percent 5] [--keep]\n";
+
+struct Params {
+  int hosts = 50;
+  int files = 2000;
+  int mib = 50;
+  int changed_percent = 5;
+  bool keep = false;
+};
+
+[[noreturn]] void usage_error(const std::string& why) {
+  std::cerr << "bench_redeploy: " << why << "\n" << kUsage;
+  std::exit(2);
+}
+
+int to_int(const std::string& flag, const char* v, int lo, int hi) {
+  char* end = nullptr;
+  long n = v ? std::strtol(v, &end, 10) : 0;
+  if (!v || !*v || *end || n < lo || n > hi) usage_error(fmt::format("{} wants a number in {}..{}", flag, lo, hi));
+  return int(n);
+}
+
+Params parse(int argc, char** argv) {
+  Params p;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (a == "--hosts") p.hosts = to_int(a, v, 1, 500), ++i;
+    else if (a == "--files") p.files = to_int(a, v, 10, 100000), ++i;
+    else if (a == "--mib") p.mib = to_int(a, v, 1, 1024), ++i;
+    else if (a == "--changed-percent") p.changed_percent = to_int(a, v, 0, 100), ++i;
+    else if (a == "--keep") p.keep = true;
+    else if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else usage_error("unknown argument " + a);
+  }
+  return p;
+}
+
+struct Row {
+  std::string name;
+  double wall = 0, client_cpu = 0, client_peak_mb = 0, hosts_cpu = 0;
+  std::uint64_t wire = 0;
+  int status = -1;
+};
+
+// Runs plugbox to its end (its output to `log`), measuring it and the hosts.
+Row run_plugbox(const std::string& name, const std::vector<std::string>& args, const fs::path& log,
+                const pb::CpuGroup* hosts, const std::vector<int>& sshd_pids) {
+  std::vector<std::string> argv{PLUGBOX_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  const double hosts_before = hosts ? hosts->seconds() : 0;
+  const auto t0 = Clock::now();
+  pid_t pid = 0;
+  if (posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, cargv.data(), environ) != 0) {
+    std::perror("posix_spawn plugbox");
+    std::exit(1);
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  int status = 0;
+  rusage ru{};
+  ::wait4(pid, &status, 0, &ru);
+  Row r;
+  r.name = name;
+  r.wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  // Sessions still closing on the hosts are part of this run's cost.
+  if (!pb::wait_sessions_reaped(sshd_pids, std::chrono::seconds(10)))
+    std::cerr << "bench_redeploy: sessions still open 10 s after " << name << "; its hosts' CPU may be short\n";
+  r.hosts_cpu = hosts ? hosts->seconds() - hosts_before : -1;
+  auto secs = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; };
+  r.client_cpu = secs(ru.ru_utime) + secs(ru.ru_stime);
+  r.client_peak_mb = double(ru.ru_maxrss) / 1024.0;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+// The upload stream bytes a deploy sent, from its journal (the newest run).
+std::uint64_t journal_wire_bytes(const fs::path& runs) {
+  fs::path newest;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(runs, ec))
+    if (fs::exists(e.path() / "deploy.jsonl") && e.path().filename() > newest.filename()) newest = e.path();
+  if (newest.empty()) return 0;
+  std::uint64_t sum = 0;
+  std::ifstream in(newest / "deploy.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("wire_bytes") && j["wire_bytes"].is_number_unsigned())
+      sum += j["wire_bytes"].get<std::uint64_t>();
+  }
+  return sum;
+}
+
+void print_row(const Row& r, int hosts) {
+  std::cout << fmt::format("{:<10} {:>8.2f} {:>10.2f} {:>10.1f} {:>9.2f} {:>10.1f} {:>12} {:>5}\n", r.name, r.wall,
+                           r.client_cpu, r.client_peak_mb, r.hosts_cpu, r.hosts_cpu * 1000 / hosts, r.wire, r.status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Params p = parse(argc, argv);
+  if (::geteuid() != 0) {
+    std::cerr << "bench_redeploy: needs root (sshd hosts, tmpfs homes, a cgroup)\n";
+    return 1;
+  }
+  for (const auto& l : pb::sweep_leftovers()) std::cerr << "bench_redeploy: removed a leftover: " << l << "\n";
+
+  plugbox::testing::FleetOptions fo;
+  std::vector<std::string> names;
+  for (int i = 0; i < p.hosts; ++i) {
+    names.push_back(fmt::format("h{:03}", i + 1));
+    fo.hosts.push_back({names.back()});
+  }
+  pb::WorkDir work(p.keep);
+  // The hosts run the server built alongside, from the work dir (their user
+  // must reach it: the harness's user cannot enter the build tree's parents
+  // on every machine).
+  const fs::path server = work.path() / "plugbox-server";
+  fs::copy_file(PLUGBOX_SERVER_BINARY, server);
+  fo.inventory_defaults_extra = {"server = \"" + server.string() + "\""};
+  std::string why;
+  auto fleet = plugbox::testing::SshdFleet::start(fo, &why);
+  if (!fleet) {
+    std::cerr << "bench_redeploy: cannot start the sshd fleet: " << why << "\n";
+    return 1;
+  }
+  std::vector<int> sshd_pids;
+  for (const auto& h : fleet->hosts()) sshd_pids.push_back(h.sshd_pid);
+  std::string no_group;
+  auto cpu = pb::CpuGroup::create(&no_group);
+  for (int pid : sshd_pids)
+    if (cpu && !cpu->add(pid)) cpu.reset(), no_group = "cannot move sshd " + std::to_string(pid) + " into it";
+  if (!cpu) std::cerr << "bench_redeploy: no cpuacct cgroup (" << no_group << "): the hosts' CPU is not measured\n";
+  pb::HostData data(work.path(), names, fleet->user(), /*on_disk=*/false);
+
+  // The inventory: the harness's, each home moved to the host's tmpfs dir.
+  std::string inv = fleet->inventory_toml();
+  for (const auto& h : fleet->hosts()) {
+    const std::string from = "\"" + h.home + "\"", to = "\"" + data.dir(h.name) + "/svc\"";
+    for (auto at = inv.find(from); at != std::string::npos; at = inv.find(from, at + to.size()))
+      inv.replace(at, from.size(), to);
+  }
+  const fs::path svc = work.path() / "service";
+  fs::create_directories(svc);
+  std::ofstream(svc / "inventory.toml") << inv;
+  std::ofstream(svc / "plugbox.toml") << "[service]\n"
+                                          "name = \"bench\"\n"
+                                          "upload_version = \"app\"\n"
+                                          "stop = [\"true\"]\n"
+                                          "start = [\"true\"]\n"
+                                          "health = \"true\"\n"
+                                          "\n[deploy]\n"
+                                          "group = \"all\"\n"
+                                          "batches = [\"100%\"]\n"
+                                          "max_fail = 0\n"
+                                          "keep = 3\n"
+                                          "health_retries = 1\n";
+  const fs::path state = work.path() / "state";
+  ::setenv("XDG_STATE_HOME", state.c_str(), 1);
+  const fs::path log = work.path() / "plugbox.log";
+
+  pb::AppSpec spec;
+  spec.files = p.files;
+  spec.bytes = std::uint64_t(p.mib) << 20;
+  const pb::AppTree app1 = pb::plan_app(spec);
+  std::vector<std::size_t> changed;
+  const pb::AppTree app2 =
+      pb::change_files(app1, p.files * p.changed_percent / 100, /*seed=*/2, &changed);
+
+  const std::vector<std::string> inv_args{"-i", (svc / "inventory.toml").string()};
+  auto deploy_args = inv_args;
+  deploy_args.insert(deploy_args.end(), {"-f", (svc / "plugbox.toml").string(), "fleet", "deploy", "--group", "all"});
+  auto floor_args = inv_args;
+  floor_args.insert(floor_args.end(), {"fleet", "exec", "--group", "all", "--", "true"});
+
+  std::vector<Row> rows;
+  rows.push_back(run_plugbox("floor", floor_args, log, cpu.get(), sshd_pids));
+  pb::write_app(app1, svc / "app");
+  rows.push_back(run_plugbox("first", deploy_args, log, cpu.get(), sshd_pids));
+  rows.back().wire = journal_wire_bytes(state / "plugbox" / "runs");
+  fs::remove_all(svc / "app");
+  pb::write_app(app2, svc / "app");
+  // Version names are seconds: the next deploy must be in a second of its own.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  rows.push_back(run_plugbox("redeploy", deploy_args, log, cpu.get(), sshd_pids));
+  rows.back().wire = journal_wire_bytes(state / "plugbox" / "runs");
+  rows.push_back(run_plugbox("floor", floor_args, log, cpu.get(), sshd_pids));
+
+  std::cout << fmt::format("{} sshd hosts, app {} files / {} MiB, redeploy with {} files changed; plugbox's output: {}\n",
+                           p.hosts, p.files, p.mib, changed.size(), log.string());
+  std::cout << fmt::format("{:<10} {:>8} {:>10} {:>10} {:>9} {:>10} {:>12} {:>5}\n", "run", "wall s", "client s",
+                           "client MB", "hosts s", "ms/host", "upload B", "exit");
+  for (const auto& r : rows) print_row(r, p.hosts);
+  const Row& re = rows[2];
+  const double floor_wall = std::min(rows[0].wall, rows[3].wall);
+  const double per_host_ms = re.hosts_cpu * 1000 / p.hosts;
+  std::cout << fmt::format("redeploy: {:.1f} ms of host CPU per host (target <= 40), wall {:.2f}x the floor (target <= 2)\n",
+                           per_host_ms, re.wall / floor_wall);
+  bool ok = true;
+  for (const auto& r : rows)
+    if (r.status != 0) {
+      std::cout << "PROBLEM: " << r.name << " exited " << r.status << " (see " << log.string() << ")\n";
+      ok = false;
+    }
+  return ok ? 0 : 1;
+}
