@@ -41,12 +41,19 @@ struct HostPlan {
   Steps steps;
 };
 
+HostPlan plan_from_live(const HostStatus& st, const std::string& from, const StepContext& c);
+
 // Undoing run `run` as the host recorded it.
 HostPlan plan_from_record(const HostStatus& st, const std::string& run, const StepContext& c, std::string* error) {
+  const auto& rec = st.last_run;
+  // A host with no record at all runs a plugbox-server older than records
+  // (a fleet upgraded host by host): run ids are deploy versions, so one
+  // whose live version is the run's went live in it and goes back to its
+  // previous, as --from would take it; any other is left alone.
+  if (!rec) return plan_from_live(st, run, c);
   HostPlan p;
   p.subject = run;
-  const auto& rec = st.last_run;
-  if (!rec || rec->id != run || rec->state == "staged") {
+  if (rec->id != run || rec->state == "staged") {
     p.state = HostState::untouched;
     return p;
   }

@@ -295,3 +295,98 @@ TEST_CASE("rollback: the connection dropping during the stop: the host finishes 
   CHECK_THAT(s.error, Catch::StartsWith("switch: "));
   CHECK_THAT(s.error, Catch::Contains("the connection dropped"));
 }
+
+// --- by the hosts' records (docs/DESIGN.md §5: fleet rollback undoes the last run) ---
+
+TEST_CASE("rollback by record: each host the last run switched goes back to what it had before it; others are left alone") {
+  Rollback f;
+  // The run kV went live on web1 (from kPrev) and web2 (from kOld: another
+  // history); web3's last run is an older one.
+  f.live["web1"] = HostLive{true, kV, kPrev, recorded_run(kV, kPrev, kV, "switched")};
+  f.live["web2"] = HostLive{true, kV, kPrev, recorded_run(kV, kOld, kV, "switched")};
+  f.live["web3"] = HostLive{true, kPrev, kOld, recorded_run(kPrev, kOld, kPrev, "switched")};
+  auto o = f.rollback();
+
+  CHECK(o.exit == ExitStatus::ok);
+  CHECK(f.steps("web1") == kBackToPrev);
+  CHECK(f.steps("web2") == Lines{"lock", "status --json", "switch", "svc-stop", "rollback-to " + kOld, "svc-start"});
+  CHECK(f.steps("web3") == kLooked);
+  CHECK(standing(o, "web1").state == HostState::rolled_back);
+  CHECK(standing(o, "web2").state == HostState::rolled_back);
+  CHECK(standing(o, "web2").live == kOld);
+  CHECK(standing(o, "web3").state == HostState::untouched);
+}
+
+TEST_CASE("rollback by record: a run cut short: a host left stopped is started again, one already undone is not undone twice") {
+  Rollback f;
+  // web1: stopped, the switch never happened; web2: the run failed there and
+  // its own undo finished; web3: switched.
+  nlohmann::json stopped = recorded_run(kV, kPrev, kV, "failed");
+  stopped["service_stopped"] = true;
+  f.live["web1"] = HostLive{true, kPrev, kOld, stopped};
+  f.live["web2"] = HostLive{true, kPrev, kOld, recorded_run(kV, kPrev, kV, "undone")};
+  f.live["web3"] = HostLive{true, kV, kPrev, recorded_run(kV, kPrev, kV, "switched")};
+  auto o = f.rollback();
+
+  CHECK(o.exit == ExitStatus::ok);
+  CHECK(f.steps("web1") == Lines{"lock", "status --json", "switch", "svc-start"});
+  CHECK(f.count("web1", "rollback-to") == 0);
+  CHECK(f.steps("web2") == kLooked);
+  CHECK(standing(o, "web2").state == HostState::already_back);
+  CHECK(f.steps("web3") == kBackToPrev);
+}
+
+TEST_CASE("rollback by record: a run already rolled back: says so, changes nothing, exit 0") {
+  Rollback f;
+  for (std::string n : {"web1", "web2", "web3"})
+    f.live[n] = HostLive{true, kPrev, kOld, recorded_run(kV, kPrev, kV, "switched", "rollback")};
+  auto o = f.rollback();
+
+  CHECK(o.exit == ExitStatus::ok);
+  for (std::string n : {"web1", "web2", "web3"}) {
+    INFO(n);
+    CHECK(f.steps(n) == kLooked);
+    CHECK(standing(o, n).state == HostState::already_back);
+  }
+}
+
+TEST_CASE("rollback by record: a switch transaction still running on a host: rollback_refused there, exit 3") {
+  Rollback f;
+  nlohmann::json running = recorded_run(kV, kPrev, kV, "switching");
+  running["transaction"] = {{"state", "running"}};
+  f.live["web1"] = HostLive{true, kV, kPrev, running};
+  f.live["web2"] = HostLive{true, kV, kPrev, recorded_run(kV, kPrev, kV, "switched")};
+  auto o = f.rollback();
+
+  CHECK(o.exit == ExitStatus::incomplete);
+  CHECK(standing(o, "web1").state == HostState::rollback_refused);
+  CHECK_THAT(standing(o, "web1").error, Catch::Contains("still running there"));
+  CHECK(f.steps("web1") == kLooked);
+  CHECK(f.steps("web2") == kBackToPrev);
+}
+
+TEST_CASE("rollback by record: a run that was the host's first deploy has nothing to go back to: no_previous, exit 3") {
+  Rollback f;
+  f.live["web1"] = HostLive{true, kV, "", recorded_run(kV, "", kV, "switched")};
+  f.live["web2"] = HostLive{true, kV, kPrev, recorded_run(kV, kPrev, kV, "switched")};
+  auto o = f.rollback();
+
+  CHECK(o.exit == ExitStatus::incomplete);
+  CHECK(standing(o, "web1").state == HostState::no_previous);
+  CHECK(f.steps("web1") == kLooked);
+  CHECK(f.steps("web2") == kBackToPrev);
+}
+
+TEST_CASE("rollback by record: a host without records (an older server) on the run's version goes back as --from would") {
+  Rollback f;
+  f.live["web1"] = HostLive{true, kV, kPrev, recorded_run(kV, kPrev, kV, "switched")};
+  f.live["web2"] = HostLive{true, kV, kPrev};    // no record, live is the run's version
+  f.live["web3"] = HostLive{true, kPrev, kOld};  // no record, on something else
+  auto o = f.rollback();
+
+  CHECK(o.exit == ExitStatus::ok);
+  CHECK(f.steps("web1") == kBackToPrev);
+  CHECK(f.steps("web2") == kBackToPrev);
+  CHECK(standing(o, "web2").state == HostState::rolled_back);
+  CHECK(f.steps("web3") == kLooked);
+}

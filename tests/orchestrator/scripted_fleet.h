@@ -51,7 +51,7 @@ inline const std::string kOwner = "owner-1";
 
 // What `plugbox-server status --json` prints.
 inline std::string status_json(bool initialised, const std::string& live, const std::string& previous,
-                               const std::string& lock_owner = "") {
+                               const std::string& lock_owner = "", const nlohmann::json& record = {}) {
   nlohmann::json j = {{"initialised", initialised},
                       {"live", live.empty() ? nlohmann::json(nullptr) : nlohmann::json(live)},
                       {"previous", previous.empty() ? nlohmann::json(nullptr) : nlohmann::json(previous)},
@@ -59,6 +59,7 @@ inline std::string status_json(bool initialised, const std::string& live, const 
   if (!live.empty()) j["versions"].push_back({{"name", live}, {"state", "ready"}});
   if (!previous.empty()) j["versions"].push_back({{"name", previous}, {"state", "ready"}});
   if (!lock_owner.empty()) j["lock"] = {{"owner", lock_owner}};
+  if (record.is_object()) j.update(record);
   return j.dump() + "\n";
 }
 
@@ -66,7 +67,16 @@ inline std::string status_json(bool initialised, const std::string& live, const 
 struct HostLive {
   bool initialised = true;
   std::string live = kPrev, previous = kOld;
+  // What status adds from the host record (server-tools/status.h): "run",
+  // "service_stopped", "transaction". Null: a host with no record.
+  nlohmann::json record = nullptr;
 };
+
+// The "run" object of a host record, as status shows it.
+inline nlohmann::json recorded_run(const std::string& run, const std::string& from, const std::string& to,
+                                   const std::string& state, const std::string& kind = "deploy") {
+  return {{"run", {{"run", run}, {"kind", kind}, {"from", from}, {"to", to}, {"state", state}}}};
+}
 
 // A command line as the tests compare it: a plugbox-server command by its
 // arguments after `--owner ID` ("upgrade-to V"; a switch transaction,
@@ -232,7 +242,7 @@ struct ScriptedFleet {
     all.on(" lock").reply(Reply{.out = "locked by " + kOwner + "\n"});  // held until its stdin ends
     all.on("status --json").reply([this](ScriptedExec& x) {
       HostLive h = live.count(x.host()) ? live.at(x.host()) : HostLive{};
-      return transport::to_reply_fn(Reply{.out = status_json(h.initialised, h.live, h.previous)})(x);
+      return transport::to_reply_fn(Reply{.out = status_json(h.initialised, h.live, h.previous, "", h.record)})(x);
     });
     all.on(" receive ").reply(receive_like_server);
     all.on([](const transport::Command& c) { return is_switch(c); }).reply([this](ScriptedExec& x) {
