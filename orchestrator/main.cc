@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "base/build_info.h"
 #include "base/suggest.h"
 #include "orchestrator/commands.h"
+#include "upload/common/stream_format.h"
 
 namespace {
 
@@ -53,6 +55,10 @@ std::string did_you_mean(const CLI::App& app, int argc, char** argv) {
 int main(int argc, char** argv) {
   CLI::App app{"plugbox: stage releases on every host, switch them live in health-gated batches, roll the fleet back"};
   app.set_help_all_flag("--help-all", "Every command's help");
+  // CLI11 prints the text as it is and adds a newline: drop ours.
+  std::string version = plugbox::base::version_text("plugbox", plugbox::upload::kProtocolVersion);
+  version.pop_back();
+  app.set_version_flag("--version", version, "The release, its commit and the host protocols it speaks");
   app.require_subcommand(1);
   plugbox::cli::GlobalOptions opts;
   app.add_option("-i,--inventory", opts.inventory,
@@ -74,6 +80,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();  // a command's own status; it printed its messages

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "base/build_info.h"
 #include "base/suggest.h"
 #include "server-tools/cli_command.h"
 #include "server-tools/errors.h"
+#include "upload/common/stream_format.h"
 
 namespace plugbox::server {
 
@@ -58,6 +60,11 @@ struct GlobalOptions {
 }  // namespace
 
 int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
+  // Only before any command word: `remove --version V` names a version.
+  if (!command_word(args) && std::find(args.begin(), args.end(), "--version") != args.end()) {
+    env.out << base::version_text("plugbox-server", upload::kProtocolVersion);
+    return 0;
+  }
   const std::vector<std::unique_ptr<CliCommand>> commands = server_commands();
   std::vector<std::string> names;
   for (const auto& c : commands) names.push_back(c->name());
@@ -72,7 +79,7 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
   CLI::App app{
       "plugbox-server: keeps a service home's chain of versions and its live link (run on each "
       "host as the service user).\nExit status: 0 done, 1 refused (the reason is printed), 2 bad "
-      "usage or input.",
+      "usage or input.\n`plugbox-server --version` prints the release, its commit and the host protocols.",
       "plugbox-server"};
   app.fallthrough();  // global options may also follow the command
   app.require_subcommand(1);

@@ -220,3 +220,13 @@ TEST_CASE("every inventory command has --help, and a missing or mistyped one is 
   CHECK(typo.status == 2);
   CHECK(typo.err.find("did you mean 'list'?") != std::string::npos);
 }
+
+TEST_CASE("plugbox --version prints the release, the commit and the host protocols, exit 0", "[cli]") {
+  TempDir cwd;
+  Run r = run_plugbox({"--version"}, cwd.path());
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::Matches("plugbox [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit ([0-9a-f]+(-dirty)?|unknown)\\)\n"
+                                   "host protocols: upload 1\n"));
+  CHECK(r.err.empty());
+}

@@ -172,3 +172,18 @@ TEST_CASE("init through the CLI is idempotent", "[cli]") {
   CHECK(r.out == home.string() + ": already initialised\n");
   CHECK(snapshot(t.path()) == before);
 }
+
+TEST_CASE("plugbox-server --version prints the release, the commit and the upload protocol, exit 0; `remove --version V` is still a version",
+          "[cli]") {
+  TempDir t;
+  CliResult r = cli(t.path(), {"--version"});
+  INFO(describe(r));
+  CHECK(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Matches("plugbox-server [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit ([0-9a-f]+(-dirty)?|unknown)\\)\n"
+                                   "host protocols: upload 1\n"));
+  CHECK(r.err.empty());
+  // As an option of remove it names the version to remove (here: a bad one).
+  CliResult rm = cli(t.path(), {"remove", "--version", "x"});
+  CHECK(rm.rc == 2);
+  CHECK_THAT(rm.err, Catch::Contains("'x' is not a version name"));
+}
