@@ -1,6 +1,7 @@
 #include "server-tools/oplog.h"
 
-#include <pwd.h>
+#include <fstream>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -30,6 +31,23 @@ std::string now_utc() { return utc_timestamp(std::chrono::system_clock::now()); 
 
 }  // namespace
 
+std::optional<std::string> user_name_in_passwd(std::istream& passwd, unsigned uid) {
+  for (std::string line; std::getline(passwd, line);) {
+    // name:password:uid:gid:gecos:home:shell
+    const auto c1 = line.find(':');
+    const auto c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
+    const auto c3 = c2 == std::string::npos ? c2 : line.find(':', c2 + 1);
+    if (c3 == std::string::npos || c1 == 0) continue;
+    if (line.compare(c2 + 1, c3 - c2 - 1, std::to_string(uid)) == 0) return line.substr(0, c1);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> user_name_of(unsigned uid) {
+  std::ifstream passwd("/etc/passwd");
+  return user_name_in_passwd(passwd, uid);
+}
+
 void set_log_append_fault_for_tests(std::function<std::optional<int>(const std::string& line)> fault) {
   append_fault() = std::move(fault);
 }
@@ -37,10 +55,7 @@ void set_log_append_fault_for_tests(std::function<std::optional<int>(const std::
 Actor Actor::of_this_process(std::string owner) {
   Actor a;
   const uid_t uid = ::geteuid();
-  if (const passwd* pw = ::getpwuid(uid); pw && pw->pw_name)
-    a.user = pw->pw_name;
-  else
-    a.user = "uid " + std::to_string(uid);
+  a.user = user_name_of(uid).value_or("uid " + std::to_string(uid));
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) a.host = host;
   a.pid = static_cast<long>(::getpid());

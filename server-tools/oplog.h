@@ -35,6 +35,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <istream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -112,6 +113,13 @@ std::vector<nlohmann::json> read_changes(const std::filesystem::path& log_file);
 
 // For tests: when set, every log append first asks it; a returned errno
 // makes that append fail as if write(2) had (nothing is written).
+// The user name of `uid` as /etc/passwd has it, without NSS: plugbox-server
+// is linked statically, where glibc's getpwuid would need the host's NSS
+// modules of the very glibc version it was built with. A user only a
+// directory service knows (LDAP, sssd) has none here: the log says "uid N".
+std::optional<std::string> user_name_of(unsigned uid);
+std::optional<std::string> user_name_in_passwd(std::istream& passwd, unsigned uid);
+
 void set_log_append_fault_for_tests(std::function<std::optional<int>(const std::string& line)> fault);
 
 }  // namespace plugbox::server

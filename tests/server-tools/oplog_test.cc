@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <sstream>
 
 #include "test_support.h"
 
@@ -46,4 +47,21 @@ TEST_CASE("append_log appends and read_log reads back, keeping scribbles", "[opl
   CHECK(lines[1] == "not json");
   CHECK(lines[2]["command"] == "remove");
   CHECK(read_log(t.path() / "absent").empty());
+}
+
+TEST_CASE("the log's user name comes from /etc/passwd, without NSS; a uid it lacks has none") {
+  std::istringstream passwd("root:x:0:0:root:/root:/bin/bash\n"
+                            "# a comment line\n"
+                            "broken\n"
+                            "shop:x:1000:1000:Shop,,,:/srv/shop:/bin/sh\n"
+                            "shop2:x:10000:10000::/srv/shop2:/bin/sh\n");
+  CHECK(user_name_in_passwd(passwd, 1000) == "shop");
+  passwd.clear();
+  passwd.seekg(0);
+  CHECK(user_name_in_passwd(passwd, 10000) == "shop2");
+  passwd.clear();
+  passwd.seekg(0);
+  CHECK(user_name_in_passwd(passwd, 100) == std::nullopt);
+  // This process's own user, as the log records it.
+  CHECK(user_name_of(0) == "root");
 }
