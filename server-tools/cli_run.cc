@@ -3,10 +3,12 @@
 // sends its health checks through it: when a check hangs past its timeout,
 // closing the SSH channel would leave the check and whatever it started
 // running on the host; here the host kills the check's whole process group.
-// Exit: the line's own status; 124 when it timed out (as timeout(1) does);
-// 128+N when a signal N ended it. Its output (stdout and stderr, the last
+// Exit: the line's own status; 124 when it timed out (as timeout(1) does)
+// or run itself got SIGTERM, SIGINT or SIGHUP (passed on to the line's
+// group); 128+N when a signal N ended the line. Its output (stdout and stderr, the last
 // 4 KiB) is printed on stdout once it ends.
 #include <CLI/CLI.hpp>
+#include <signal.h>
 
 #include "server-tools/cli_command.h"
 #include "server-tools/errors.h"
@@ -15,6 +17,9 @@
 namespace plugbox::server {
 
 namespace {
+
+volatile int g_stop_signal = 0;
+extern "C" void note_stop_signal(int sig) { g_stop_signal = sig; }
 
 struct RunCommand : CliCommand {
   double timeout_s_ = 0;
@@ -32,7 +37,15 @@ struct RunCommand : CliCommand {
   }
   int run(const CommandContext& ctx) override {
     ctx.env.out.flush();
-    StepResult r = run_service_line({line_, {}, "", timeout_s_});
+    // The client ends a check it gave up on (its timeout, a Ctrl-C) with
+    // SIGTERM to our process group; the line runs in a group of its own, so
+    // we pass it on rather than leave the line running.
+    struct sigaction sa {};
+    sa.sa_handler = note_stop_signal;
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+    ServiceLine line{line_, {}, "", timeout_s_};
+    line.stop = &g_stop_signal;
+    StepResult r = run_service_line(line);
     ctx.env.out << r.output;
     if (r.timed_out) {
       ctx.env.err << "plugbox-server run: " << r.error << "\n";

@@ -62,12 +62,16 @@ StepResult run_service_line(const ServiceLine& s) {
   StepResult r;
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s.timeout_s));
   bool timed_out = false, eof = false, exited = false;
-  int status = 0;
+  int status = 0, stopped_by = 0;
   char buf[4096];
   while (!exited) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
       timed_out = true;
+      break;
+    }
+    if (s.stop && *s.stop) {
+      stopped_by = *s.stop;
       break;
     }
     pollfd pfd{rd.get(), POLLIN, 0};
@@ -80,7 +84,7 @@ StepResult run_service_line(const ServiceLine& s) {
     }
     exited = ::waitpid(pid, &status, WNOHANG) == pid;
   }
-  if (timed_out) {
+  if (timed_out || stopped_by) {
     ::kill(-pid, SIGTERM);
     const auto grace = Clock::now() + std::chrono::seconds(2);
     while (::waitpid(pid, &status, WNOHANG) == 0 && Clock::now() < grace) ::usleep(20 * 1000);
@@ -89,7 +93,8 @@ StepResult run_service_line(const ServiceLine& s) {
     r.timed_out = true;
     std::ostringstream t;
     t << s.timeout_s;  // "0.5", not "0.500000"
-    r.error = "timed out after " + t.str() + " s (its process group was killed)";
+    r.error = stopped_by ? "stopped by signal " + std::to_string(stopped_by) + " (its process group was killed)"
+                         : "timed out after " + t.str() + " s (its process group was killed)";
     return r;
   }
   // What it wrote before it exited, without waiting for what it left behind.
@@ -111,6 +116,5 @@ StepResult run_service_line(const ServiceLine& s) {
   }
   return r;
 }
-
 
 }  // namespace plugbox::server

@@ -21,6 +21,10 @@ struct ServiceLine {
   std::vector<std::pair<std::string, std::string>> env;
   std::string cwd;  // "" for the current directory
   double timeout_s = 300;
+  // When set, a non-zero value (a signal number, set by a handler) ends the
+  // line as its timeout does: `plugbox-server run` passes on the SIGTERM
+  // that a client's Ctrl-C or timeout sends it to the group it started.
+  const volatile int* stop = nullptr;
 };
 
 // What a step did: a service line, or in a transaction a chain step.
@@ -30,7 +34,7 @@ struct StepResult {
   int signal = 0;      // the signal that ended it, if one did
   std::string output;  // the tail of stdout and stderr
   std::string error;   // one line: why it failed
-  bool timed_out = false;
+  bool timed_out = false;  // or stopped (ServiceLine::stop)
 };
 
 // Runs the line to its end or its timeout. The step ends when its shell

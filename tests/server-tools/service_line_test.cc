@@ -81,3 +81,31 @@ TEST_CASE("run refuses a timeout that is not a number of seconds, and an empty l
   CHECK(cli(t.path(), {"run", "--timeout", "1", "--", ""}).rc == 2);
   CHECK(cli(t.path(), {"run", "--timeout", "1"}).rc == 2);
 }
+
+#ifdef PLUGBOX_SERVER_BIN
+TEST_CASE("run passes a SIGTERM on to the line's group: a client's Ctrl-C leaves nothing running", "[run]") {
+  TempDir t;
+  const auto pidfile = t.path() / "bg.pid";
+  // The line writes its child's pid, then hangs; run's own timeout is far.
+  Child c(server_argv(t.path(), {"run", "--timeout", "300", "--",
+                                 "sleep 60 & echo $! > " + pidfile.string() + "; echo started; wait"}));
+  c.close_stdin();
+  bool started = false;
+  for (int i = 0; i < 250 && !started; ++i) {
+    started = fs::exists(pidfile) && !slurp(pidfile).empty();
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(started);
+  ::kill(c.pid(), SIGTERM);
+  const int rc = c.wait();
+  CHECK(rc == 124);
+  CHECK_THAT(c.drain_stderr(), Catch::Contains("stopped by signal 15 (its process group was killed)"));
+  const int bg = std::stoi(slurp(pidfile));
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = dead(bg);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(gone);
+}
+#endif
