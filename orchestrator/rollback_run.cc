@@ -168,8 +168,8 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
       const TxnSpec spec{by_record ? run : from, "rollback", "switch", s.live, p.back_to, p.steps};
       StepsResult r = co_await c.run_txn(spec);
       auto back_at = std::find_if(p.steps.begin(), p.steps.end(), [](const Step& st) { return st.effect == Effect::switches_live; });
-      bool switched_back = back_at == p.steps.end() || std::size_t(back_at - p.steps.begin()) + 1 < r.begun ||
-                           (r.ok && r.begun == p.steps.size());
+      bool switched_back =
+          back_at == p.steps.end() || r.succeeded(std::size_t(back_at - p.steps.begin()), p.steps.size());
       if (!r.ok && !switched_back) {
         s.state = HostState::rollback_failed;
         s.error = c.error();

@@ -17,6 +17,11 @@ std::string str(const nlohmann::json& j, const char* key) {
 
 nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 
+std::function<std::optional<int>(const HostRecord&)>& write_fault() {
+  static std::function<std::optional<int>(const HostRecord&)> f;
+  return f;
+}
+
 }  // namespace
 
 nlohmann::json HostRecord::to_json() const {
@@ -67,7 +72,13 @@ std::optional<HostRecord> read_host_record(const Layout& layout, std::string* pr
   }
 }
 
+void set_host_record_write_fault_for_tests(std::function<std::optional<int>(const HostRecord&)> fault) {
+  write_fault() = std::move(fault);
+}
+
 void write_host_record(const Layout& layout, HostRecord record) {
+  if (auto& f = write_fault())
+    if (auto err = f(record)) sys_fail("write " + layout.host_record().string(), *err);
   record.updated = utc_timestamp(std::chrono::system_clock::now());
   write_file_atomic(layout.host_record(), record.to_json().dump() + "\n", layout.tmp());
 }
