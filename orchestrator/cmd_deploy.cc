@@ -37,7 +37,7 @@ orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string
   }
   o.max_fail = a.max_fail;
   o.parallel = a.sel.parallel;
-  o.version = a.dry_run ? orch::version_now() : fresh_version();
+  o.version = a.dry_run ? orch::version_now() : fresh_run_name("deploy");
   o.by = whoami();
   o.owner = owner_id("", o.version);
   o.source_rev = orch::source_rev(svc.source_dir);

@@ -21,7 +21,7 @@ struct GcArgs {
 orch::ExitStatus gc(const GlobalOptions& g, GcArgs& a) {
   Loaded l = load(g, a.sel, false);
   int keep = a.keep.value_or(l.service ? l.service->deploy.keep : 5);
-  std::string run_name = orch::version_now();
+  std::string run_name = a.dry_run ? orch::version_now() : fresh_run_name("gc");
   auto hosts = l.plan_hosts(owner_id("gc", run_name));
   orch::Journal journal = a.dry_run ? orch::Journal() : open_journal("gc", run_name);
   auto reporter = orch::make_reporter(orch::pick_output_mode(a.sel.json));
@@ -34,6 +34,7 @@ orch::ExitStatus gc(const GlobalOptions& g, GcArgs& a) {
   auto task = [&]() -> transport::Awaitable<void> { outcome = co_await orch::fleet_gc(ctx, keep, a.dry_run); };
   orch::run_loop(io, *t, interrupt, task);
   reporter->finish();
+  record_end(journal, outcome);
   return print_outcome(outcome, a.sel.json, &journal);
 }
 

@@ -26,7 +26,7 @@ orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::st
   if (a.from && !orch::is_version_name(*a.from))
     bad_input("--from: '" + *a.from + "' is not a version name (YYYY-MM-DDTHH:MM:SS, as `plugbox fleet status` shows)");
   Loaded l = load(g, a.sel, false, default_group);
-  std::string run_name = orch::version_now();
+  std::string run_name = a.dry_run ? orch::version_now() : fresh_run_name("rollback");
   auto hosts = l.plan_hosts(owner_id("rollback", run_name));
   orch::Journal journal = a.dry_run ? orch::Journal() : open_journal("rollback", run_name);
   auto reporter = orch::make_reporter(orch::pick_output_mode(a.sel.json));
@@ -46,6 +46,7 @@ orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::st
   auto task = [&]() -> transport::Awaitable<void> { outcome = co_await orch::fleet_rollback(ctx, service, opts); };
   orch::run_loop(io, *t, interrupt, task);
   reporter->finish();
+  record_end(journal, outcome);
   return print_outcome(outcome, a.sel.json, &journal);
 }
 

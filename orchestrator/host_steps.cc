@@ -1,5 +1,7 @@
 #include "orchestrator/host_steps.h"
 
+#include <algorithm>
+
 namespace plugbox::orchestrator {
 
 namespace {
@@ -34,8 +36,20 @@ std::optional<Step> health_step(const StepContext& c, const std::string& to, con
                                 double health_timeout_s) {
   if (c.service.health.empty()) return std::nullopt;
   ServiceEnv env{c.service.name, to, from};
-  return Step{"health", service_command(c.host, env, c.service.health, c.host.home), health_timeout_s, false, false,
-              Effect::none, "", ""};
+  // The host times the check and kills what it started (plugbox-server run);
+  // we wait a little longer than it does, to hear its answer: the 2 s it
+  // gives a killed group between TERM and KILL, and the reply's way back.
+  // Never more than the timeout again: a host that stopped answering must
+  // not hold a short check for long.
+  const double grace = std::min(5.0, health_timeout_s);
+  return Step{"health",
+              service_command_timed(c.host, env, c.service.health, c.host.home, health_timeout_s),
+              health_timeout_s + grace,
+              false,
+              false,
+              Effect::none,
+              "",
+              ""};
 }
 
 Steps rollback_steps(const StepContext& c, const std::string& to, const std::string& from) {

@@ -14,6 +14,17 @@ transport::Command server_command(const HostContext& h, const std::vector<std::s
   return transport::Command::argv(std::move(argv));
 }
 
+namespace {
+
+void set_service_env(transport::Command& c, const HostContext& h, const ServiceEnv& env) {
+  c.env("PLUGBOX_SERVICE", env.service);
+  c.env("PLUGBOX_VERSION", env.version);
+  c.env("PLUGBOX_PREVIOUS", env.previous);
+  c.env("PLUGBOX_HOST", h.host);
+}
+
+}  // namespace
+
 namespace server_cmd {
 
 transport::Command init(const HostContext& h) { return server_command(h, {"init"}); }
@@ -51,16 +62,27 @@ transport::Command switch_txn(const HostContext& h, int wait_s) {
   return server_command(h, {"--wait", std::to_string(wait_s), "switch"});
 }
 
+transport::Command run_line(const HostContext& h, const std::string& line, double timeout_s) {
+  std::ostringstream t;
+  t << timeout_s;  // shortest form: "20", "0.5"
+  return server_command(h, {"run", "--timeout", t.str(), "--", line});
+}
+
 }  // namespace server_cmd
 
 transport::Command service_command(const HostContext& h, const ServiceEnv& env, const std::string& line,
                                    const std::string& cwd) {
   auto c = transport::Command::shell(line);
   c.cwd(cwd);
-  c.env("PLUGBOX_SERVICE", env.service);
-  c.env("PLUGBOX_VERSION", env.version);
-  c.env("PLUGBOX_PREVIOUS", env.previous);
-  c.env("PLUGBOX_HOST", h.host);
+  set_service_env(c, h, env);
+  return c;
+}
+
+transport::Command service_command_timed(const HostContext& h, const ServiceEnv& env, const std::string& line,
+                                         const std::string& cwd, double timeout_s) {
+  auto c = server_cmd::run_line(h, line, timeout_s);
+  c.cwd(cwd);
+  set_service_env(c, h, env);
   return c;
 }
 

@@ -41,6 +41,9 @@ transport::Command gc(const HostContext& h, int keep, bool dry_run);
 // A switch transaction (its step list on stdin). It waits up to `wait_s` for
 // one still running there (a switch whose client lost its connection) to end.
 transport::Command switch_txn(const HostContext& h, int wait_s);
+// `run --timeout S -- LINE`: the host runs LINE in a process group of its own
+// and kills the group at S seconds (exit 124), children left behind included.
+transport::Command run_line(const HostContext& h, const std::string& line, double timeout_s);
 }  // namespace server_cmd
 
 // The service's own shell lines, with PLUGBOX_* in their environment.
@@ -50,6 +53,11 @@ struct ServiceEnv {
 };
 transport::Command service_command(const HostContext& h, const ServiceEnv& env, const std::string& line,
                                    const std::string& cwd);
+// The same line run by `plugbox-server run` (server_cmd::run_line): for a line
+// the client times itself (the health check). Past its timeout the host kills
+// what it started; a channel closed by the client would leave it running.
+transport::Command service_command_timed(const HostContext& h, const ServiceEnv& env, const std::string& line,
+                                         const std::string& cwd, double timeout_s);
 
 std::string version_dir(const HostContext& h, const std::string& version);
 

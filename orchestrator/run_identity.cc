@@ -24,11 +24,11 @@ std::string owner_id(const std::string& kind, const std::string& run_name) {
   return "plugbox-" + whoami() + "-" + std::to_string(::getpid()) + "-" + (kind.empty() ? "" : kind + "-") + run_name;
 }
 
-std::string fresh_version() {
+std::string fresh_run_name(const std::string& kind) {
   for (;;) {
     std::string v = orchestrator::version_now();
     std::error_code ec;
-    if (!std::filesystem::exists(orchestrator::Journal::state_root() / "runs" / v / "deploy.jsonl", ec)) return v;
+    if (!std::filesystem::exists(orchestrator::Journal::state_root() / "runs" / v / (kind + ".jsonl"), ec)) return v;
     ::usleep(20 * 1000);
   }
 }

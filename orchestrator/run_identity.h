@@ -13,10 +13,11 @@ std::string whoami();
 // (kind "" for deploys): unique per process and run, so a host's lock and
 // log say which run of whom held it.
 std::string owner_id(const std::string& kind, const std::string& run_name);
-// The version name for a new deploy: the current UTC second, unless a deploy
-// from here already used it (two deploys in a row within one second), in
-// which case the next second: the name must be new on every host, and the
-// host refuses one that exists.
-std::string fresh_version();
+// The name of a new run of `kind` ("deploy", "rollback", "gc"): the current
+// UTC second, unless a run of that kind from here already used it (two in a
+// row within one second), in which case the next second. A deploy's name is
+// its version, which must be new on every host (the host refuses one that
+// exists); every run's name is its journal's, which must not be shared.
+std::string fresh_run_name(const std::string& kind);
 
 }  // namespace plugbox::cli

@@ -18,6 +18,7 @@ std::vector<std::unique_ptr<CliCommand>> server_commands() {
   all.push_back(make_verify_command());
   all.push_back(make_receive_command());
   all.push_back(make_switch_command());
+  all.push_back(make_run_command());
   return all;
 }
 

@@ -69,5 +69,6 @@ std::unique_ptr<CliCommand> make_lock_command();
 std::unique_ptr<CliCommand> make_verify_command();
 std::unique_ptr<CliCommand> make_receive_command();
 std::unique_ptr<CliCommand> make_switch_command();  // cli_switch.cc
+std::unique_ptr<CliCommand> make_run_command();
 
 }  // namespace plugbox::server

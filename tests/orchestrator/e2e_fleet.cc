@@ -54,7 +54,12 @@ while [ ! -e RELEASE_START ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
 )";
 const char* kStop = R"(echo "stop $(readlink deploy/live) $PLUGBOX_VERSION" >> service.log
 )";
-const char* kHealth = R"(test ! -e FAIL_HEALTH
+const char* kHealth = R"(if [ -e HANG_HEALTH ]; then
+  echo $$ > health.pid
+  sleep 300 & echo $! > health-child.pid
+  wait
+fi
+test ! -e FAIL_HEALTH
 )";
 const char* kRefresh = R"(echo "refresh $(readlink deploy/live) $PLUGBOX_VERSION" >> service.log
 )";

@@ -8,6 +8,8 @@
 // (service.log: "start <live> <PLUGBOX_VERSION>", "stop ..."), so a test reads
 // what ran where from the disk. Marker files in a home steer them:
 //   FAIL_HEALTH        the health check fails
+//   HANG_HEALTH        the health check hangs, with a child in the background
+//                      (their pids in health.pid and health-child.pid)
 //   FAIL_START         start fails
 //   FAIL_POST_UPLOAD   post_upload fails (staging)
 //   SLOW_POST_UPLOAD   post_upload waits for RELEASE_POST_UPLOAD (at most 60 s)

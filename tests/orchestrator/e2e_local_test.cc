@@ -64,6 +64,11 @@ TEST_CASE("local e2e: SIGINT while staging removes V everywhere and exits 130", 
   scenario_interrupted_while_staging(*f);
 }
 
+TEST_CASE("local e2e: a hung health check is killed with the child it started", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  scenario_hung_health_check(*f);
+}
+
 TEST_CASE("local e2e: a failure within max_fail goes back alone and the deploy carries on", "[e2e][local]") {
   auto f = E2eFleet::local();
   scenario_tolerated_failure(*f);
@@ -217,6 +222,22 @@ TEST_CASE("local e2e: deploys in a row within one second each get their own vers
   }
   for (std::size_t i = 1; i < versions.size(); ++i) CHECK(versions[i - 1] < versions[i]);
   CHECK(f->home_of("h1").names() == versions);
+  // Rollbacks in a row likewise: each writes a journal of its own.
+  std::size_t rollbacks = 0;
+  for (int i = 0; i < 2; ++i) {
+    RunResult r = f->plugbox({"fleet", "rollback", "--host", "h1"});
+    INFO(r.describe());
+    REQUIRE(r.rc == 0);
+  }
+  for (const auto& e : fs::directory_iterator(f->runs_dir()))
+    if (fs::exists(e.path() / "rollback.jsonl")) {
+      ++rollbacks;
+      std::size_t ends = 0;  // one end: one run wrote it
+      for (const auto& line : lines_of(e.path() / "rollback.jsonl"))
+        if (nlohmann::json::parse(line).value("event", "") == "end") ++ends;
+      CHECK(ends == 1);
+    }
+  CHECK(rollbacks == 2);
 }
 
 TEST_CASE("local e2e: on a terminal, a live progress line counts the fleet's hosts done and failed", "[e2e][local]") {

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <sstream>
 
 #include "tests/harness/sshd_fleet.h"
@@ -647,6 +648,56 @@ void scenario_tolerated_failure(E2eFleet& f) {
   for (const auto& h : {n[0], n[2], n[3]}) CHECK(d.host(h).value("state", "") == "deployed");
   CHECK(d.result.value("summary", "").find("1 failed within max_fail") != std::string::npos);
   CHECK(tail_lines(f.service_log(n[1]), 2) == "stop " + v2 + " " + v1 + "\nstart " + v1 + " " + v1 + "\n");
+  check_locks_free(f);
+}
+
+namespace {
+
+// Gone, or a zombie its dead parent left for init to reap.
+bool process_ended(const std::string& pid) {
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
+}  // namespace
+
+void scenario_hung_health_check(E2eFleet& f) {
+  const auto n = f.names();
+  f.write_service("group = \"app\"\n"
+                  "batches = [\"100%\"]\n"
+                  "max_fail = 0\n"
+                  "health_retries = 1\n"
+                  "health_timeout = 1\n"
+                  "command_timeout = 90\n");
+  const std::string v1 = deploy_release(f, {"r1"});
+  f.mark(n[0], "HANG_HEALTH");
+  f.write_release({"r2"});
+  Deployed d = deploy(f);
+  INFO(d.run.describe());
+  CHECK(d.run.rc == 1);
+  CHECK(d.host(n[0]).value("state", "") == "rolled back");
+  // Said by the host, which timed the check (plugbox-server run): sshd also
+  // delivers our own TERM/KILL to the group when we time it out, but an
+  // older sshd does not, and nobody does once our connection is gone.
+  CHECK_THAT(d.host(n[0]).value("error", ""),
+             Catch::Contains("plugbox-server run: timed out after 1 s (its process group was killed)"));
+  require_all_live(f, {{n[0], v1}, {n[1], v1}, {n[2], v1}, {n[3], v1}});
+  // The check and the child it left were killed on the host when its time
+  // ran out: nothing of the check outlives the deploy.
+  const fs::path home = f.host(n[0]).home;
+  auto pid_in = [&](const char* file) {
+    std::string text = slurp(home / file);
+    return text.substr(0, text.find('\n'));
+  };
+  const std::string check = pid_in("health.pid");
+  const std::string child = pid_in("health-child.pid");
+  REQUIRE(!check.empty());
+  REQUIRE(!child.empty());
+  CHECK(process_ended(check));
+  CHECK(process_ended(child));
   check_locks_free(f);
 }
 

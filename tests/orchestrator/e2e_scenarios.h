@@ -59,6 +59,9 @@ void scenario_interrupted_while_staging(E2eFleet& f);
 // --batches and --max-fail from the command line: one failed host in a batch
 // is tolerated (it alone goes back), the deploy carries on and exits 0.
 void scenario_tolerated_failure(E2eFleet& f);
+// A health check that hangs past health_timeout, having started a child:
+// the host kills both, the host goes back, the deploy fails (exit 1).
+void scenario_hung_health_check(E2eFleet& f);
 // A service with refresh commands: deploys refresh instead of stop/start;
 // putting a host back (failed batch, fleet rollback) stops and starts.
 void scenario_refresh(E2eFleet& f);

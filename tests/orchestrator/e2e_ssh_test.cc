@@ -27,6 +27,11 @@ TEST_CASE("sshd e2e: a health failure in a later batch puts every host back on i
   scenario_later_batch_health_failure(*f);
 }
 
+TEST_CASE("sshd e2e: a hung health check is killed on the host with the child it started", "[e2e][sshd]") {
+  E2E_SSH_FLEET_OR_SKIP(f);
+  scenario_hung_health_check(*f);
+}
+
 TEST_CASE("sshd e2e: a staging failure switches no host and removes V everywhere", "[e2e][sshd]") {
   E2E_SSH_FLEET_OR_SKIP(f);
   scenario_staging_failure(*f);

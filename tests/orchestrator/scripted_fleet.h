@@ -84,6 +84,11 @@ inline std::string label(const std::string& line) {
           auto sp = args.find(' ', 7);
           if (sp != std::string::npos) args = args.substr(sp + 1);
         }
+        // `run --timeout S -- LINE`: a timed service line, by the line.
+        if (args.rfind("run --timeout ", 0) == 0) {
+          auto dd = args.find(" -- ");
+          if (dd != std::string::npos) return args.substr(dd + 4);
+        }
         return args;
       }
     }
