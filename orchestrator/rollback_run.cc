@@ -56,6 +56,32 @@ HostPlan plan_from_record(const HostStatus& st, const std::string& run, const St
              "`plugbox fleet rollback` again";
     return p;
   }
+  if (rec->kind == "rollback" && rec->state != "switched" && !rec->to.empty()) {
+    // An earlier rollback of this run that did not finish here (a step
+    // failed or was skipped: an unwritable log, a full disk; or it was
+    // interrupted), while it may have finished on other hosts: finishing it
+    // here is what makes the fleet uniform again, and it never goes past the
+    // version that rollback was taking the host to.
+    if (st.live == rec->to && !st.service_stopped) {
+      p.state = HostState::already_back;
+      return p;
+    }
+    if (st.live == rec->to) {
+      SwitchProgress started_only;
+      started_only.stopped = true;
+      p.steps = undo_steps(c, started_only, rec->to, rec->to);
+    } else if (st.live == rec->from) {
+      p.steps = rollback_steps(c, rec->to, rec->from);
+    } else {
+      // Someone else switched it since: not this run's to finish.
+      p.state = HostState::already_back;
+      return p;
+    }
+    p.back_to = rec->to;
+    p.state = HostState::would_roll_back;
+    p.subject = rec->to;
+    return p;
+  }
   if (rec->kind == "rollback" || rec->state == "undone") {
     p.state = HostState::already_back;
     return p;

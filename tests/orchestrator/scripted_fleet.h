@@ -66,6 +66,8 @@ inline std::string status_json(bool initialised, const std::string& live, const 
 struct HostLive {
   bool initialised = true;
   std::string live = kPrev, previous = kOld;
+  nlohmann::json run = nullptr;  // the host record, as status --json's "run" (null: none)
+  bool service_stopped = false;
 };
 
 // A command line as the tests compare it: a plugbox-server command by its
@@ -232,7 +234,14 @@ struct ScriptedFleet {
     all.on(" lock").reply(Reply{.out = "locked by " + kOwner + "\n"});  // held until its stdin ends
     all.on("status --json").reply([this](ScriptedExec& x) {
       HostLive h = live.count(x.host()) ? live.at(x.host()) : HostLive{};
-      return transport::to_reply_fn(Reply{.out = status_json(h.initialised, h.live, h.previous)})(x);
+      std::string out = status_json(h.initialised, h.live, h.previous);
+      if (!h.run.is_null() || h.service_stopped) {
+        auto j = nlohmann::json::parse(out);
+        if (!h.run.is_null()) j["run"] = h.run;
+        j["service_stopped"] = h.service_stopped;
+        out = j.dump() + "\n";
+      }
+      return transport::to_reply_fn(Reply{.out = out})(x);
     });
     all.on(" receive ").reply(receive_like_server);
     all.on([](const transport::Command& c) { return is_switch(c); }).reply([this](ScriptedExec& x) {
