@@ -64,7 +64,8 @@
 // the end) but only every Kth of the staging phase before it, and the output
 // says so. The fault variants below take K=4 unless told otherwise (each of
 // their points also runs the fix). PLUGBOX_CHAOS_ONLY=N[,N...] runs only
-// those kill points.
+// those kill points. PLUGBOX_CHAOS_DEBUG=1 prints, for the fault variants,
+// each host's record before and after the recovery and both runs' output.
 //
 // Faults instead of kills (issue 11: "the same with the host's log unwritable
 // and with the disk full at each step"), over local hosts only (the host side
@@ -726,9 +727,17 @@ struct Chaos {
     lap("run-checks");
 
     clear_fault();
+    if (std::getenv("PLUGBOX_CHAOS_DEBUG"))
+      for (const auto& h : f.hosts())
+        std::cerr << "DEBUG before recovery " << h.name << ": " << slurp(h.home / "deploy/.plugbox/host.json");
     RunResult rb = f.plugbox({"fleet", "rollback", "--group", "app", "--json"}, opts());
     kp.recovery_rc = rb.rc;
     lap("recovery");
+    if (std::getenv("PLUGBOX_CHAOS_DEBUG")) {
+      std::cerr << "DEBUG run: " << r.out << r.err << "\nDEBUG recovery: " << rb.out << rb.err << "\n";
+      for (const auto& h : f.hosts())
+        std::cerr << "DEBUG after recovery " << h.name << ": " << slurp(h.home / "deploy/.plugbox/host.json");
+    }
     if (std::string busy = wait_quiet(f); !busy.empty()) kp.note += "still at work 20 s after the recovery: " + busy + "; ";
     after_recovery(kp, rb);
     lap("checks");
