@@ -65,9 +65,17 @@ std::string Journal::newest_deploy(const std::string& service, const std::vector
       if (line.empty()) continue;
       last = line;
       if (names_a_host) continue;
+      // Only a step that could change the host counts (the upload, at the
+      // least): a deploy refused by another's lock also names the host, in
+      // its connect, init, lock, status and the events reporting it, but
+      // never worked there, and must not hide the run that did.
       auto r = nlohmann::json::parse(line, nullptr, false);
-      if (r.is_object() && r.contains("host") && r["host"].is_string())
-        names_a_host = std::find(hosts.begin(), hosts.end(), r["host"].get<std::string>()) != hosts.end();
+      if (!r.is_object() || !r.contains("host") || !r["host"].is_string() || !r.contains("step") ||
+          !r["step"].is_string())
+        continue;
+      const std::string step = r["step"].get<std::string>();
+      if (step == "connect" || step == "init" || step == "lock" || step == "status" || step == "unlock") continue;
+      names_a_host = std::find(hosts.begin(), hosts.end(), r["host"].get<std::string>()) != hosts.end();
     }
     // A run cut short may have died before any host heard of it. One that
     // ended was the last run on the hosts it worked on, even where it changed

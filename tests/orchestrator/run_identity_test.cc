@@ -65,7 +65,7 @@ TEST_CASE("a run's name is a new second for its kind: two runs in a row never sh
   }
 }
 
-TEST_CASE("newest_deploy: the newest deploy of the service that is unfinished or names one of the hosts") {
+TEST_CASE("newest_deploy: the newest deploy of the service that is unfinished or got past a host's lock") {
   using plugbox::orchestrator::Journal;
   StateHome home;
   const std::vector<std::string> web1{"web1"}, web2{"web2"}, both{"web1", "web2"};
@@ -74,30 +74,46 @@ TEST_CASE("newest_deploy: the newest deploy of the service that is unfinished or
   const std::string plan = R"({"event":"plan","service":"app"})";
   const std::string end = R"({"event":"end","rc":0})";
   // Ended, and worked on web1 only.
-  home.journal("2026-01-01T00:00:01", "deploy", {plan, R"({"event":"stage","host":"web1"})", end});
+  home.journal("2026-01-01T00:00:01", "deploy",
+               {plan, R"({"host":"web1","step":"upload","command":"plugbox-server receive"})", end});
   CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:01");
   CHECK(Journal::newest_deploy("app", both) == "2026-01-01T00:00:01");
   CHECK(Journal::newest_deploy("app", web2).empty());  // another group's deploy is not web2's
   CHECK(Journal::newest_deploy("other", web1).empty());
 
-  // Newer, ended, and refused on web2 before any host record could say so:
-  // known only here, and it is web2's last run.
-  home.journal("2026-01-01T00:00:02", "deploy", {plan, R"({"event":"stage_refused","host":"web2"})", end});
+  // Newer, ended, and refused on web2 past its lock (an unwritable log)
+  // before any host record could say so: known only here, and web2's last run.
+  home.journal("2026-01-01T00:00:02", "deploy",
+               {plan, R"({"host":"web2","step":"upload","refused":"upload: cannot record receive"})", end});
   CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:02");
   CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:01");
   CHECK(Journal::newest_deploy("app", both) == "2026-01-01T00:00:02");
 
+  // Newer, ended, but refused on both by another deploy's lock: it never
+  // worked there, so the runs before it stay the newest.
+  home.journal("2026-01-01T00:00:03", "deploy",
+               {plan, R"({"host":"web1","step":"connect","via":"local"})",
+                R"({"host":"web1","step":"init","command":"init"})",
+                R"({"host":"web1","step":"status","command":"status --json"})",
+                R"({"host":"web1","step":"lock","command":"lock"})",
+                R"({"host":"web1","step":"lock","error":"lock: held by another"})",
+                R"({"event":"stage","host":"web1","level":"fail","message":"lock: held by another"})",
+                R"({"host":"web2","step":"lock","error":"lock: held by another"})", end});
+  CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:01");
+  CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:02");
+
   // Newer still, but killed before any record named a host: it may have
   // reached any of them, so it is everyone's newest.
-  home.journal("2026-01-01T00:00:03", "deploy", {plan});
-  CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:03");
-  CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:03");
+  home.journal("2026-01-01T00:00:04", "deploy", {plan});
+  CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:04");
+  CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:04");
 
-  // Not deploys of app: another service's, a rollback's, an unreadable plan.
-  home.journal("2026-01-01T00:00:04", "deploy", {R"({"event":"plan","service":"other"})"});
-  home.journal("2026-01-01T00:00:05", "rollback", {plan});
-  home.journal("2026-01-01T00:00:06", "deploy", {"{torn"});
-  home.journal("2026-01-01T00:00:07", "deploy", std::vector<std::string>{});
-  CHECK(Journal::newest_deploy("app", both) == "2026-01-01T00:00:03");
-  CHECK(Journal::newest_deploy("other", web1) == "2026-01-01T00:00:04");
+  // Not deploys of app: another service's, a rollback's, an unreadable plan,
+  // an empty journal.
+  home.journal("2026-01-01T00:00:05", "deploy", {R"({"event":"plan","service":"other"})"});
+  home.journal("2026-01-01T00:00:06", "rollback", {plan});
+  home.journal("2026-01-01T00:00:07", "deploy", {"{torn"});
+  home.journal("2026-01-01T00:00:08", "deploy", std::vector<std::string>{});
+  CHECK(Journal::newest_deploy("app", both) == "2026-01-01T00:00:04");
+  CHECK(Journal::newest_deploy("other", web1) == "2026-01-01T00:00:05");
 }
