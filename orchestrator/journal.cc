@@ -1,6 +1,7 @@
 #include "orchestrator/journal.h"
 
 #include <fstream>
+#include <set>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -60,23 +61,30 @@ std::string Journal::newest_deploy(const std::string& service, const std::vector
     if (!in || !std::getline(in, first)) continue;
     auto j = nlohmann::json::parse(first, nullptr, false);
     if (!j.is_object() || j.value("event", "") != "plan" || j.value("service", "") != service) continue;
-    bool names_a_host = false;
+    // The hosts it worked on: named by a step, and not refused by another's
+    // lock. A deploy refused by a lock another run held (a deploy or
+    // rollback under way, or a switch transaction still running) never
+    // worked there, and must not hide the run that did; one refused by the
+    // host itself (init or upload failing on a full disk or an unwritable
+    // log) did work there, and changed nothing only because the host said no.
+    std::set<std::string> named, lock_refused;
     while (std::getline(in, line)) {
       if (line.empty()) continue;
       last = line;
-      if (names_a_host) continue;
-      // Only a step that could change the host counts (the upload, at the
-      // least): a deploy refused by another's lock also names the host, in
-      // its connect, init, lock, status and the events reporting it, but
-      // never worked there, and must not hide the run that did.
       auto r = nlohmann::json::parse(line, nullptr, false);
       if (!r.is_object() || !r.contains("host") || !r["host"].is_string() || !r.contains("step") ||
           !r["step"].is_string())
         continue;
+      const std::string host = r["host"].get<std::string>();
       const std::string step = r["step"].get<std::string>();
-      if (step == "connect" || step == "init" || step == "lock" || step == "status" || step == "unlock") continue;
-      names_a_host = std::find(hosts.begin(), hosts.end(), r["host"].get<std::string>()) != hosts.end();
+      // plugbox-server's words for a lock someone else holds (server-tools/lock.cc).
+      if (step == "lock" && r.contains("error") && r["error"].is_string() &&
+          r["error"].get<std::string>().find("the deploy lock is held by") != std::string::npos)
+        lock_refused.insert(host);
+      else if (step != "connect" && step != "lock" && step != "unlock") named.insert(host);
     }
+    bool names_a_host = false;
+    for (const auto& h : hosts) names_a_host |= named.count(h) && !lock_refused.count(h);
     // A run cut short may have died before any host heard of it. One that
     // ended was the last run on the hosts it worked on, even where it changed
     // nothing (staging refused before any record could be written): undoing

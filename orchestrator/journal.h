@@ -43,10 +43,10 @@ class Journal {
   static std::filesystem::path state_root();
   // The newest deploy of `service` this machine's journals know of (its
   // version), or "": one whose journal has no end (a run killed before it
-  // touched any host is known only here), or one that ended and got past the
-  // lock on one of `hosts` (a deploy refused on every host before their
-  // records could say so, by an unwritable log or a full disk, is known only
-  // here too; one refused by another's lock never worked there).
+  // touched any host is known only here), or one that ended and worked on
+  // one of `hosts` (a deploy refused on every host before their records could
+  // say so, by an unwritable log or a full disk, is known only here too; one
+  // refused there by a lock another run held never worked there).
   static std::string newest_deploy(const std::string& service, const std::vector<std::string>& hosts);
 
  private:

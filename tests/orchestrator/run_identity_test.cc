@@ -96,24 +96,33 @@ TEST_CASE("newest_deploy: the newest deploy of the service that is unfinished or
                 R"({"host":"web1","step":"init","command":"init"})",
                 R"({"host":"web1","step":"status","command":"status --json"})",
                 R"({"host":"web1","step":"lock","command":"lock"})",
-                R"({"host":"web1","step":"lock","error":"lock: held by another"})",
+                R"({"host":"web1","step":"lock","error":"lock: plugbox-server lock: the deploy lock is held by owner 'x'"})",
                 R"({"event":"stage","host":"web1","level":"fail","message":"lock: held by another"})",
-                R"({"host":"web2","step":"lock","error":"lock: held by another"})", end});
+                R"({"host":"web2","step":"init","command":"init"})",
+                R"({"host":"web2","step":"lock","error":"lock: plugbox-server lock: the deploy lock is held by owner 'x'"})", end});
   CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:01");
+  CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:02");
+
+  // Newer, ended, and refused by web1 itself at init (a full disk) before
+  // its lock: it worked there.
+  home.journal("2026-01-01T00:00:04", "deploy",
+               {plan, R"({"host":"web1","step":"init","command":"init"})",
+                R"({"host":"web1","step":"init","exit":1,"error":"No space left on device"})", end});
+  CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:04");
   CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:02");
 
   // Newer still, but killed before any record named a host: it may have
   // reached any of them, so it is everyone's newest.
-  home.journal("2026-01-01T00:00:04", "deploy", {plan});
-  CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:04");
-  CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:04");
+  home.journal("2026-01-01T00:00:05", "deploy", {plan});
+  CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:05");
+  CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:05");
 
   // Not deploys of app: another service's, a rollback's, an unreadable plan,
   // an empty journal.
-  home.journal("2026-01-01T00:00:05", "deploy", {R"({"event":"plan","service":"other"})"});
-  home.journal("2026-01-01T00:00:06", "rollback", {plan});
-  home.journal("2026-01-01T00:00:07", "deploy", {"{torn"});
-  home.journal("2026-01-01T00:00:08", "deploy", std::vector<std::string>{});
-  CHECK(Journal::newest_deploy("app", both) == "2026-01-01T00:00:04");
-  CHECK(Journal::newest_deploy("other", web1) == "2026-01-01T00:00:05");
+  home.journal("2026-01-01T00:00:06", "deploy", {R"({"event":"plan","service":"other"})"});
+  home.journal("2026-01-01T00:00:07", "rollback", {plan});
+  home.journal("2026-01-01T00:00:08", "deploy", {"{torn"});
+  home.journal("2026-01-01T00:00:09", "deploy", std::vector<std::string>{});
+  CHECK(Journal::newest_deploy("app", both) == "2026-01-01T00:00:05");
+  CHECK(Journal::newest_deploy("other", web1) == "2026-01-01T00:00:06");
 }
