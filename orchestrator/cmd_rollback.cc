@@ -40,7 +40,9 @@ orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::st
   orch::RunOutcome outcome;
   // Named, not a temporary in the co_await expression: g++ 12 destroys such
   // temporaries twice (NOTES-toolchain).
-  const orch::RollbackOptions opts{a.from, a.dry_run, l.service ? orch::Journal::newest_unfinished_deploy(l.service->name) : ""};
+  std::vector<std::string> names;
+  for (const auto& h : hosts) names.push_back(h.name);
+  const orch::RollbackOptions opts{a.from, a.dry_run, l.service ? orch::Journal::newest_deploy(l.service->name, names) : ""};
   auto task = [&]() -> transport::Awaitable<void> { outcome = co_await orch::fleet_rollback(ctx, service, opts); };
   orch::run_loop(io, *t, interrupt, task);
   reporter->finish();

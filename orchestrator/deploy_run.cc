@@ -165,7 +165,7 @@ transport::Awaitable<void> DeployRun::switch_host(Host& h) {
   const TxnSpec spec{plan_.version, "deploy", "switch", h.live_before, plan_.version,
                      switch_steps(c, plan_.version, h.live_before)};
   StepsResult r = co_await h.conn.run_txn(spec);
-  h.progress.note(spec.steps, r.begun);
+  h.progress.note(spec.steps, r.begun, r.skipped);
   // A command cut off by its deadline may have switched the host anyway, and
   // rollback-to the old version is harmless if not.
   if (h.progress.switched) h.live = plan_.version;
@@ -194,8 +194,7 @@ transport::Awaitable<void> DeployRun::undo_switch(Host& h, bool tolerated) {
   StepsResult r = co_await h.conn.run_txn(spec);
   // Where the failing step stands against the switch back tells where live is.
   auto back_at = std::find_if(steps.begin(), steps.end(), [](const Step& s) { return s.effect == Effect::switches_live; });
-  bool switched_back = back_at == steps.end() || std::size_t(back_at - steps.begin()) + 1 < r.begun ||
-                       (r.ok && r.begun == steps.size());
+  bool switched_back = back_at == steps.end() || r.succeeded(std::size_t(back_at - steps.begin()), steps.size());
   if (switched_back) h.live = h.live_before;
   if (!r.ok) {
     h.state = HostState::revert_failed;

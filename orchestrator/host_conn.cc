@@ -1,5 +1,7 @@
 #include "orchestrator/host_conn.h"
 
+#include <algorithm>
+
 #include <sstream>
 
 #include "transport/notifier.h"
@@ -113,6 +115,12 @@ transport::Awaitable<StepsResult> HostConn::run_steps(const Steps& steps) {
   co_return out;
 }
 
+bool StepsResult::succeeded(std::size_t i, std::size_t count) const {
+  if (i >= begun || std::find(skipped.begin(), skipped.end(), i) != skipped.end()) return false;
+  if (failed_at) return *failed_at != i;
+  return i + 1 < begun || (ok && begun == count);
+}
+
 transport::Awaitable<StepsResult> HostConn::run_txn(const TxnSpec& spec) {
   StepsResult out;
   if (auto refused = refusal(spec.txn)) {
@@ -136,7 +144,7 @@ transport::Awaitable<StepsResult> HostConn::run_txn(const TxnSpec& spec) {
   // Each reply is journaled as it comes: the journal shows a step running on
   // the host while it runs, as it does for steps run one by one.
   struct Replies {
-    std::string buf, failed_step;
+    std::string buf, failed_step, unrecorded;
     bool done = false;
     std::size_t running = 0;
   };
@@ -148,13 +156,20 @@ transport::Awaitable<StepsResult> HostConn::run_txn(const TxnSpec& spec) {
       st->done = true;
       out.ok = j.value("ok", false);
       out.begun = j.value("begun", std::size_t(0));
+      if (j.contains("skipped") && j["skipped"].is_array())
+        for (const auto& i : j["skipped"])
+          if (i.is_number_unsigned()) out.skipped.push_back(i.get<std::size_t>());
+      if (auto f = j.find("failed"); f != j.end() && f->is_number_unsigned()) out.failed_at = f->get<std::size_t>();
+      if (auto u = j.find("unrecorded"); u != j.end() && u->is_string()) st->unrecorded = u->get<std::string>();
       if (j.contains("tolerated") && j["tolerated"].is_array())
         for (const auto& t : j["tolerated"])
           if (t.is_string()) out.tolerated.push_back(t.get<std::string>());
     } else if (j.contains("step") && j.contains("ok")) {
       journal_.record({{"host", name()}, {"step", j.value("name", "")}, {"txn", spec.txn}, {"exit", j["exit"]},
                        {"ok", j["ok"]}, {"output", j.value("output", "")}, {"error", j.value("error", "")}});
-      if (!j.value("ok", false)) st->failed_step = j.value("name", "") + ": " + j.value("error", "");
+      // A step skipped after the failure adds nothing to why.
+      if (!j.value("ok", false) && (st->failed_step.empty() || !j.value("skipped", false)))
+        st->failed_step = j.value("name", "") + ": " + j.value("error", "");
     } else if (j.value("state", "") == "running") {
       std::size_t i = j.value("step", std::size_t(0));
       ++st->running;
@@ -188,6 +203,7 @@ transport::Awaitable<StepsResult> HostConn::run_txn(const TxnSpec& spec) {
     co_return out;
   }
   if (!out.ok) error_ = failed_step.empty() ? spec.txn + ": " + describe_failure(r) : failed_step;
+  if (!out.ok && !st->unrecorded.empty()) error_ += "; " + st->unrecorded;
   co_return out;
 }
 

@@ -25,6 +25,14 @@ struct StepsResult {
   // False when the host's last word never came (the connection went): the
   // transaction may still be running there, and `begun` counts every step.
   bool settled = true;
+  // A transaction's steps within `begun` that the host did not run (their
+  // intent could not be recorded, or an earlier step failed, and only a start
+  // of the stopped service ran after them), and the step that failed.
+  std::vector<std::size_t> skipped;
+  std::optional<std::size_t> failed_at;
+  // Whether step i of a `count`-step list succeeded, as far as the host's
+  // replies tell: when they are missing, a later step begun says it did.
+  bool succeeded(std::size_t i, std::size_t count) const;
 };
 
 // A step list sent to the host as one transaction (plugbox-server switch):

@@ -1,10 +1,14 @@
 #include "orchestrator/journal.h"
 
 #include <fstream>
+#include <set>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
@@ -12,13 +16,41 @@
 
 namespace plugbox::orchestrator {
 
+namespace {
+
+// A whole number >= 1 from the environment, else 0.
+long env_count(const char* name) {
+  const char* k = std::getenv(name);
+  if (!k || !*k) return 0;
+  char* end = nullptr;
+  long n = std::strtol(k, &end, 10);
+  return end && *end == '\0' && n >= 1 ? n : 0;
+}
+
+// The fault hook's line, run to its end before the run goes on (fork and
+// exec rather than std::system: SIGINT stays ours while it runs).
+void run_fault_cmd(const std::string& line) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(2, 1);
+    ::execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (pid < 0) return;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
 std::filesystem::path Journal::state_root() {
   if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::filesystem::path(x) / "plugbox";
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home && *home ? home : "/tmp") / ".local/state/plugbox";
 }
 
-std::string Journal::newest_unfinished_deploy(const std::string& service) {
+std::string Journal::newest_deploy(const std::string& service, const std::vector<std::string>& hosts) {
   std::string best;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(state_root() / "runs", ec)) {
@@ -29,12 +61,37 @@ std::string Journal::newest_unfinished_deploy(const std::string& service) {
     if (!in || !std::getline(in, first)) continue;
     auto j = nlohmann::json::parse(first, nullptr, false);
     if (!j.is_object() || j.value("event", "") != "plan" || j.value("service", "") != service) continue;
-    while (std::getline(in, line))
-      if (!line.empty()) last = line;
-    // A run that ended wrote what it did to the hosts' records; only one cut
-    // short may have died before any host heard of it.
+    // The hosts it worked on: named by a step, and not refused by another's
+    // lock. A deploy refused by a lock another run held (a deploy or
+    // rollback under way, or a switch transaction still running) never
+    // worked there, and must not hide the run that did; one refused by the
+    // host itself (init or upload failing on a full disk or an unwritable
+    // log) did work there, and changed nothing only because the host said no.
+    std::set<std::string> named, lock_refused;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      last = line;
+      auto r = nlohmann::json::parse(line, nullptr, false);
+      if (!r.is_object() || !r.contains("host") || !r["host"].is_string() || !r.contains("step") ||
+          !r["step"].is_string())
+        continue;
+      const std::string host = r["host"].get<std::string>();
+      const std::string step = r["step"].get<std::string>();
+      // plugbox-server's words for a lock someone else holds (server-tools/lock.cc).
+      if (step == "lock" && r.contains("error") && r["error"].is_string() &&
+          r["error"].get<std::string>().find("the deploy lock is held by") != std::string::npos)
+        lock_refused.insert(host);
+      else if (step != "connect" && step != "lock" && step != "unlock") named.insert(host);
+    }
+    bool names_a_host = false;
+    for (const auto& h : hosts) names_a_host |= named.count(h) && !lock_refused.count(h);
+    // A run cut short may have died before any host heard of it. One that
+    // ended was the last run on the hosts it worked on, even where it changed
+    // nothing (staging refused before any record could be written): undoing
+    // the run before it would take a good release away. A deploy of other
+    // hosts (another group) is not theirs.
     auto end = nlohmann::json::parse(last, nullptr, false);
-    if (end.is_object() && end.value("event", "") == "end") continue;
+    if (end.is_object() && end.value("event", "") == "end" && !names_a_host) continue;
     best = name;
   }
   return best;
@@ -50,10 +107,11 @@ Journal Journal::open(const std::string& kind, const std::string& run_name) {
   j.file_ = std::fopen(file.c_str(), "a");
   if (!j.file_) throw std::runtime_error("cannot write the run journal " + file.string());
   // The test hook (journal.h): kill -9 ourselves after the Nth record.
-  if (const char* k = std::getenv("PLUGBOX_TEST_KILL_AT"); k && *k) {
-    char* end = nullptr;
-    long n = std::strtol(k, &end, 10);
-    if (end && *end == '\0' && n >= 1) j.kill_at_ = n;
+  j.kill_at_ = env_count("PLUGBOX_TEST_KILL_AT");
+  // The fault hook (journal.h): run a line after the Nth record.
+  if (const char* c = std::getenv("PLUGBOX_TEST_FAULT_CMD"); c && *c) {
+    j.fault_at_ = env_count("PLUGBOX_TEST_FAULT_AT");
+    j.fault_cmd_ = c;
   }
   return j;
 }
@@ -65,6 +123,8 @@ Journal::Journal(Journal&& o) noexcept
     : dir_(std::move(o.dir_)),
       file_(std::exchange(o.file_, nullptr)),
       kill_at_(std::exchange(o.kill_at_, 0)),
+      fault_at_(std::exchange(o.fault_at_, 0)),
+      fault_cmd_(std::move(o.fault_cmd_)),
       written_(std::exchange(o.written_, 0)) {}
 Journal& Journal::operator=(Journal&& o) noexcept {
   if (this != &o) {
@@ -72,6 +132,8 @@ Journal& Journal::operator=(Journal&& o) noexcept {
     dir_ = std::move(o.dir_);
     file_ = std::exchange(o.file_, nullptr);
     kill_at_ = std::exchange(o.kill_at_, 0);
+    fault_at_ = std::exchange(o.fault_at_, 0);
+    fault_cmd_ = std::move(o.fault_cmd_);
     written_ = std::exchange(o.written_, 0);
   }
   return *this;
@@ -84,7 +146,9 @@ void Journal::record(nlohmann::json event) {
   std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(line.data(), 1, line.size(), file_);
   std::fflush(file_);
-  if (kill_at_ > 0 && ++written_ == kill_at_) ::raise(SIGKILL);
+  ++written_;
+  if (fault_at_ > 0 && written_ == fault_at_) run_fault_cmd(fault_cmd_);
+  if (kill_at_ > 0 && written_ == kill_at_) ::raise(SIGKILL);
 }
 
 }  // namespace plugbox::orchestrator

@@ -10,12 +10,20 @@
 // can kill -9 plugbox at every boundary of a run in turn instead of at random
 // moments (tests/orchestrator/e2e_chaos_test.cc). It costs one getenv per
 // open(); unset (or not a number >= 1), nothing changes.
+//
+// A second hook, for faults instead of kills: PLUGBOX_TEST_FAULT_AT=N with
+// PLUGBOX_TEST_FAULT_CMD=LINE runs LINE (/bin/sh -c, synchronously, its
+// output to plugbox's stderr) right after the Nth record has been written and
+// flushed, and the run carries on. A test makes the hosts' disks full or their
+// logs unwritable at every boundary in turn (the chaos test's fault variants).
+// Both must be set; the hooks are independent of each other.
 #pragma once
 
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace plugbox::orchestrator {
 
@@ -33,15 +41,20 @@ class Journal {
   bool enabled() const { return file_ != nullptr; }
 
   static std::filesystem::path state_root();
-  // The newest deploy of `service` whose journal on this machine has no end
-  // (its version), or "": a run killed before it touched any host is known
-  // only here. Runs that ended are known to the hosts they changed.
-  static std::string newest_unfinished_deploy(const std::string& service);
+  // The newest deploy of `service` this machine's journals know of (its
+  // version), or "": one whose journal has no end (a run killed before it
+  // touched any host is known only here), or one that ended and worked on
+  // one of `hosts` (a deploy refused on every host before their records could
+  // say so, by an unwritable log or a full disk, is known only here too; one
+  // refused there by a lock another run held never worked there).
+  static std::string newest_deploy(const std::string& service, const std::vector<std::string>& hosts);
 
  private:
   std::filesystem::path dir_;
   std::FILE* file_ = nullptr;
   long kill_at_ = 0;   // the test hook's N (0: off)
+  long fault_at_ = 0;  // the fault hook's N (0: off)
+  std::string fault_cmd_;
   long written_ = 0;   // records written so far
 };
 

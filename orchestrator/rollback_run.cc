@@ -63,6 +63,32 @@ HostPlan plan_from_record(const HostStatus& st, const std::string& run, const St
              "`plugbox fleet rollback` again";
     return p;
   }
+  if (rec->kind == "rollback" && rec->state != "switched" && !rec->to.empty()) {
+    // An earlier rollback of this run that did not finish here (a step
+    // failed or was skipped: an unwritable log, a full disk; or it was
+    // interrupted), while it may have finished on other hosts: finishing it
+    // here is what makes the fleet uniform again, and it never goes past the
+    // version that rollback was taking the host to.
+    if (st.live == rec->to && !st.service_stopped) {
+      p.state = HostState::already_back;
+      return p;
+    }
+    if (st.live == rec->to) {
+      SwitchProgress started_only;
+      started_only.stopped = true;
+      p.steps = undo_steps(c, started_only, rec->to, rec->to);
+    } else if (st.live == rec->from) {
+      p.steps = rollback_steps(c, rec->to, rec->from);
+    } else {
+      // Someone else switched it since: not this run's to finish.
+      p.state = HostState::already_back;
+      return p;
+    }
+    p.back_to = rec->to;
+    p.state = HostState::would_roll_back;
+    p.subject = rec->to;
+    return p;
+  }
   if (rec->kind == "rollback" || rec->state == "undone") {
     p.state = HostState::already_back;
     return p;
@@ -175,8 +201,8 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
       const TxnSpec spec{by_record ? run : from, "rollback", "switch", s.live, p.back_to, p.steps};
       StepsResult r = co_await c.run_txn(spec);
       auto back_at = std::find_if(p.steps.begin(), p.steps.end(), [](const Step& st) { return st.effect == Effect::switches_live; });
-      bool switched_back = back_at == p.steps.end() || std::size_t(back_at - p.steps.begin()) + 1 < r.begun ||
-                           (r.ok && r.begun == p.steps.size());
+      bool switched_back =
+          back_at == p.steps.end() || r.succeeded(std::size_t(back_at - p.steps.begin()), p.steps.size());
       if (!r.ok && !switched_back) {
         s.state = HostState::rollback_failed;
         s.error = c.error();

@@ -20,9 +20,10 @@ namespace plugbox::orchestrator {
 struct RollbackOptions {
   std::optional<std::string> from;  // --from V
   bool dry_run = false;             // read where hosts stand, print the steps, change nothing
-  // The newest deploy run this machine's journals know of (Journal::newest_unfinished_deploy):
-  // one killed before it touched any host is the last run all the same, and
-  // undoing it changes nothing, where the hosts alone would name the run before.
+  // The newest deploy run this machine's journals know of (Journal::newest_deploy):
+  // one killed before it touched any host, or refused on every host before
+  // their records could say so, is the last run all the same, and undoing it
+  // changes nothing, where the hosts alone would name the run before.
   std::string local_run;
 };
 

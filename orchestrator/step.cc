@@ -1,5 +1,7 @@
 #include "orchestrator/step.h"
 
+#include <algorithm>
+
 namespace plugbox::orchestrator {
 
 std::string render(const Steps& steps, const std::string& indent) {
@@ -49,8 +51,9 @@ nlohmann::json to_json(const Steps& steps) {
   return a;
 }
 
-void SwitchProgress::note(const Steps& steps, std::size_t begun) {
+void SwitchProgress::note(const Steps& steps, std::size_t begun, const std::vector<std::size_t>& skipped) {
   for (std::size_t i = 0; i < begun && i < steps.size(); ++i) {
+    if (std::find(skipped.begin(), skipped.end(), i) != skipped.end()) continue;
     switch (steps[i].effect) {
       case Effect::stops_service: stopped = true; break;
       case Effect::switches_live: switched = true; break;

@@ -54,8 +54,9 @@ nlohmann::json to_json(const Steps& s);
 struct SwitchProgress {
   bool stopped = false;   // a stop was sent: the service may be down
   bool switched = false;  // upgrade-to was sent: live may be the new version
-  // Takes in the first `begun` steps of `steps`.
-  void note(const Steps& steps, std::size_t begun);
+  // Takes in the first `begun` steps of `steps`, but for those `skipped`
+  // (the host did not run them).
+  void note(const Steps& steps, std::size_t begun, const std::vector<std::size_t>& skipped = {});
 };
 
 }  // namespace plugbox::orchestrator

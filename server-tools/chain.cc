@@ -133,15 +133,37 @@ std::string Chain::next_version(const MutationGuard&, const NextVersionOptions& 
     sweep_leftovers();
     if (::mkdir(dir.c_str(), 0755) != 0) sys_fail("mkdir " + dir.string(), errno);
     fsync_dir(layout_.deploy());
-    if (live.ok()) replace_symlink(dir / "previous", version_link_text(live.target), layout_.tmp());
+    try {
+      if (live.ok()) replace_symlink(dir / "previous", version_link_text(live.target), layout_.tmp());
 
-    VersionRecord rec;
-    rec.name = v;
-    rec.state = VersionState::staged;
-    rec.created = now_utc();
-    rec.by = opts.by;
-    rec.source_rev = opts.source_rev;
-    VersionStore(layout_).write(rec);
+      VersionRecord rec;
+      rec.name = v;
+      rec.state = VersionState::staged;
+      rec.created = now_utc();
+      rec.by = opts.by;
+      rec.source_rev = opts.source_rev;
+      VersionStore(layout_).write(rec);
+    } catch (...) {
+      // A refused next-version must leave nothing behind: its caller (the
+      // client, after a refused receive --create) was never told V exists, so
+      // nobody would remove a record-less V, and status would report it for
+      // ever. Removing an empty directory needs no space, so a full disk
+      // (the usual cause) does not stop it. If even this fails, V stays as a
+      // staged version without a record, which gc removes.
+      std::error_code ec;
+      try {
+        VersionStore(layout_).remove(v);  // a record renamed into place before a later failure
+      } catch (...) {
+      }
+      fs::remove_all(dir, ec);
+      if (!ec) {
+        try {
+          fsync_dir(layout_.deploy());
+        } catch (...) {
+        }
+      }
+      throw;
+    }
   });
   note(change.done(std::move(detail)));
   return v;

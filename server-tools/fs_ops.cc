@@ -112,8 +112,15 @@ void write_file_atomic(const fs::path& p, std::string_view content, const fs::pa
   {
     base::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) sys_fail("create " + tmp.string(), errno);
-    write_all(fd.get(), content, tmp);
-    if (::fsync(fd.get()) != 0) sys_fail("fsync " + tmp.string(), errno);
+    try {
+      write_all(fd.get(), content, tmp);
+      if (::fsync(fd.get()) != 0) sys_fail("fsync " + tmp.string(), errno);
+    } catch (...) {
+      // On a full disk the half-written file would hold on to the space the
+      // caller's fallback (host_record.cc's spare) or the next try needs.
+      ::unlink(tmp.c_str());
+      throw;
+    }
   }
   if (::rename(tmp.c_str(), p.c_str()) != 0) {
     int err = errno;

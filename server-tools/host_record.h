@@ -23,6 +23,7 @@
 //  "updated": "2026-11-25T21:40:03Z"}
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -53,7 +54,12 @@ struct HostRecord {
 // nullopt when no run ever changed the host (or the file is unreadable:
 // `problem` then says why).
 std::optional<HostRecord> read_host_record(const Layout& layout, std::string* problem = nullptr);
-// Stamps `updated` and replaces the file atomically.
+// Stamps `updated` and replaces the file atomically. Throws ServerError
+// naming the file when it cannot (a full disk).
 void write_host_record(const Layout& layout, HostRecord record);
+
+// For tests: when set, every write first asks it; a returned errno makes that
+// write fail as a full disk would (nothing is written).
+void set_host_record_write_fault_for_tests(std::function<std::optional<int>(const HostRecord&)> fault);
 
 }  // namespace plugbox::server

@@ -41,6 +41,8 @@ struct Layout {
   // The host record (host_record.h): the last run that changed this host,
   // each step of its switch, and whether the service was left stopped.
   std::filesystem::path host_record() const { return state() / "host.json"; }
+  // Space kept in reserve for the host record's next write on a full disk.
+  std::filesystem::path host_record_spare() const { return state() / "host.json.spare"; }
   // Held by a running switch transaction (switch_txn.h) for its whole life,
   // whoever holds the deploy lock meanwhile.
   std::filesystem::path txn_lock() const { return state() / "txn.lock"; }

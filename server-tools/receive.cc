@@ -94,6 +94,10 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     nv.by = opts.by;
     nv.source_rev = opts.source_rev;
     chain_ops.next_version(guard, nv);
+    // The client must know V exists now (and is its to remove) even if the
+    // upload fails before any other reply, or the host record below cannot
+    // be written (a full disk).
+    out << nlohmann::json{{"created", v}}.dump() << std::endl;
     // The host record names this run from now on: a rollback after a run
     // that only staged has nothing to undo, and must not undo an earlier one.
     HostRecord rec;
@@ -105,9 +109,6 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     rec.state = "staged";
     rec.service_stopped = read_host_record(layout).value_or(HostRecord{}).service_stopped;
     write_host_record(layout, rec);
-    // The client must know V exists now (and is its to remove) even if the
-    // upload fails before any other reply.
-    out << nlohmann::json{{"created", v}}.dump() << std::endl;
   }
   ChainState chain;
   std::optional<LoggedChange> change;

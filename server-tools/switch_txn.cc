@@ -40,6 +40,8 @@ StepResult run_chain_op(const Layout& layout, const LockRequest& lock, const Act
     r.ok = true;
     r.exit = 0;
     r.output = o.message;
+    // A switch made whose outcome the log could not take: said with it.
+    for (const auto& w : chain.warnings()) r.output += "\n" + w;
   } catch (const ServerError& e) {
     r.exit = int(e.status());
     r.error = std::string(e.what());
@@ -75,19 +77,60 @@ int run_steps(const Layout& layout, const LockRequest& lock, const Actor& actor,
   rec.state = req.txn == "undo" ? "undoing" : "switching";
   rec.steps.clear();
   for (const auto& s : req.steps) rec.steps.push_back({s.name, "pending", -1, ""});
-  write_host_record(layout, rec);
 
-  bool ok = true;
+  // Once the record cannot be written (a full disk), no step whose intent it
+  // cannot hold runs: a change is made only once it is recorded. After a step
+  // that had to succeed failed (a switch the log could not record is
+  // refused), the rest does not run either. In both cases one kind of step
+  // still runs: a start while the service is stopped (by this transaction, or
+  // as the record says an earlier one left it). Leaving the service down
+  // because a change was refused, or its record could not be updated, would
+  // turn a full disk into an outage; the reply says a start ran unrecorded.
+  std::string unrecorded;  // why the record's last write failed; "" when it succeeded
+  auto record = [&] {
+    try {
+      write_host_record(layout, rec);
+      unrecorded.clear();
+    } catch (const std::exception& e) {
+      unrecorded = e.what();
+    }
+    return unrecorded.empty();
+  };
+  record();
+
+  bool ok = true, skipping = false;
   std::size_t begun = 0;
-  nlohmann::json tolerated = nlohmann::json::array();
+  std::optional<std::size_t> failed_at;  // the step that had to succeed and failed
+  nlohmann::json tolerated = nlohmann::json::array(), skipped = nlohmann::json::array();
   for (std::size_t i = 0; i < req.steps.size(); ++i) {
     const TxnStep& s = req.steps[i];
-    ++begun;
+    const bool restores = s.effect == "start" && rec.service_stopped;
+    auto skip = [&](const std::string& why) {
+      rec.steps[i].state = "skipped";
+      rec.steps[i].error = why;
+      skipped.push_back(i);
+      skipping = true;
+      ok = false;
+      emit(out, {{"step", i}, {"name", s.name}, {"ok", false}, {"skipped", true}, {"exit", -1}, {"output", ""},
+                 {"error", why}});
+    };
+    // Past a step not run or failed, the later ones would run out of order.
+    if ((skipping || failed_at) && !restores) {
+      skip(failed_at ? "not run: step " + req.steps[*failed_at].name + " failed" : "not run: an earlier step was not run");
+      continue;
+    }
     // The intent first: a kill between here and the outcome leaves a record
     // that says this step may have run.
+    const bool was_stopped = rec.service_stopped;
     rec.steps[i].state = "running";
     if (s.effect == "stop") rec.service_stopped = true;
-    write_host_record(layout, rec);
+    const bool intent_recorded = record();
+    if (!intent_recorded && !restores) {
+      rec.service_stopped = was_stopped;
+      skip("not run: its intent could not be recorded in the host record (" + unrecorded + ")");
+      continue;
+    }
+    begun = i + 1;
     emit(out, {{"step", i}, {"name", s.name}, {"state", "running"}});
     StepResult r = s.op.empty() ? run_service_line({s.shell, s.env, s.cwd, s.timeout_s})
                                  : run_chain_op(layout, lock, actor, s);
@@ -95,19 +138,31 @@ int run_steps(const Layout& layout, const LockRequest& lock, const Actor& actor,
     rec.steps[i].exit = r.exit;
     rec.steps[i].error = r.error;
     if (r.ok && s.effect == "start") rec.service_stopped = false;
-    write_host_record(layout, rec);
+    if (!intent_recorded)
+      r.output += (r.output.empty() ? "" : "\n") + std::string("run although the host record could not take its intent (") +
+                  unrecorded + ")";
+    record();
     emit(out, {{"step", i}, {"name", s.name}, {"ok", r.ok}, {"exit", r.exit}, {"output", r.output}, {"error", r.error}});
     if (r.ok) continue;
+    // A failed start is not retried here: the client's undo decides.
     if (!s.tolerate_failure) {
       ok = false;
-      break;
+      if (!failed_at) failed_at = i;
+      if (s.effect == "start") break;
+      continue;
     }
     tolerated.push_back(s.name + ": " + r.error);
   }
   if (req.txn == "undo") rec.state = ok ? "undone" : "undo_failed";
   else rec.state = ok ? "switched" : "failed";
-  write_host_record(layout, rec);
-  emit(out, {{"txn", "done"}, {"ok", ok}, {"begun", begun}, {"tolerated", tolerated}});
+  record();
+  nlohmann::json done = {{"txn", "done"}, {"ok", ok}, {"begun", begun}, {"tolerated", tolerated}};
+  if (!skipped.empty()) done["skipped"] = skipped;
+  if (failed_at) done["failed"] = *failed_at;
+  if (!unrecorded.empty()) done["unrecorded"] = "the host record " + layout.host_record().string() +
+                                                " could not be written (" + unrecorded +
+                                                "): it may not say what ran; make room, then run plugbox fleet rollback";
+  emit(out, done);
   return ok ? 0 : 1;
 }
 

@@ -62,7 +62,37 @@
 // a slower machine, PLUGBOX_CHAOS_STAGING_STRIDE=K makes the deploy variant
 // take every boundary from the first host's stop on (the switch phase and
 // the end) but only every Kth of the staging phase before it, and the output
-// says so. PLUGBOX_CHAOS_ONLY=N[,N...] runs only those kill points.
+// says so. The fault variants below take K=4 unless told otherwise (each of
+// their points also runs the fix). PLUGBOX_CHAOS_ONLY=N[,N...] runs only
+// those kill points. PLUGBOX_CHAOS_DEBUG=1 prints, for the fault variants,
+// each host's record before and after the recovery and both runs' output.
+//
+// Faults instead of kills (issue 11: "the same with the host's log unwritable
+// and with the disk full at each step"), over local hosts only (the host side
+// is the same plugbox-server as over sshd). The journal's second hook,
+// PLUGBOX_TEST_FAULT_AT=N with PLUGBOX_TEST_FAULT_CMD, runs a shell line right
+// after the Nth record and the run carries on; for N = 1..T:
+//   log unwritable: the line replaces every host's deploy/.plugbox/log with a
+//                   directory (the test runs as root: chmod would not stop it);
+//   disk full:      every host's home is a tmpfs of its own (root only, else
+//                   SKIPPED), and the line fills it up. The service's
+//                   service.log is a link out of the home: the test's service
+//                   must still be able to say it started, a real one need not.
+// The faulted run goes on to its end (its exit status is kept), and then, with
+// the fault still there, the run's own promises are checked (the invariant
+// names start with "run-"):
+//   run-running  no host left stopped by it (as "running" above);
+//   run-complete live is a ready version whose files verify;
+//   run-record   `status --json` answers (or fails in one line saying why),
+//                its live is the disk's, the record's service_stopped is what
+//                service.log shows, a record that says switched (undone) has
+//                its to (from) live, and the host's log names live as the
+//                target of its last switch done, or of a switch begun after
+//                it whose outcome it could not record;
+//   run-exit     an exit 0 (1) left every host on the run's target (where it
+//                was): "nothing half-way" must not lie.
+// Then the operator's fix (the log put back, the filler deleted), the
+// recovery and the same checks as after a kill.
 //
 // On the code of issue 11's filing these tests are EXPECTED TO FAIL at many
 // kill points (a host left stopped; a rollback after an interrupted run that
@@ -72,13 +102,16 @@
 // lists every kill point's failed invariants.
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <mutex>
@@ -122,6 +155,37 @@ const char* kDeployTable =
 enum class Variant { deploy, rollback };
 const char* name_of(Variant v) { return v == Variant::deploy ? "deploy" : "rollback"; }
 
+// What happens at each boundary: plugbox is killed, or a host fault begins.
+enum class Fault { kill, log_unwritable, disk_full };
+const char* name_of(Fault f) {
+  return f == Fault::kill ? "kill -9" : f == Fault::log_unwritable ? "log unwritable" : "disk full";
+}
+
+// The disk-full variant's homes: a small tmpfs each, so that filling one
+// fills nothing else. Unmounted (lazily) before the fleets' directories go.
+constexpr const char* kHomeDiskSize = "8m";
+class HomeDisks {
+ public:
+  HomeDisks() = default;
+  HomeDisks(const HomeDisks&) = delete;
+  HomeDisks& operator=(const HomeDisks&) = delete;
+  ~HomeDisks() {
+    for (const auto& m : mounted_) ::umount2(m.c_str(), MNT_DETACH);
+  }
+  // Empty and the reason when it cannot mount (not root, no tmpfs).
+  std::string mount(const fs::path& home) {
+    fs::create_directories(home);
+    const std::string opts = std::string("size=") + kHomeDiskSize + ",mode=0755";
+    if (::mount("tmpfs", home.c_str(), "tmpfs", 0, opts.c_str()) != 0)
+      return "cannot mount a tmpfs on " + home.string() + ": " + std::strerror(errno);
+    mounted_.push_back(home);
+    return "";
+  }
+
+ private:
+  std::vector<fs::path> mounted_;
+};
+
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : fallback;
@@ -133,6 +197,12 @@ std::vector<std::string> split_lines(const std::string& text) {
   for (std::string l; std::getline(in, l);)
     if (!l.empty()) out.push_back(l);
   return out;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 std::string one_line(std::string s, std::size_t max = 160) {
@@ -270,6 +340,37 @@ std::string last_switch_in_log(const fs::path& home) {
   return to;
 }
 
+// What live may be, as the host's log tells it: the target of the last
+// switch it records as done (lines without a phase count as done), and of
+// every switch begun after that whose outcome it has no line for (the change
+// may have been made; its outcome line may be what a full disk lost).
+std::set<std::string> switch_targets_in_log(const fs::path& log_file) {
+  std::string done;
+  std::map<std::string, std::string> open;  // op -> to: intents not answered yet
+  for (const auto& line : split_lines(slurp(log_file))) {
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    const std::string cmd = j.value("command", "");
+    if (cmd != "upgrade-to" && cmd != "rollback-to") continue;
+    const std::string phase = j.contains("phase") && j["phase"].is_string() ? j["phase"].get<std::string>() : "done";
+    const std::string op = j.contains("op") && j["op"].is_string() ? j["op"].get<std::string>() : "";
+    std::string to;
+    if (j.contains("detail") && j["detail"].is_object() && j["detail"].contains("to") && j["detail"]["to"].is_string())
+      to = j["detail"]["to"].get<std::string>();
+    if (phase == "intent") {
+      if (!to.empty()) open[op] = to;
+    } else if (phase == "done") {
+      if (!to.empty()) done = to;
+      open.clear();  // a later change was made: earlier open intents are history
+    } else {
+      open.erase(op);  // failed: not made
+    }
+  }
+  std::set<std::string> out{done};
+  for (const auto& [op, to] : open) out.insert(to);
+  return out;
+}
+
 struct Failure {
   std::string host, invariant, observed;
 };
@@ -342,6 +443,56 @@ std::string check_host(const E2eFleet& f, const E2eHost& h, std::vector<Failure>
   return live;
 }
 
+// The faulted run's own promises (see the top), with the fault still there;
+// `log_file` is where the host's log is (the log-unwritable variant keeps the
+// real one aside). Appends what failed; returns live as the disk has it.
+std::string check_host_after_fault(const E2eFleet& f, const E2eHost& h, const fs::path& log_file,
+                                   std::vector<Failure>& out) {
+  auto fail = [&](const std::string& inv, const std::string& what) { out.push_back({h.name, inv, what}); };
+  const auto log = split_lines(slurp(h.home / "service.log"));
+  const bool stopped = !log.empty() && log.back().rfind("start ", 0) != 0;
+  if (stopped) fail("run-running", "service.log ends with '" + log.back() + "'");
+
+  const HomeOnDisk disk = read_home(h.home);
+  RunResult st = server_on(f, h.home, {"status", "--json"});
+  json s = json::parse(st.out, nullptr, false);
+  if (st.rc != 0 || !s.is_object()) {
+    // It may fail, but must say why in one line.
+    if (st.rc == 0 || split_lines(st.err).size() != 1 || st.err.back() != '\n')
+      fail("run-record", "status --json neither answers nor fails in one line: " + one_line(st.describe(), 300));
+  } else {
+    const std::string live = s["live"].is_string() ? s["live"].get<std::string>() : "";
+    if (disk.live != live) fail("run-record", "status says live " + str_or_null(s, "live") + ", the disk's live link is '" + disk.live + "'");
+    const bool rec_stopped = s.value("service_stopped", false);
+    if (rec_stopped != stopped)
+      fail("run-record", std::string("the record says the service is ") + (rec_stopped ? "stopped" : "not stopped") +
+                             ", service.log ends with '" + (log.empty() ? "" : log.back()) + "'");
+    if (s.contains("run") && s["run"].is_object()) {
+      const json& rec = s["run"];
+      const std::string state = rec.value("state", "");
+      const std::string to = rec["to"].is_string() ? rec["to"].get<std::string>() : "";
+      const std::string from = rec["from"].is_string() ? rec["from"].get<std::string>() : "";
+      if (state == "switched" && to != disk.live)
+        fail("run-record", "the record says switched to " + to + ", but live is '" + disk.live + "'");
+      if (state == "undone" && !from.empty() && from != disk.live)
+        fail("run-record", "the record says undone (back to " + from + "), but live is '" + disk.live + "'");
+    }
+  }
+  const auto targets = switch_targets_in_log(log_file);
+  if (!targets.count(disk.live)) {
+    std::string t;
+    for (const auto& x : targets) t += (t.empty() ? "" : ", ") + std::string("'") + x + "'";
+    fail("run-record", "live is '" + disk.live + "' but the host's log allows only " + t);
+  }
+  if (disk.live.empty()) {
+    fail("run-complete", "nothing live");
+  } else {
+    RunResult vr = server_on(f, h.home, {"verify", disk.live});
+    if (vr.rc != 0) fail("run-complete", "verify " + disk.live + ": " + one_line(vr.out + vr.err, 300));
+  }
+  return disk.live;
+}
+
 // --- the journal record at a kill point -------------------------------------
 
 std::string describe_record(const json& e) {
@@ -387,7 +538,7 @@ std::size_t first_switch_record(const std::vector<json>& recs) {
 struct KillPoint {
   long n = 0;
   std::string record;        // the journal record at N, as the killed run wrote it
-  std::string killed;        // "SIGKILL" or how it ended otherwise
+  std::string killed;        // "SIGKILL" or how it ended otherwise ("faulted, rc=N")
   int recovery_rc = -1;
   std::string note;          // anything odd about the run itself
   std::vector<Failure> failures;
@@ -399,6 +550,7 @@ struct Chaos {
   E2eFleet& f;
   Variant variant;
   std::string kind;  // "local" or "sshd"
+  Fault fault = Fault::kill;
   std::string v0 = {}, v1 = {}, v2 = {};
   fs::path base = {};  // the copied state after V0, V1, V2
   bool fresh = false;
@@ -413,9 +565,11 @@ struct Chaos {
     return v;
   }
 
-  RunOptions opts(long kill_at = 0) const {
+  RunOptions opts(long kill_at = 0, long fault_at = 0) const {
     RunOptions o = f.options();
     o.env["PLUGBOX_TEST_KILL_AT"] = kill_at > 0 ? std::to_string(kill_at) : "";
+    o.env["PLUGBOX_TEST_FAULT_AT"] = fault_at > 0 ? std::to_string(fault_at) : "";
+    o.env["PLUGBOX_TEST_FAULT_CMD"] = fault_at > 0 ? fault_cmd() : "";
     o.timeout = std::chrono::seconds(120);
     return o;
   }
@@ -449,14 +603,72 @@ struct Chaos {
   void fresh_fleet() {
     if (fresh) {
       build_base();
-      return;
+    } else {
+      for (const auto& h : f.hosts()) {
+        empty_dir(h.home);
+        copy_tree(base / "hosts" / h.name, h.home);
+      }
+      empty_dir(f.state_dir());
+      copy_tree(base / "state", f.state_dir());
     }
+    if (fault == Fault::disk_full) {
+      // The service logs off the home's disk (see the top).
+      for (const auto& h : f.hosts()) {
+        const fs::path out = off_disk_log(h);
+        fs::create_directories(out.parent_path());
+        fs::remove(out);
+        fs::copy_file(h.home / "service.log", out);  // another disk: no rename
+        fs::remove(h.home / "service.log");
+        fs::create_symlink(out, h.home / "service.log");
+      }
+    }
+    for (const auto& h : f.hosts()) fs::remove_all(saved_log(h));
+  }
+
+  // --- the fault variants ---
+
+  fs::path off_disk_log(const E2eHost& h) const { return f.dir() / "service-logs" / h.name; }
+  fs::path saved_log(const E2eHost& h) const { return f.dir() / "saved-logs" / h.name; }
+  fs::path log_of(const E2eHost& h) const { return h.home / "deploy/.plugbox/log"; }
+
+  // The line the journal's hook runs at the fault point.
+  std::string fault_cmd() const {
+    std::string cmd;
     for (const auto& h : f.hosts()) {
-      empty_dir(h.home);
-      copy_tree(base / "hosts" / h.name, h.home);
+      if (fault == Fault::log_unwritable) {
+        // Under the host's oplock, which every change holds while it logs:
+        // between the mv and the mkdir an append would create a new log.
+        const std::string swap = "mkdir -p " + shell_quote(saved_log(h).parent_path().string()) + " && mv " +
+                                 shell_quote(log_of(h).string()) + " " + shell_quote(saved_log(h).string()) +
+                                 " && mkdir " + shell_quote(log_of(h).string());
+        cmd += "flock " + shell_quote((h.home / "deploy/.plugbox/oplock").string()) + " sh -c " + shell_quote(swap) + "; ";
+      } else {
+        // Page-sized writes until ENOSPC, then the last bytes.
+        const std::string filler = shell_quote((h.home / "FILLER").string());
+        cmd += "dd if=/dev/zero of=" + filler + " bs=4096 2>/dev/null; dd if=/dev/zero of=" + filler +
+               "-tail bs=64 2>/dev/null; ";
+      }
     }
-    empty_dir(f.state_dir());
-    copy_tree(base / "state", f.state_dir());
+    return cmd + "true";
+  }
+
+  // The operator's fix: the log put back, the filler deleted. Throws Broken
+  // when the fault was not there to clear (the hook did not run).
+  bool fault_was_there() const {
+    const E2eHost& h = f.hosts().front();
+    return fault == Fault::log_unwritable ? fs::exists(saved_log(h)) : fs::exists(h.home / "FILLER");
+  }
+  void clear_fault() {
+    for (const auto& h : f.hosts()) {
+      if (fault == Fault::log_unwritable) {
+        if (!fs::exists(saved_log(h))) continue;
+        fs::remove_all(log_of(h));
+        fs::rename(saved_log(h), log_of(h));
+      } else {
+        fs::remove(h.home / "FILLER");
+        fs::remove(h.home / "FILLER-tail");
+      }
+    }
   }
 
   std::vector<std::string> run_args() const {
@@ -472,7 +684,67 @@ struct Chaos {
 
   fs::path journal_of_run() const { return f.newest_journal(variant == Variant::deploy ? "deploy" : "rollback"); }
 
-  KillPoint kill_at(long n) {
+  KillPoint kill_at(long n) { return fault == Fault::kill ? kill_run_at(n) : fault_run_at(n); }
+
+  // The fault at N: the run goes on to its end; its own promises are checked
+  // with the fault there, then the operator clears it and recovers.
+  KillPoint fault_run_at(long n) {
+    KillPoint kp;
+    kp.n = n;
+    auto t = Clock::now();
+    auto lap = [&](const char* what) {
+      std::ostringstream o;
+      o << std::fixed << std::setprecision(2) << (kp.timing.empty() ? "" : " ") << what << " " << seconds_since(t);
+      kp.timing += o.str();
+      t = Clock::now();
+    };
+    fresh_fleet();
+    lap("fresh");
+    wait_past(v2);
+    RunResult r = f.plugbox(run_args(), opts(0, n));
+    lap("run");
+    kp.killed = r.timed_out ? "timed out" : "faulted, rc=" + std::to_string(r.rc);
+    const auto recs = records_of(journal_of_run());
+    if (recs.size() >= std::size_t(n)) kp.record = describe_record(recs[std::size_t(n) - 1]);
+    else kp.record = "(the run wrote only " + std::to_string(recs.size()) + " records)";
+    if (!fault_was_there()) kp.note += "the fault hook did not run; ";
+    if (std::string busy = wait_quiet(f); !busy.empty()) kp.note += "still at work 20 s after the run: " + busy + "; ";
+
+    std::map<std::string, std::string> live_after_run;
+    for (const auto& h : f.hosts())
+      live_after_run[h.name] = check_host_after_fault(
+          f, h, fault == Fault::log_unwritable && fs::exists(saved_log(h)) ? saved_log(h) : log_of(h), kp.failures);
+    // The exit status: 0 says every host is on the run's target, 1 that
+    // nothing is half-way (every host where it was).
+    // A deploy's target is V3 (whatever is newer than V2), a rollback's V1.
+    auto on_target = [&](const std::string& live) { return variant == Variant::deploy ? live > v2 : live == v1; };
+    for (const auto& [host, live] : live_after_run) {
+      if (r.rc == 0 && !on_target(live))
+        kp.failures.push_back({host, "run-exit", "the run exited 0, but the host is on " + label(live)});
+      if (r.rc == 1 && live != v2)
+        kp.failures.push_back({host, "run-exit", "the run exited 1 (nothing half-way), but the host is on " + label(live)});
+    }
+    lap("run-checks");
+
+    clear_fault();
+    if (std::getenv("PLUGBOX_CHAOS_DEBUG"))
+      for (const auto& h : f.hosts())
+        std::cerr << "DEBUG before recovery " << h.name << ": " << slurp(h.home / "deploy/.plugbox/host.json");
+    RunResult rb = f.plugbox({"fleet", "rollback", "--group", "app", "--json"}, opts());
+    kp.recovery_rc = rb.rc;
+    lap("recovery");
+    if (std::getenv("PLUGBOX_CHAOS_DEBUG")) {
+      std::cerr << "DEBUG run: " << r.out << r.err << "\nDEBUG recovery: " << rb.out << rb.err << "\n";
+      for (const auto& h : f.hosts())
+        std::cerr << "DEBUG after recovery " << h.name << ": " << slurp(h.home / "deploy/.plugbox/host.json");
+    }
+    if (std::string busy = wait_quiet(f); !busy.empty()) kp.note += "still at work 20 s after the recovery: " + busy + "; ";
+    after_recovery(kp, rb);
+    lap("checks");
+    return kp;
+  }
+
+  KillPoint kill_run_at(long n) {
     KillPoint kp;
     kp.n = n;
     auto t = Clock::now();
@@ -502,8 +774,14 @@ struct Chaos {
     lap("recovery");
     if (std::string busy = wait_quiet(f); !busy.empty()) kp.note += "still at work 20 s after the recovery: " + busy + "; ";
 
-    for (const auto& h : f.hosts()) kp.live[h.name] = check_host(f, h, kp.failures);
+    after_recovery(kp, rb);
     lap("checks");
+    return kp;
+  }
+
+  // The checks after the recovery, whatever came before it.
+  void after_recovery(KillPoint& kp, const RunResult& rb) {
+    for (const auto& h : f.hosts()) kp.live[h.name] = check_host(f, h, kp.failures);
     if (rb.rc != 0) {
       std::string summary;
       for (const auto& line : split_lines(rb.out)) {
@@ -530,7 +808,6 @@ struct Chaos {
                                                           "every host on V1, it finished; V0 is one release too far back)"});
       }
     }
-    return kp;
   }
 };
 
@@ -588,15 +865,20 @@ std::string what_of(std::exception_ptr e) {
 // The fleets (lanes) are made on the main thread (the sshd harness's fleets
 // die with the thread that started them); each lane works through the kill
 // points on a thread of its own, the next free one at a time.
-void run_chaos(std::vector<std::unique_ptr<E2eFleet>>& fleets, Variant variant, const std::string& kind) {
+void run_chaos(std::vector<std::unique_ptr<E2eFleet>>& fleets, Variant variant, const std::string& host_kind,
+               Fault fault = Fault::kill) {
+  // "local", or "local, disk full" for a fault variant: what every line says.
+  const std::string kind = host_kind + (fault == Fault::kill ? "" : std::string(", ") + name_of(fault));
+  const char* points_are = fault == Fault::kill ? "kill points" : "fault points";
   ::unsetenv("PLUGBOX_TEST_KILL_AT");
   const auto t0 = Clock::now();
   const bool fresh = env_or("PLUGBOX_CHAOS_FRESH", "") == "1";
   std::vector<Chaos> lanes;
   for (auto& f : fleets) {
     f->write_service(kDeployTable);
-    lanes.push_back(Chaos{*f, variant, kind});
+    lanes.push_back(Chaos{*f, variant, host_kind});
     lanes.back().fresh = fresh;
+    lanes.back().fault = fault;
   }
 
   // Every lane's fleet after V0, V1, V2 (built at once), then T: the run
@@ -621,13 +903,18 @@ void run_chaos(std::vector<std::unique_ptr<E2eFleet>>& fleets, Variant variant, 
 
   // Which kill points: all, or (PLUGBOX_CHAOS_STAGING_STRIDE=K) only every
   // Kth of a deploy's staging phase.
-  const long stride = std::stol(env_or("PLUGBOX_CHAOS_STAGING_STRIDE", "1"));
+  // The fault variants stride by default: each of their points runs the
+  // faulted run, the fix and a recovery, and the staging phase's boundaries
+  // all fault the same upload steps, so every 4th keeps CI's time down.
+  const char* default_stride = fault == Fault::kill ? "1" : "4";
+  const bool stride_by_default = std::getenv("PLUGBOX_CHAOS_STAGING_STRIDE") == nullptr && fault != Fault::kill;
+  const long stride = std::stol(env_or("PLUGBOX_CHAOS_STAGING_STRIDE", default_stride));
   const long switch_from = variant == Variant::deploy ? long(first_switch_record(reference)) : 1;
   std::vector<long> points;
   std::string selection;
   if (auto only = only_list(); !only.empty()) {
     points = only;
-    selection = "only the kill points in PLUGBOX_CHAOS_ONLY";
+    selection = std::string("only the ") + points_are + " in PLUGBOX_CHAOS_ONLY";
   } else {
     for (long n = 1; n <= T; ++n)
       if (n >= switch_from || stride <= 1 || (n - 1) % stride == 0 || n == switch_from - 1) points.push_back(n);
@@ -635,12 +922,15 @@ void run_chaos(std::vector<std::unique_ptr<E2eFleet>>& fleets, Variant variant, 
                     ? "every boundary"
                     : "every boundary from record " + std::to_string(switch_from) + " (the first host's stop: the "
                           "switch phase) on, and every " + std::to_string(stride) +
-                          "th of the staging phase before it (and its last)";
+                          "th of the staging phase before it (and its last)" +
+                          (stride_by_default ? " (the fault variants' default; PLUGBOX_CHAOS_STAGING_STRIDE=1 "
+                                               "takes every boundary)"
+                                             : "");
   }
   std::cout << "chaos (" << kind << ", " << name_of(variant) << "): " << T << " journal records in the run ("
             << fleets[0]->hosts().size() << " hosts, V0 " << lanes[0].v0 << ", V1 " << lanes[0].v1 << ", V2 " << lanes[0].v2
-            << "); kill points: " << selection << "; " << lanes.size() << " fleet(s) at once"
-            << (fresh ? "; fresh deploys per kill point" : "; each fleet's state after V0, V1, V2 copied back per kill point")
+            << "); " << points_are << ": " << selection << "; " << lanes.size() << " fleet(s) at once"
+            << (fresh ? "; fresh deploys per point" : "; each fleet's state after V0, V1, V2 copied back per point")
             << std::endl;
 
   std::vector<KillPoint> results(points.size());
@@ -658,7 +948,7 @@ void run_chaos(std::vector<std::unique_ptr<E2eFleet>>& fleets, Variant variant, 
       }
       const KillPoint& kp = results[i];
       std::lock_guard<std::mutex> l(out);
-      std::cout << "  kill point " << std::setw(3) << kp.n << "/" << T << " [" << kp.record << "] " << kp.killed
+      std::cout << "  " << (fault == Fault::kill ? "kill" : "fault") << " point " << std::setw(3) << kp.n << "/" << T << " [" << kp.record << "] " << kp.killed
                 << ", recovery rc=" << kp.recovery_rc << ": " << (broken[i].empty() ? invariants_of(kp) : "BROKEN")
                 << (kp.note.empty() ? "" : "  NOTE: " + kp.note) << "  (" << std::fixed << std::setprecision(1)
                 << seconds_since(tk) << " s:" << kp.timing << ")" << std::endl;
@@ -682,7 +972,7 @@ void run_chaos(std::vector<std::unique_ptr<E2eFleet>>& fleets, Variant variant, 
   }
   const int failed = int(results.size()) - ok - not_run;
   std::ostringstream summary;
-  summary << "chaos (" << kind << ", " << name_of(variant) << "): " << results.size() << " kill points: " << ok
+  summary << "chaos (" << kind << ", " << name_of(variant) << "): " << results.size() << " " << points_are << ": " << ok
           << " ok";
   if (failed > 0) {
     summary << ", " << failed << " failed (";
@@ -694,15 +984,24 @@ void run_chaos(std::vector<std::unique_ptr<E2eFleet>>& fleets, Variant variant, 
     summary << ")";
   }
   if (not_run > 0) summary << ", " << not_run << " could not be run";
+  if (fault != Fault::kill) {
+    // How the faulted runs ended, by exit status.
+    std::map<std::string, int> ends;
+    for (std::size_t i = 0; i < results.size(); ++i)
+      if (broken[i].empty()) ++ends[results[i].killed];
+    summary << "; the faulted runs:";
+    for (const auto& [how, count] : ends) summary << " " << how << " x" << count;
+  }
   summary << "; " << selection << "; " << std::fixed << std::setprecision(1) << seconds_since(t0) << " s";
   std::cout << "\n" << summary.str() << "\n";
   std::ostringstream table;
-  table << "  N    | journal record at N                                   | recovery | failed invariants (hosts)\n";
+  table << "  N    | journal record at N                                   | recovery | failed invariants (hosts)"
+        << (fault == Fault::kill ? "" : " | the faulted run") << "\n";
   for (std::size_t i = 0; i < results.size(); ++i) {
     const KillPoint& kp = results[i];
     table << "  " << std::left << std::setw(4) << kp.n << " | " << std::setw(53) << kp.record.substr(0, 53) << " | "
           << std::setw(8) << kp.recovery_rc << " | " << (broken[i].empty() ? invariants_of(kp) : "BROKEN: " + broken[i])
-          << std::right << "\n";
+          << (fault == Fault::kill ? "" : " | " + kp.killed) << std::right << "\n";
   }
   std::cout << table.str() << std::endl;
 
@@ -711,7 +1010,7 @@ void run_chaos(std::vector<std::unique_ptr<E2eFleet>>& fleets, Variant variant, 
     std::ostringstream what;
     for (const auto& x : kp.failures) what << "\n  " << x.host << ": " << x.invariant << ": " << x.observed;
     if (!broken[i].empty()) what << "\n  the test could not run it: " << broken[i];
-    INFO("chaos (" << kind << ", " << name_of(variant) << ") kill point " << kp.n << "/" << T << ", journal record "
+    INFO("chaos (" << kind << ", " << name_of(variant) << ") " << (fault == Fault::kill ? "kill" : "fault") << " point " << kp.n << "/" << T << ", journal record "
                    << kp.n << ": " << kp.record << "; the run " << kp.killed << "; recovery `fleet rollback` rc="
                    << kp.recovery_rc << (kp.note.empty() ? "" : "; NOTE: " + kp.note) << what.str());
     CHECK((kp.failures.empty() && broken[i].empty()));
@@ -752,6 +1051,16 @@ std::vector<std::unique_ptr<E2eFleet>> sshd_fleets(std::string* why) {
   return fleets;
 }
 
+// Every home of every fleet on a small tmpfs of its own (root only); "" or
+// why not.
+std::string mount_homes(const std::vector<std::unique_ptr<E2eFleet>>& fleets, HomeDisks& disks) {
+  if (::geteuid() != 0) return "the disk-full variant mounts a tmpfs per home, which needs root";
+  for (const auto& f : fleets)
+    for (const auto& h : f->hosts())
+      if (std::string why = disks.mount(h.home); !why.empty()) return why;
+  return "";
+}
+
 #define CHAOS_SSHD_OR_SKIP(var)         \
   std::string var##_why;                \
   auto var = sshd_fleets(&var##_why);   \
@@ -770,6 +1079,42 @@ TEST_CASE("chaos (local): kill -9 at every boundary of a deploy then fleet rollb
 TEST_CASE("chaos (local): kill -9 at every boundary of a rollback then fleet rollback", "[e2e][chaos]") {
   auto fleets = local_fleets();
   run_chaos(fleets, Variant::rollback, "local");
+}
+
+// The fault variants: local hosts only (the host side is the same
+// plugbox-server as over sshd), to keep CI's time down.
+TEST_CASE("chaos (local): the hosts' logs unwritable at every boundary of a deploy, fixed, then fleet rollback",
+          "[e2e][chaos][fault]") {
+  auto fleets = local_fleets();
+  run_chaos(fleets, Variant::deploy, "local", Fault::log_unwritable);
+}
+
+TEST_CASE("chaos (local): the hosts' disks full at every boundary of a deploy, fixed, then fleet rollback",
+          "[e2e][chaos][fault]") {
+  auto fleets = local_fleets();
+  HomeDisks disks;  // after the fleets: unmounted before their directories go
+  if (std::string why = mount_homes(fleets, disks); !why.empty()) {
+    WARN("SKIPPED: " << why);
+    return;
+  }
+  run_chaos(fleets, Variant::deploy, "local", Fault::disk_full);
+}
+
+TEST_CASE("chaos (local): the hosts' logs unwritable at every boundary of a rollback, fixed, then fleet rollback",
+          "[e2e][chaos][fault]") {
+  auto fleets = local_fleets();
+  run_chaos(fleets, Variant::rollback, "local", Fault::log_unwritable);
+}
+
+TEST_CASE("chaos (local): the hosts' disks full at every boundary of a rollback, fixed, then fleet rollback",
+          "[e2e][chaos][fault]") {
+  auto fleets = local_fleets();
+  HomeDisks disks;
+  if (std::string why = mount_homes(fleets, disks); !why.empty()) {
+    WARN("SKIPPED: " << why);
+    return;
+  }
+  run_chaos(fleets, Variant::rollback, "local", Fault::disk_full);
 }
 
 TEST_CASE("chaos (sshd): kill -9 at every boundary of a deploy behind a bastion then fleet rollback",

@@ -350,6 +350,48 @@ TEST_CASE("rollback by record: a run already rolled back: says so, changes nothi
   }
 }
 
+TEST_CASE("rollback: a rollback of the run that failed on some hosts is finished there, never taken further") {
+  Rollback f;
+  auto rec = [](const std::string& state) { return recorded_run(kV, kV, kPrev, state, "rollback"); };
+  nlohmann::json stopped = rec("failed");
+  stopped["service_stopped"] = true;
+  // web1 went back; on web2 the rollback-to was refused (an unwritable log)
+  // and the service started again on kV; on web3 it went back but its start
+  // failed.
+  f.live["web1"] = HostLive{true, kPrev, kOld, rec("switched")};
+  f.live["web2"] = HostLive{true, kV, kPrev, rec("failed")};
+  f.live["web3"] = HostLive{true, kPrev, kOld, stopped};
+  auto o = f.rollback();
+
+  CHECK(o.exit == ExitStatus::ok);
+  CHECK(f.steps("web1") == kLooked);
+  CHECK(standing(o, "web1").state == HostState::already_back);
+  CHECK(f.steps("web2") == kBackToPrev);
+  CHECK(standing(o, "web2").state == HostState::rolled_back);
+  CHECK(standing(o, "web2").live == kPrev);
+  CHECK(f.steps("web3") == Lines{"lock", "status --json", "switch", "svc-start"});
+  CHECK(standing(o, "web3").state == HostState::rolled_back);
+  CHECK(standing(o, "web3").live == kPrev);
+  // Recorded as the rollback of the same run, so a further rollback finds it
+  // done here.
+  REQUIRE(f.txns["web2"].size() == 1);
+  CHECK(f.txns["web2"][0].dump().find(kV) != std::string::npos);
+}
+
+TEST_CASE("rollback: a failed rollback of the run on a host someone switched since is left alone") {
+  Rollback f;
+  f.live["web1"] = HostLive{true, kOld, kPrev, recorded_run(kV, kV, kPrev, "failed", "rollback")};
+  f.live["web2"] = f.live["web1"];
+  f.live["web3"] = f.live["web1"];
+  auto o = f.rollback();
+  CHECK(o.exit == ExitStatus::ok);
+  for (std::string n : {"web1", "web2", "web3"}) {
+    INFO(n);
+    CHECK(f.steps(n) == kLooked);
+    CHECK(standing(o, n).state == HostState::already_back);
+  }
+}
+
 TEST_CASE("rollback by record: a switch transaction still running on a host: rollback_refused there, exit 3") {
   Rollback f;
   nlohmann::json running = recorded_run(kV, kPrev, kV, "switching");

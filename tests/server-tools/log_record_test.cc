@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
+#include "server-tools/errors.h"
+#include "server-tools/host_record.h"
 #include "server-tools/oplog.h"
 #include "test_support.h"
 
@@ -238,4 +240,100 @@ TEST_CASE("a full disk: the change is refused, the log is left as it was, then w
   CHECK(live_of(home) == a);
   auto changes = read_changes(log);
   CHECK(changes.back()["command"] == "rollback-to");
+}
+
+TEST_CASE("a full disk: a next-version that cannot write its record leaves no version behind",
+          "[oplog][faults][root]") {
+  TempDir t;
+  TinyDisk disk(t.path() / "disk", "512k");
+  if (!disk.mounted()) {
+    WARN("cannot mount a tmpfs (not root?): skipped");
+    return;
+  }
+  const fs::path home = t.path() / "disk/home";
+  must(cli(home, {"init"}));
+  const std::string a = vname(1), b = vname(2);
+  deploy(home, a);
+  const fs::path log = home / "deploy/.plugbox/log";
+  // Room in the log's last page for the intent and outcome lines, none
+  // anywhere else: the mkdir takes no page, the record's write finds none.
+  const auto size = fs::file_size(log);
+  const std::size_t pad = (4096 - 2048 - size % 4096 + 4096) % 4096;
+  if (pad > 1) {
+    std::ofstream(log, std::ios::app) << std::string(pad - 1, 'x') << "\n";
+  }
+  fill(t.path() / "disk/filler", std::string(4096, 'f'));
+  fill(t.path() / "disk/filler", "f");
+
+  CliResult r = cli(home, {"next-version", "--name", b});
+  INFO(describe(r));
+  CHECK(r.rc == 1);
+  CHECK_THAT(r.err, Catch::Contains("No space left on device"));
+  CHECK_FALSE(fs::exists(home / "deploy" / b));
+  CHECK_FALSE(fs::exists(home / "deploy/.plugbox/versions" / (b + ".json")));
+  CliResult st = cli(home, {"status", "--json"});
+  CHECK(st.rc == 0);
+  CHECK_THAT(st.out, !Catch::Contains(b));
+
+  // Once there is space the same name is free to take.
+  fs::remove(t.path() / "disk/filler");
+  must(cli(home, {"next-version", "--name", b}));
+  CHECK(fs::is_directory(home / "deploy" / b));
+}
+
+TEST_CASE("a full disk: the host record is still written, into the space its spare reserved",
+          "[host_record][faults][root]") {
+  TempDir t;
+  TinyDisk disk(t.path() / "disk", "512k");
+  if (!disk.mounted()) {
+    WARN("cannot mount a tmpfs (not root?): skipped");
+    return;
+  }
+  const fs::path home = t.path() / "disk/home";
+  must(cli(home, {"init"}));
+  const Layout layout(home);
+  HostRecord rec;
+  rec.run = vname(1);
+  rec.kind = "deploy";
+  rec.to = vname(1);
+  rec.state = "switching";
+  rec.service_stopped = true;
+  write_host_record(layout, rec);
+  REQUIRE(fs::file_size(layout.host_record_spare()) >= 64 * 1024);
+
+  fill(t.path() / "disk/filler", std::string(4096, 'f'));
+  fill(t.path() / "disk/filler", "f");
+  // The disk is full indeed: a plain file of one page cannot be written.
+  {
+    std::ofstream probe(t.path() / "disk/probe");
+    probe << std::string(4096, 'p');
+    probe.flush();
+    CHECK_FALSE(probe.good());
+  }
+  fs::remove(t.path() / "disk/probe");
+
+  rec.state = "switched";
+  rec.service_stopped = false;
+  write_host_record(layout, rec);
+  auto back = read_host_record(layout);
+  REQUIRE(back);
+  CHECK(back->state == "switched");
+  CHECK_FALSE(back->service_stopped);
+  CHECK(fs::is_empty(layout.tmp()));  // no half-written temporary left behind
+
+  // Without a spare (and the freed space taken again) a write fails as it
+  // always did, and the record is left as it was.
+  fs::remove(layout.host_record_spare());
+  fill(t.path() / "disk/filler", std::string(4096, 'f'));
+  fill(t.path() / "disk/filler", "f");
+  rec.state = "failed";
+  CHECK_THROWS_AS(write_host_record(layout, rec), ServerError);
+  CHECK(read_host_record(layout)->state == "switched");
+  CHECK(fs::is_empty(layout.tmp()));
+
+  // With space again, the next write makes a new spare.
+  fs::remove(t.path() / "disk/filler");
+  write_host_record(layout, rec);
+  CHECK(read_host_record(layout)->state == "failed");
+  CHECK(fs::file_size(layout.host_record_spare()) >= 64 * 1024);
 }

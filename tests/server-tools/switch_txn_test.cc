@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
+#include <memory>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "server-tools/host_record.h"
 #include "test_support.h"
 
 using namespace plugbox::server;
@@ -215,4 +218,138 @@ TEST_CASE("a start that leaves the service running in the background ends when i
   pid_t bg = std::stoi(slurp(home / "bg.pid"));
   CHECK(alive(bg));
   ::kill(bg, SIGKILL);
+}
+
+namespace {
+
+// Lets the first `n` writes of the host record through, then fails every
+// later one as a full disk would (ENOSPC); cleared whatever the test does.
+struct RecordFailsAfter {
+  explicit RecordFailsAfter(int n) {
+    auto left = std::make_shared<int>(n);
+    set_host_record_write_fault_for_tests([left](const HostRecord&) -> std::optional<int> {
+      if (*left > 0) {
+        --*left;
+        return std::nullopt;
+      }
+      return ENOSPC;
+    });
+  }
+  ~RecordFailsAfter() { set_host_record_write_fault_for_tests(nullptr); }
+};
+
+}  // namespace
+
+TEST_CASE("a step whose intent cannot be recorded is not run, but the stopped service is started again",
+          "[switch][issue11]") {
+  TempDir t;
+  const auto home = init_home(t);
+  const std::string v1 = vname(1), v2 = vname(2);
+  deploy(home, v1);
+  make_ready(home, v2);
+  json steps = json::array({shell_step(home, "stop", "true", "stop"), op_step("upgrade-to", v2),
+                            shell_step(home, "start", "true", "start")});
+  CliResult r;
+  {
+    // The start record, the stop's intent and its outcome; then the disk is full.
+    RecordFailsAfter full(3);
+    r = run_switch(home, request(v2, "switch", v1, v2, steps));
+  }
+  INFO(describe(r));
+  CHECK(r.rc == 1);
+  auto rs = replies(r.out);
+  REQUIRE(rs.size() == 6);  // stop running + done, upgrade-to skipped, start running + done, done
+  CHECK(rs[2]["name"] == "upgrade-to");
+  CHECK(rs[2]["skipped"] == true);
+  CHECK_THAT(rs[2]["error"].get<std::string>(), Catch::Contains("its intent could not be recorded"));
+  CHECK(rs[4]["name"] == "start");
+  CHECK(rs[4]["ok"] == true);
+  CHECK_THAT(rs[4]["output"].get<std::string>(), Catch::Contains("could not take its intent"));
+  CHECK(rs[5]["txn"] == "done");
+  CHECK(rs[5]["ok"] == false);
+  CHECK(rs[5]["begun"] == 3);
+  CHECK(rs[5]["skipped"] == json::array({1}));
+  CHECK_THAT(rs[5]["unrecorded"].get<std::string>(), Catch::Contains("No space left on device"));
+  // Not switched, and running again.
+  CHECK(link_of(home / "deploy/live") == v1);
+  CHECK(slurp(home / "service.log") == "stop\nstart\n");
+  // The record holds what it could: the stop's intent and outcome.
+  json st = status_of(home);
+  CHECK(st["run"]["steps"][0]["state"] == "ok");
+  CHECK(st["service_stopped"] == true);
+}
+
+TEST_CASE("an undo on a host whose record cannot be written only starts the service the record says is stopped",
+          "[switch][issue11]") {
+  TempDir t;
+  const auto home = init_home(t);
+  const std::string v1 = vname(1), v2 = vname(2);
+  deploy(home, v1);
+  make_ready(home, v2);
+  // A switch that stopped the service, switched, and failed to start it.
+  json sw = json::array({shell_step(home, "stop", "true", "stop"), op_step("upgrade-to", v2),
+                         shell_step(home, "start", "false", "start")});
+  CHECK(run_switch(home, request(v2, "switch", v1, v2, sw)).rc == 1);
+  CHECK(status_of(home)["service_stopped"] == true);
+  json undo = json::array({shell_step(home, "stop", "true", "stop", /*tolerate=*/true), op_step("rollback-to", v1),
+                           shell_step(home, "start", "true", "start")});
+  undo[1]["effect"] = "switch";
+  CliResult r;
+  {
+    RecordFailsAfter full(0);
+    r = run_switch(home, request(v2, "undo", v1, v2, undo));
+  }
+  INFO(describe(r));
+  CHECK(r.rc == 1);
+  auto rs = replies(r.out);
+  REQUIRE(rs.size() == 5);  // stop skipped, rollback-to skipped, start running + done, done
+  CHECK(rs[0]["skipped"] == true);
+  CHECK(rs[1]["skipped"] == true);
+  CHECK(rs[3]["ok"] == true);
+  CHECK(rs[4]["skipped"] == json::array({0, 1}));
+  CHECK(link_of(home / "deploy/live") == v2);  // not switched back: nothing recorded it
+  CHECK(slurp(home / "service.log") == "stop\nstart\n");
+
+  // With the record saying the service runs, nothing runs at all.
+  HostRecord rec = *read_host_record(Layout(home));
+  rec.service_stopped = false;
+  write_host_record(Layout(home), rec);
+  json again = json::array({shell_step(home, "stop", "true", "stop"), op_step("rollback-to", v1),
+                            shell_step(home, "start", "true", "start")});
+  {
+    RecordFailsAfter full(0);
+    r = run_switch(home, request(v2, "undo", v1, v2, again));
+  }
+  CHECK(r.rc == 1);
+  CHECK(link_of(home / "deploy/live") == v2);
+  CHECK(slurp(home / "service.log") == "stop\nstart\n");
+}
+
+TEST_CASE("a switch the log cannot record is refused and the stopped service is started again", "[switch][issue11]") {
+  TempDir t;
+  const auto home = init_home(t);
+  const std::string v1 = vname(1), v2 = vname(2);
+  deploy(home, v1);
+  make_ready(home, v2);
+  const fs::path log = home / "deploy/.plugbox/log";
+  // The stop runs, then the log becomes a directory: upgrade-to is refused.
+  json steps = json::array({shell_step(home, "stop", "mv " + log.string() + " " + (t.path() / "log").string() +
+                                                        " && mkdir " + log.string(), "stop"),
+                            op_step("upgrade-to", v2), shell_step(home, "start", "true", "start")});
+  CliResult r = run_switch(home, request(v2, "switch", v1, v2, steps));
+  INFO(describe(r));
+  CHECK(r.rc == 1);
+  auto rs = replies(r.out);
+  REQUIRE(rs.size() == 7);
+  CHECK(rs[3]["ok"] == false);
+  CHECK_THAT(rs[3]["error"].get<std::string>(), Catch::Contains("so nothing was changed"));
+  CHECK(rs[5]["name"] == "start");
+  CHECK(rs[5]["ok"] == true);
+  CHECK(rs[6]["failed"] == 1);
+  CHECK(rs[6]["begun"] == 3);
+  CHECK(link_of(home / "deploy/live") == v1);
+  CHECK(slurp(home / "service.log") == "stop\nstart\n");
+  json st = status_of(home);
+  CHECK(st["run"]["state"] == "failed");
+  CHECK(st["service_stopped"] == false);
 }
