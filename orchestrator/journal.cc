@@ -61,13 +61,13 @@ std::string Journal::newest_deploy(const std::string& service, const std::vector
     if (!in || !std::getline(in, first)) continue;
     auto j = nlohmann::json::parse(first, nullptr, false);
     if (!j.is_object() || j.value("event", "") != "plan" || j.value("service", "") != service) continue;
-    // The hosts it worked on: named by a step, and not refused by another's
-    // lock. A deploy refused by a lock another run held (a deploy or
-    // rollback under way, or a switch transaction still running) never
-    // worked there, and must not hide the run that did; one refused by the
-    // host itself (init or upload failing on a full disk or an unwritable
-    // log) did work there, and changed nothing only because the host said no.
-    std::set<std::string> named, lock_refused;
+    // The hosts it worked on: sent a step that could change them (the
+    // upload, or any later one), or refused by the host itself (init,
+    // status or lock failing there: a full disk, an unwritable log). Not a
+    // host it only looked at before the run stopped for another host's
+    // sake, nor one whose lock another run held: the run never worked
+    // there, and must not hide the run that did.
+    std::set<std::string> named;
     while (std::getline(in, line)) {
       if (line.empty()) continue;
       last = line;
@@ -75,16 +75,20 @@ std::string Journal::newest_deploy(const std::string& service, const std::vector
       if (!r.is_object() || !r.contains("host") || !r["host"].is_string() || !r.contains("step") ||
           !r["step"].is_string())
         continue;
-      const std::string host = r["host"].get<std::string>();
       const std::string step = r["step"].get<std::string>();
-      // plugbox-server's words for a lock someone else holds (server-tools/lock.cc).
-      if (step == "lock" && r.contains("error") && r["error"].is_string() &&
-          r["error"].get<std::string>().find("the deploy lock is held by") != std::string::npos)
-        lock_refused.insert(host);
-      else if (step != "connect" && step != "lock" && step != "unlock") named.insert(host);
+      if (step == "connect" || step == "unlock") continue;
+      if (step == "init" || step == "status" || step == "lock") {
+        const bool failed = r.contains("refused") || r.contains("error") ||
+                            (r.contains("exit") && r["exit"].is_number_integer() && r["exit"].get<int>() != 0);
+        // plugbox-server's words for a lock someone else holds (server-tools/lock.cc).
+        const bool held_by_another = step == "lock" && r.contains("error") && r["error"].is_string() &&
+                                     r["error"].get<std::string>().find("the deploy lock is held by") != std::string::npos;
+        if (!failed || held_by_another) continue;
+      }
+      named.insert(r["host"].get<std::string>());
     }
     bool names_a_host = false;
-    for (const auto& h : hosts) names_a_host |= named.count(h) && !lock_refused.count(h);
+    for (const auto& h : hosts) names_a_host |= named.count(h) > 0;
     // A run cut short may have died before any host heard of it. One that
     // ended was the last run on the hosts it worked on, even where it changed
     // nothing (staging refused before any record could be written): undoing

@@ -46,7 +46,8 @@ class Journal {
   // touched any host is known only here), or one that ended and worked on
   // one of `hosts` (a deploy refused on every host before their records could
   // say so, by an unwritable log or a full disk, is known only here too; one
-  // refused there by a lock another run held never worked there).
+  // that only looked at a host, or was refused there by a lock another run
+  // held, never worked there).
   static std::string newest_deploy(const std::string& service, const std::vector<std::string>& hosts);
 
  private:

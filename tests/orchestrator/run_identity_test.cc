@@ -103,11 +103,24 @@ TEST_CASE("newest_deploy: the newest deploy of the service that is unfinished or
   CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:01");
   CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:02");
 
+  // Not one that only looked at the hosts before it stopped for another
+  // host's sake (that host unreachable).
+  home.journal("2026-01-01T00:00:03b", "deploy",
+               {plan, R"({"host":"web1","step":"connect","via":"ssh"})",
+                R"({"host":"web1","step":"init","command":"init"})",
+                R"({"host":"web1","step":"init","exit":0,"stdout":"","stderr":""})",
+                R"({"host":"web1","step":"status","command":"status --json"})",
+                R"({"host":"web1","step":"status","exit":0,"stdout":"{}","stderr":""})",
+                R"({"host":"web2","step":"connect","error":"unreachable"})", R"({"host":"web1","step":"unlock","released":true})",
+                end});
+  CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:01");
+  CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:02");
+
   // Newer, ended, and refused by web1 itself at init (a full disk) before
   // its lock: it worked there.
   home.journal("2026-01-01T00:00:04", "deploy",
                {plan, R"({"host":"web1","step":"init","command":"init"})",
-                R"({"host":"web1","step":"init","exit":1,"error":"No space left on device"})", end});
+                R"({"host":"web1","step":"init","exit":1,"stdout":"","stderr":"No space left on device"})", end});
   CHECK(Journal::newest_deploy("app", web1) == "2026-01-01T00:00:04");
   CHECK(Journal::newest_deploy("app", web2) == "2026-01-01T00:00:02");
 
