@@ -193,19 +193,19 @@ transport::Awaitable<void> DeployRun::undo_switch(Host& h, bool tolerated) {
   }
   StepsResult r = co_await h.conn.run_txn(spec);
   // Where the failing step stands against the switch back tells where live is.
-  auto back_at = std::find_if(steps.begin(), steps.end(), [](const Step& s) { return s.effect == Effect::switches_live; });
-  bool switched_back = back_at == steps.end() || r.succeeded(std::size_t(back_at - steps.begin()), steps.size());
+  const bool switching = has_live_switch(steps);
+  const bool switched_back = r.switched_live(steps);
   if (switched_back) h.live = h.live_before;
   if (!r.ok) {
     h.state = HostState::revert_failed;
-    if (back_at == steps.end()) h.error = "start after a failed stop failed: " + h.conn.error();
+    if (!switching) h.error = "start after a failed stop failed: " + h.conn.error();
     else if (switched_back) h.error = "back on " + h.live_before + " but start failed: " + h.conn.error();
     else h.error = "could not switch back: " + h.conn.error();
     co_return report("rollback", &h, h.error, Event::Level::fail);
   }
   h.progress = {};
   h.state = tolerated ? HostState::failed_tolerated : HostState::reverted;
-  std::string how = back_at == steps.end() ? "not switched; started again on " + h.live_before : "back on " + h.live_before;
+  std::string how = !switching ? "not switched; started again on " + h.live_before : "back on " + h.live_before;
   if (!r.tolerated.empty()) how += " (stop had failed: " + r.tolerated.front() + ")";
   report("rollback", &h, how, Event::Level::ok);
 }

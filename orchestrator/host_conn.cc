@@ -121,6 +121,11 @@ bool StepsResult::succeeded(std::size_t i, std::size_t count) const {
   return i + 1 < begun || (ok && begun == count);
 }
 
+bool StepsResult::switched_live(const Steps& steps) const {
+  auto at = std::find_if(steps.begin(), steps.end(), [](const Step& s) { return s.effect == Effect::switches_live; });
+  return at == steps.end() || succeeded(std::size_t(at - steps.begin()), steps.size());
+}
+
 transport::Awaitable<StepsResult> HostConn::run_txn(const TxnSpec& spec) {
   StepsResult out;
   if (auto refused = refusal(spec.txn)) {

@@ -33,6 +33,9 @@ struct StepsResult {
   // Whether step i of a `count`-step list succeeded, as far as the host's
   // replies tell: when they are missing, a later step begun says it did.
   bool succeeded(std::size_t i, std::size_t count) const;
+  // Whether the list's live switch (its upgrade-to / rollback-to step)
+  // succeeded; true for a list without one (an undo that only starts).
+  bool switched_live(const Steps& steps) const;
 };
 
 // A step list sent to the host as one transaction (plugbox-server switch):

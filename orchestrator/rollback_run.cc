@@ -200,10 +200,7 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
       // hosts it had yet to do still on the run.
       const TxnSpec spec{by_record ? run : from, "rollback", "switch", s.live, p.back_to, p.steps};
       StepsResult r = co_await c.run_txn(spec);
-      auto back_at = std::find_if(p.steps.begin(), p.steps.end(), [](const Step& st) { return st.effect == Effect::switches_live; });
-      bool switched_back =
-          back_at == p.steps.end() || r.succeeded(std::size_t(back_at - p.steps.begin()), p.steps.size());
-      if (!r.ok && !switched_back) {
+      if (!r.ok && !r.switched_live(p.steps)) {
         s.state = HostState::rollback_failed;
         s.error = c.error();
         co_return ctx.reporter.event(Event{"rollback", c.name(), c.error(), Event::Level::fail, {}});

@@ -63,4 +63,8 @@ void SwitchProgress::note(const Steps& steps, std::size_t begun, const std::vect
   }
 }
 
+bool has_live_switch(const Steps& steps) {
+  return std::any_of(steps.begin(), steps.end(), [](const Step& s) { return s.effect == Effect::switches_live; });
+}
+
 }  // namespace plugbox::orchestrator

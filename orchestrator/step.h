@@ -45,6 +45,8 @@ using Steps = std::vector<Step>;
 // One line per step, as a dry-run shows it: the command line, then what is
 // special about it ("(a failure is tolerated)").
 std::string render(const Steps& steps, const std::string& indent);
+// Whether the list switches live (has an upgrade-to / rollback-to step).
+bool has_live_switch(const Steps& steps);
 nlohmann::json to_json(const Step& s);
 nlohmann::json to_json(const Steps& s);
 
