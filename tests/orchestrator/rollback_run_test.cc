@@ -298,6 +298,20 @@ TEST_CASE("rollback: the connection dropping during the stop: the host finishes 
 
 // --- by the hosts' records (docs/DESIGN.md §5: fleet rollback undoes the last run) ---
 
+namespace {
+
+// Every host read and left as it was: the run is undone there already.
+void expect_all_already_back(Rollback& f, const RunOutcome& o) {
+  CHECK(o.exit == ExitStatus::ok);
+  for (std::string n : {"web1", "web2", "web3"}) {
+    INFO(n);
+    CHECK(f.steps(n) == kLooked);
+    CHECK(standing(o, n).state == HostState::already_back);
+  }
+}
+
+}  // namespace
+
 TEST_CASE("rollback by record: each host the last run switched goes back to what it had before it; others are left alone") {
   Rollback f;
   // The run kV went live on web1 (from kPrev) and web2 (from kOld: another
@@ -339,15 +353,10 @@ TEST_CASE("rollback by record: a run cut short: a host left stopped is started a
 TEST_CASE("rollback by record: a run already rolled back: says so, changes nothing, exit 0") {
   Rollback f;
   for (std::string n : {"web1", "web2", "web3"})
-    f.live[n] = HostLive{true, kPrev, kOld, recorded_run(kV, kPrev, kV, "switched", "rollback")};
+    f.live[n] = HostLive{true, kPrev, kOld, recorded_run(kV, kV, kPrev, "switched", "rollback")};
   auto o = f.rollback();
 
-  CHECK(o.exit == ExitStatus::ok);
-  for (std::string n : {"web1", "web2", "web3"}) {
-    INFO(n);
-    CHECK(f.steps(n) == kLooked);
-    CHECK(standing(o, n).state == HostState::already_back);
-  }
+  expect_all_already_back(f, o);
 }
 
 TEST_CASE("rollback: a rollback of the run that failed on some hosts is finished there, never taken further") {
@@ -384,12 +393,7 @@ TEST_CASE("rollback: a failed rollback of the run on a host someone switched sin
   f.live["web2"] = f.live["web1"];
   f.live["web3"] = f.live["web1"];
   auto o = f.rollback();
-  CHECK(o.exit == ExitStatus::ok);
-  for (std::string n : {"web1", "web2", "web3"}) {
-    INFO(n);
-    CHECK(f.steps(n) == kLooked);
-    CHECK(standing(o, n).state == HostState::already_back);
-  }
+  expect_all_already_back(f, o);
 }
 
 TEST_CASE("rollback by record: a switch transaction still running on a host: rollback_refused there, exit 3") {

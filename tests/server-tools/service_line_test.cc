@@ -23,6 +23,15 @@ bool dead(int pid) {
   return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
 }
 
+// The killed group's processes are gone (or zombies) within 2 s.
+bool ends_within_2s(int pid) {
+  for (int i = 0; i < 100; ++i) {
+    if (dead(pid)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return dead(pid);
+}
+
 }  // namespace
 
 TEST_CASE("run exits with the line's status and prints what it wrote", "[run]") {
@@ -48,12 +57,7 @@ TEST_CASE("run kills a line past its timeout with every child it left behind: ex
                         Catch::Contains("its process group was killed"));
   CHECK(took < 30);  // bounded by the timeout, not by the sleeps
   const int bg = std::stoi(slurp(pidfile));
-  bool gone = false;
-  for (int i = 0; i < 100 && !gone; ++i) {
-    gone = dead(bg);
-    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  CHECK(gone);
+  CHECK(ends_within_2s(bg));
 }
 
 TEST_CASE("run: a line that ends in time keeps what it started; a signal is 128+N", "[run]") {
@@ -101,11 +105,6 @@ TEST_CASE("run passes a SIGTERM on to the line's group: a client's Ctrl-C leaves
   CHECK(rc == 124);
   CHECK_THAT(c.drain_stderr(), Catch::Contains("stopped by signal 15 (its process group was killed)"));
   const int bg = std::stoi(slurp(pidfile));
-  bool gone = false;
-  for (int i = 0; i < 100 && !gone; ++i) {
-    gone = dead(bg);
-    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  CHECK(gone);
+  CHECK(ends_within_2s(bg));
 }
 #endif
