@@ -37,11 +37,12 @@ std::optional<Step> health_step(const StepContext& c, const std::string& to, con
   if (c.service.health.empty()) return std::nullopt;
   ServiceEnv env{c.service.name, to, from};
   // The host times the check and kills what it started (plugbox-server run);
-  // we wait a little longer than it does, to hear its answer: the 2 s it
-  // gives a killed group between TERM and KILL, and the reply's way back.
-  // Never more than the timeout again: a host that stopped answering must
-  // not hold a short check for long.
-  const double grace = std::min(5.0, health_timeout_s);
+  // we wait longer than it does, to hear its answer: the 2 s it gives a
+  // killed group between TERM and KILL, and as long as the check again for
+  // starting it and the reply's way back (a slow or loaded host), 5 s at
+  // most. (min(5, timeout) was too short for a 1 s check on a loaded host:
+  // the client gave up before the host's answer came.)
+  const double grace = std::min(5.0, 2.0 + health_timeout_s);
   return Step{"health",
               service_command_timed(c.host, env, c.service.health, c.host.home, health_timeout_s),
               health_timeout_s + grace,

@@ -35,9 +35,9 @@ struct Deploy : ScriptedFleet {
   upload::LocalTree tree;  // an empty release: the scripted receive needs nothing
   upload::BlobStore blobs = upload::BlobStore::lazy(tree);
 
-  RunOutcome deploy(const DeployPlan& p) {
+  RunOutcome deploy(const DeployPlan& p, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
     DeployRun r(t, p, tree.manifest, blobs, reporter, journal, interrupt);
-    auto o = run(r.run());
+    auto o = run(r.run(), limit);
     INFO(reporter.dump());
     return o;
   }
@@ -744,7 +744,9 @@ TEST_CASE("deploy: a health check past its timeout counts as failed") {
   auto plan = f.plan();
   plan.deploy.health_timeout = 0.03;
   plan.deploy.health_retries = 2;
-  auto o = f.deploy(plan);
+  // Each attempt waits for the host's answer past the timeout (host_steps.cc):
+  // 2.06 s here, twice.
+  auto o = f.deploy(plan, std::chrono::milliseconds(15000));
 
   CHECK(o.exit == ExitStatus::failed);
   CHECK(f.count("web1", "svc-health") == 2);

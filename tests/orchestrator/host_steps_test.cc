@@ -93,8 +93,11 @@ TEST_CASE("health and post_upload steps carry their own timeout and directory") 
   StepContext c{kHost, svc, 300};
   auto h = health_step(c, "V2", "V1", 7);
   REQUIRE(h);
-  // The host kills the check at 7 s; we wait for its answer a little longer.
+  // The host kills the check at 7 s; we wait for its answer 5 s longer.
   CHECK(h->timeout_s == 12);
+  auto quick = health_step(c, "V2", "V1", 0.5);
+  REQUIRE(quick);
+  CHECK(quick->timeout_s == 3);  // 0.5 + the host's 2 s grace + 0.5
   CHECK(h->command.words() == std::vector<std::string>{"plugbox-server", "--home", "/srv/shop", "--owner", "owner-1",
                                                        "run", "--timeout", "7", "--", "check-shop"});
   CHECK(h->command.directory() == "/srv/shop");
