@@ -360,14 +360,8 @@ void kill_processes_with_env(uid_t uid, const std::string& entry_prefix) {
     auto found = processes_with_env(uid, entry_prefix);
     // Zombies keep their environ readable until reaped: skip them, or this never ends.
     std::vector<pid_t> live;
-    for (pid_t p : found) {
-      std::ifstream f("/proc/" + std::to_string(p) + "/stat");
-      std::string line;
-      if (!std::getline(f, line)) continue;
-      auto rp = line.rfind(')');
-      if (rp != std::string::npos && rp + 2 < line.size() && line[rp + 2] != 'Z' && line[rp + 2] != 'X')
-        live.push_back(p);
-    }
+    for (pid_t p : found)
+      if (!process_ended(p)) live.push_back(p);
     if (live.empty()) return;
     for (pid_t p : live) ::kill(p, SIGSTOP);
     kill_all(live);
@@ -377,6 +371,15 @@ void kill_processes_with_env(uid_t uid, const std::string& entry_prefix) {
 bool process_exists(long pid) {
   if (pid <= 0) return false;
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+bool process_ended(long pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return true;
+  const auto rp = line.rfind(')');  // the command name may hold anything, ')' included
+  if (rp == std::string::npos || rp + 2 >= line.size()) return true;
+  return line[rp + 2] == 'Z' || line[rp + 2] == 'X';
 }
 
 std::string find_program(const std::string& name) {

@@ -89,6 +89,9 @@ void kill_processes_with_env(uid_t uid, const std::string& entry_prefix);
 
 // Whether a process with this pid exists (any user).
 bool process_exists(long pid);
+// Whether it has ended: gone, or a zombie nobody has reaped yet (a killed
+// process whose parent died with it waits for init).
+bool process_ended(long pid);
 
 // The first executable named `name` in /usr/sbin, /usr/bin, /sbin, /bin; "" if none.
 std::string find_program(const std::string& name);

@@ -3,9 +3,9 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <sstream>
 
+#include "tests/harness/process.h"
 #include "tests/harness/sshd_fleet.h"
 
 namespace plugbox::e2e {
@@ -651,19 +651,6 @@ void scenario_tolerated_failure(E2eFleet& f) {
   check_locks_free(f);
 }
 
-namespace {
-
-// Gone, or a zombie its dead parent left for init to reap.
-bool process_ended(const std::string& pid) {
-  std::ifstream stat("/proc/" + pid + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
-}
-
-}  // namespace
-
 void scenario_hung_health_check(E2eFleet& f) {
   const auto n = f.names();
   f.write_service("group = \"app\"\n"
@@ -696,8 +683,8 @@ void scenario_hung_health_check(E2eFleet& f) {
   const std::string child = pid_in("health-child.pid");
   REQUIRE(!check.empty());
   REQUIRE(!child.empty());
-  CHECK(process_ended(check));
-  CHECK(process_ended(child));
+  CHECK(plugbox::testing::process_ended(std::stol(check)));
+  CHECK(plugbox::testing::process_ended(std::stol(child)));
   check_locks_free(f);
 }
 
