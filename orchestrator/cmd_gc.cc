@@ -34,7 +34,7 @@ orch::ExitStatus gc(const GlobalOptions& g, GcArgs& a) {
   auto task = [&]() -> transport::Awaitable<void> { outcome = co_await orch::fleet_gc(ctx, keep, a.dry_run); };
   orch::run_loop(io, *t, interrupt, task);
   reporter->finish();
-  record_end(journal, outcome);
+  journal.record_end(orch::code(outcome.exit), outcome.summary);
   return print_outcome(outcome, a.sel.json, &journal);
 }
 

@@ -46,7 +46,7 @@ orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::st
   auto task = [&]() -> transport::Awaitable<void> { outcome = co_await orch::fleet_rollback(ctx, service, opts); };
   orch::run_loop(io, *t, interrupt, task);
   reporter->finish();
-  record_end(journal, outcome);
+  journal.record_end(orch::code(outcome.exit), outcome.summary);
   return print_outcome(outcome, a.sel.json, &journal);
 }
 

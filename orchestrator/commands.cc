@@ -29,11 +29,6 @@ orchestrator::Journal open_journal(const std::string& kind, const std::string& r
   }
 }
 
-void record_end(orchestrator::Journal& journal, const orchestrator::RunOutcome& o) {
-  if (journal.enabled())
-    journal.record({{"event", "end"}, {"exit", orchestrator::code(o.exit)}, {"summary", o.summary}});
-}
-
 orchestrator::ExitStatus print_outcome(const orchestrator::RunOutcome& o, bool json,
                                        const orchestrator::Journal* journal) {
   if (json) {

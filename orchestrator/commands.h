@@ -41,9 +41,6 @@ struct GlobalOptions {
 // The run's journal (kind: "deploy", "rollback", "gc"); a journal that cannot
 // be created is bad input (nothing touched yet).
 orchestrator::Journal open_journal(const std::string& kind, const std::string& run_name);
-// The run's last journal record, {"event":"end", exit, summary}, as a deploy
-// writes its own: a journal without one was cut short. No-op when disabled.
-void record_end(orchestrator::Journal& journal, const orchestrator::RunOutcome& o);
 // The end-of-run table (or the JSON result), the journal's place; returns
 // the outcome's exit status.
 orchestrator::ExitStatus print_outcome(const orchestrator::RunOutcome& o, bool json,

@@ -361,7 +361,7 @@ RunOutcome DeployRun::outcome(const std::string& summary) {
     o.hosts.push_back(std::move(s));
   }
   o.exit = exit_status(o.states(), stopping());
-  journal_.record({{"event", "end"}, {"exit", code(o.exit)}, {"summary", summary}});
+  journal_.record_end(code(o.exit), summary);
   return o;
 }
 

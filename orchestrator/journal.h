@@ -37,6 +37,11 @@ class Journal {
   Journal& operator=(Journal&&) noexcept;
 
   void record(nlohmann::json event);
+  // The run's last record, {"event":"end", exit, summary}: a journal without
+  // one was cut short (newest_deploy reads it so).
+  void record_end(int exit, const std::string& summary) {
+    record({{"event", "end"}, {"exit", exit}, {"summary", summary}});
+  }
   const std::filesystem::path& dir() const { return dir_; }
   bool enabled() const { return file_ != nullptr; }
 
