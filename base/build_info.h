@@ -13,9 +13,12 @@ const char* release_version();
 // `git describe --always --dirty` of the tree at build time ("unknown" when
 // built outside a git checkout).
 const char* build_commit();
-// "NAME VERSION (commit C)\nhost protocols: upload N\n". The protocol
-// number is the caller's (upload/common/stream_format.h): base depends on
-// nothing of ours.
+// "NAME VERSION (commit C)": how a binary names itself (--version's first
+// line, the session's hello).
+std::string identity(const std::string& program);
+// "NAME VERSION (commit C)\nhost protocols: upload N, session M\n". The
+// upload number is the caller's (upload/common/stream_format.h): base depends
+// on nothing of ours; the session protocol is base's own.
 std::string version_text(const std::string& program, unsigned upload_protocol);
 
 }  // namespace plugbox::base

@@ -1,6 +1,8 @@
 #include "orchestrator/fleet_transport.h"
 
+#include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include "transport/local_transport.h"
 #include "transport/ssh_transport.h"
@@ -11,7 +13,7 @@ namespace {
 
 class RoutingTransport : public FleetTransport {
  public:
-  explicit RoutingTransport(transport::Executor ex) : local_(ex), ssh_(ex) {}
+  RoutingTransport(transport::Executor ex, bool host_sessions) : local_(ex), ssh_(ex), host_sessions_(host_sessions) {}
 
   transport::Awaitable<transport::OpenResult> open(transport::Target target, transport::Deadline deadline) override {
     if (target.kind == transport::TargetKind::local) {
@@ -28,16 +30,20 @@ class RoutingTransport : public FleetTransport {
   }
   bool cancelled() const override { return local_.cancelled() || ssh_.cancelled(); }
   void close_all() override { ssh_.close_all(); }
+  bool host_sessions() const override { return host_sessions_; }
 
  private:
   transport::LocalTransport local_;
   transport::SshTransport ssh_;
+  bool host_sessions_;
 };
 
 }  // namespace
 
 std::unique_ptr<FleetTransport> make_fleet_transport(transport::Executor ex) {
-  return std::make_unique<RoutingTransport>(ex);
+  const char* v = std::getenv("PLUGBOX_SESSION");
+  const bool host_sessions = !(v && std::string_view(v) == "off");
+  return std::make_unique<RoutingTransport>(ex, host_sessions);
 }
 
 }  // namespace plugbox::orchestrator

@@ -18,6 +18,10 @@ class FleetTransport : public transport::Transport {
   virtual void close_all() = 0;
 };
 
+// Each host's steps run over one `plugbox-server session` unless the
+// environment says PLUGBOX_SESSION=off: one exec per step, as before the
+// session protocol, for a host whose sshd cannot keep a command running for
+// the whole run, or to compare the two (bench/redeploy).
 std::unique_ptr<FleetTransport> make_fleet_transport(transport::Executor ex);
 
 }  // namespace plugbox::orchestrator

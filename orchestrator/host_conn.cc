@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "transport/notifier.h"
+#include "transport/session_mux.h"
 #include "transport/stdin_pipe.h"
 
 namespace plugbox::orchestrator {
@@ -60,6 +61,21 @@ transport::Awaitable<bool> HostConn::open(double timeout_s) {
     co_return false;
   }
   session_ = r.session;
+  if (transport_.host_sessions()) {
+    // Every later step of the run goes over this one channel. A host whose
+    // plugbox-server does not serve sessions (an older one, a pinned one of
+    // another release) gets one exec per step as before: the run says so in
+    // the journal and goes on.
+    auto cmd = server_cmd::session(plan_.ctx);
+    journal_.record({{"host", name()}, {"step", "session"}, {"command", cmd.render()}});
+    auto m = co_await transport::SessionMux::start(session_, std::move(cmd), after(timeout_s), transport_);
+    if (m.session) {
+      journal_.record({{"host", name()}, {"step", "session"}, {"server", m.session->server()}});
+      session_ = std::move(m.session);
+    } else {
+      journal_.record({{"host", name()}, {"step", "session"}, {"fallback", m.error.message()}});
+    }
+  }
   co_return true;
 }
 

@@ -76,7 +76,8 @@ std::string Journal::newest_deploy(const std::string& service, const std::vector
           !r["step"].is_string())
         continue;
       const std::string step = r["step"].get<std::string>();
-      if (step == "connect" || step == "unlock") continue;
+      // Opening the host's session (or falling back from it) changes nothing.
+      if (step == "connect" || step == "session" || step == "unlock") continue;
       if (step == "init" || step == "status" || step == "lock") {
         const bool failed = r.contains("refused") || r.contains("error") ||
                             (r.contains("exit") && r["exit"].is_number_integer() && r["exit"].get<int>() != 0);

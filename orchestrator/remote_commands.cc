@@ -62,6 +62,8 @@ transport::Command switch_txn(const HostContext& h, int wait_s) {
   return server_command(h, {"--wait", std::to_string(wait_s), "switch"});
 }
 
+transport::Command session(const HostContext& h) { return server_command(h, {"session"}); }
+
 transport::Command run_line(const HostContext& h, const std::string& line, double timeout_s) {
   std::ostringstream t;
   t << timeout_s;  // shortest form: "20", "0.5"

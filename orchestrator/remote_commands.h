@@ -41,6 +41,9 @@ transport::Command gc(const HostContext& h, int keep, bool dry_run);
 // A switch transaction (its step list on stdin). It waits up to `wait_s` for
 // one still running there (a switch whose client lost its connection) to end.
 transport::Command switch_txn(const HostContext& h, int wait_s);
+// `session`: serves every other command of the run on one channel
+// (docs/SESSION.md); the client's SessionMux speaks to it.
+transport::Command session(const HostContext& h);
 // `run --timeout S -- LINE`: the host runs LINE in a process group of its own
 // and kills the group at S seconds (exit 124), children left behind included.
 transport::Command run_line(const HostContext& h, const std::string& line, double timeout_s);

@@ -83,5 +83,6 @@ std::unique_ptr<CliCommand> make_verify_command();
 std::unique_ptr<CliCommand> make_receive_command();
 std::unique_ptr<CliCommand> make_switch_command();  // cli_switch.cc
 std::unique_ptr<CliCommand> make_run_command();
+std::unique_ptr<CliCommand> make_session_command();
 
 }  // namespace plugbox::server

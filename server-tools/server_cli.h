@@ -17,6 +17,7 @@ struct CliEnv {
   int stdin_fd = 0;  // `lock` holds the lock until this reaches EOF
   // The environment (HOME, PLUGBOX_LOCK_OWNER); tests pass their own.
   std::function<std::optional<std::string>(const std::string&)> getenv;
+  int stdout_fd = 1;  // `session` writes its binary frames here, not through `out`
 };
 
 // Runs one command; `args` excludes the program name. Returns the exit status

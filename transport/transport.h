@@ -86,6 +86,11 @@ class Transport {
   // with std::errc::operation_canceled (running commands are sent SIGTERM).
   virtual void cancel() = 0;
   virtual bool cancelled() const = 0;
+  // Whether a fleet command should run all of a host's steps over one
+  // `plugbox-server session` on a session of this transport (SessionMux,
+  // docs/SESSION.md) rather than one exec each. The real transports say yes;
+  // the scripted one answers each command by itself, so it says no.
+  virtual bool host_sessions() const { return false; }
 };
 
 }  // namespace plugbox::transport

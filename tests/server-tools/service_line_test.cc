@@ -12,28 +12,6 @@
 using namespace plugbox::server;
 using namespace plugbox::server::testing;
 
-namespace {
-
-// Gone, or a zombie nobody has reaped yet (its parent was killed with it).
-bool dead(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
-}
-
-// The killed group's processes are gone (or zombies) within 2 s.
-bool ends_within_2s(int pid) {
-  for (int i = 0; i < 100; ++i) {
-    if (dead(pid)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return dead(pid);
-}
-
-}  // namespace
-
 TEST_CASE("run exits with the line's status and prints what it wrote", "[run]") {
   TempDir t;
   CliResult r = cli(t.path(), {"run", "--timeout", "10", "--", "echo out; echo err >&2; exit 3"});
@@ -67,7 +45,7 @@ TEST_CASE("run: a line that ends in time keeps what it started; a signal is 128+
   INFO(describe(r));
   CHECK(r.rc == 0);
   const int bg = std::stoi(slurp(pidfile));
-  CHECK_FALSE(dead(bg));
+  CHECK_FALSE(plugbox::testing::process_ended(bg));
   ::kill(bg, SIGKILL);
   CliResult k = cli(t.path(), {"run", "--timeout", "10", "--", "kill -9 $$"});
   CHECK(k.rc == 137);

@@ -21,10 +21,12 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "server-tools/server_cli.h"
+#include "tests/harness/process.h"
 #include "tests/support/tree_snapshot.h"
 
 extern char** environ;
@@ -280,6 +282,23 @@ class Child {
       out_buf_.append(buf, static_cast<size_t>(n));
     }
   }
+  // Exactly `n` bytes of stdout, or nullopt at EOF or after `timeout`.
+  std::optional<std::string> read_bytes(std::size_t n, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (out_buf_.size() < n) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      pollfd p{stdout_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[65536];
+      ssize_t got = ::read(stdout_, buf, sizeof buf);
+      if (got <= 0) return std::nullopt;
+      out_buf_.append(buf, static_cast<size_t>(got));
+    }
+    std::string bytes = out_buf_.substr(0, n);
+    out_buf_.erase(0, n);
+    return bytes;
+  }
   // Waits for exit; returns the exit status, or 128+signal.
   int wait() {
     int st = 0;
@@ -338,6 +357,16 @@ inline void make_ready(const fs::path& home, const std::string& v) {
 inline void deploy(const fs::path& home, const std::string& v) {
   make_ready(home, v);
   must(cli(home, {"upgrade-to", v}));
+}
+
+// The process (a group's member the test killed) is gone, or a zombie,
+// within 2 s.
+inline bool ends_within_2s(long pid) {
+  for (int i = 0; i < 100; ++i) {
+    if (plugbox::testing::process_ended(pid)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return plugbox::testing::process_ended(pid);
 }
 
 #ifdef PLUGBOX_SERVER_BIN

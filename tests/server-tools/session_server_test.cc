@@ -1,0 +1,232 @@
+// server-tools/session_server.h through the real `plugbox-server session`:
+// the frames a client sends and what comes back (docs/SESSION.md).
+#include "server-tools/session_server.h"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "base/session_protocol.h"
+#include "test_support.h"
+
+using namespace plugbox::server::testing;
+namespace sp = plugbox::base::session;
+using namespace std::chrono_literals;
+
+#ifdef PLUGBOX_SERVER_BIN
+namespace {
+
+// A client of one session: frames out on its stdin, frames back from its stdout.
+struct Peer {
+  TempDir t;
+  Child c{server_argv(t.path(), {"session"})};
+
+  void send(sp::FrameType type, std::uint32_t id, std::string_view payload = {}) {
+    c.write_stdin(sp::encode(type, id, payload));
+  }
+  void start(std::uint32_t id, const std::string& line, bool with_stdin = false) {
+    nlohmann::json j = {{"line", line}, {"stdin", with_stdin}};
+    send(sp::FrameType::start, id, j.dump());
+  }
+  std::optional<sp::Frame> next(std::chrono::milliseconds timeout = 10s) {
+    auto header = c.read_bytes(sp::kHeaderSize, timeout);
+    if (!header) return std::nullopt;
+    sp::FrameReader r;
+    r.feed(*header);
+    std::uint32_t len = 0;
+    for (int i = 5; i < 9; ++i) len = (len << 8) | static_cast<unsigned char>((*header)[std::size_t(i)]);
+    if (len) {
+      auto body = c.read_bytes(len, timeout);
+      if (!body) return std::nullopt;
+      r.feed(*body);
+    }
+    return r.next();
+  }
+  // Everything request `id` sends up to its exit frame: stdout, stderr, the
+  // exit JSON. Frames of other requests are kept in `others`.
+  struct Ended {
+    std::string out, err;
+    nlohmann::json exit;
+  };
+  std::vector<sp::Frame> others;
+  Ended until_exit(std::uint32_t id, std::chrono::milliseconds timeout = 10s) {
+    Ended e;
+    for (;;) {
+      auto f = next(timeout);
+      REQUIRE(f);
+      if (f->id != id) {
+        others.push_back(*f);
+        continue;
+      }
+      if (f->type == sp::FrameType::stdout_data) e.out += f->payload;
+      else if (f->type == sp::FrameType::stderr_data) e.err += f->payload;
+      else if (f->type == sp::FrameType::exit) {
+        e.exit = nlohmann::json::parse(f->payload);
+        return e;
+      } else {
+        FAIL("unexpected frame " << char(f->type) << ": " << f->payload);
+      }
+    }
+  }
+  void hello() {
+    auto h = next();
+    REQUIRE(h);
+    REQUIRE(h->type == sp::FrameType::hello);
+  }
+};
+
+std::string slurp_when_there(const fs::path& p) {
+  for (int i = 0; i < 250; ++i) {
+    if (fs::exists(p) && !slurp(p).empty()) return slurp(p);
+    std::this_thread::sleep_for(20ms);
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("session: the first frame is the hello, with the protocol and the server's identity", "[session]") {
+  Peer p;
+  auto h = p.next();
+  REQUIRE(h);
+  CHECK(h->type == sp::FrameType::hello);
+  CHECK(h->id == 0);
+  auto j = nlohmann::json::parse(h->payload);
+  CHECK(j["protocol"] == sp::kProtocol);
+  CHECK_THAT(j["server"].get<std::string>(), Catch::StartsWith("plugbox-server "));
+  p.c.close_stdin();
+  CHECK(p.c.wait() == 0);
+}
+
+TEST_CASE("session: a request's output and stderr come before its exit status", "[session]") {
+  Peer p;
+  p.hello();
+  p.start(1, "echo out; echo err >&2; exit 3");
+  auto e = p.until_exit(1);
+  CHECK(e.out == "out\n");
+  CHECK(e.err == "err\n");
+  CHECK(e.exit == nlohmann::json{{"exit", 3}});
+  // A request without stdin reads /dev/null, not the session's own stream.
+  p.start(2, "cat; echo read-nothing");
+  CHECK(p.until_exit(2).out == "read-nothing\n");
+  p.start(3, "kill -USR1 $$");
+  CHECK(p.until_exit(3).exit == nlohmann::json{{"signal", "USR1"}});
+}
+
+TEST_CASE("session: requests run at once, each ends on its own", "[session]") {
+  Peer p;
+  p.hello();
+  p.start(1, "sleep 1; echo slow");
+  p.start(2, "echo quick");
+  auto quick = p.until_exit(2);
+  CHECK(quick.out == "quick\n");
+  CHECK(p.others.empty());  // the slow one has said nothing yet
+  CHECK(p.until_exit(1).out == "slow\n");
+}
+
+TEST_CASE("session: 8 MiB of stdin pass through a command echoing them while they arrive", "[session]") {
+  // The command writes as much as it reads: a server that blocked on either
+  // pipe would deadlock here.
+  Peer p;
+  p.hello();
+  p.start(1, "cat", /*with_stdin=*/true);
+  std::string data;
+  for (int i = 0; data.size() < (8u << 20); ++i) data += "line " + std::to_string(i) + "\n";
+  std::thread writer([&] {
+    for (std::size_t off = 0; off < data.size(); off += 100000)
+      p.send(sp::FrameType::stdin_data, 1, std::string_view(data).substr(off, 100000));
+    p.send(sp::FrameType::stdin_end, 1);
+  });
+  auto e = p.until_exit(1, 60s);
+  writer.join();
+  CHECK(e.exit == nlohmann::json{{"exit", 0}});
+  CHECK(e.out.size() == data.size());
+  CHECK(e.out == data);
+}
+
+TEST_CASE("session: a signal frame goes to the request's whole process group", "[session]") {
+  Peer p;
+  p.hello();
+  const auto pidfile = p.t.path() / "bg.pid";
+  p.start(1, "sleep 60 & echo $! > " + pidfile.string() + "; wait");
+  const std::string bg = slurp_when_there(pidfile);
+  REQUIRE_FALSE(bg.empty());
+  p.send(sp::FrameType::signal, 1, "TERM");
+  CHECK(p.until_exit(1).exit == nlohmann::json{{"signal", "TERM"}});
+  CHECK(ends_within_2s(std::stol(bg)));
+}
+
+TEST_CASE("session: a request ends when its command exits, though a daemon it left holds its output", "[session]") {
+  Peer p;
+  p.hello();
+  const auto t0 = std::chrono::steady_clock::now();
+  p.start(1, "sleep 30 & echo started");
+  auto e = p.until_exit(1, 10s);
+  CHECK(e.out == "started\n");
+  CHECK(e.exit == nlohmann::json{{"exit", 0}});
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+}
+
+TEST_CASE("session: the end of the client's stream closes each command's stdin and the server exits", "[session]") {
+  // The lock is held this way: `lock` holds it until its stdin closes.
+  Peer p;
+  p.hello();
+  const auto done = p.t.path() / "released";
+  p.start(1, "cat >/dev/null; echo yes > " + done.string(), /*with_stdin=*/true);
+  p.c.close_stdin();
+  CHECK(p.c.wait() == 0);
+  CHECK(slurp_when_there(done) == "yes\n");
+}
+
+TEST_CASE("session: a SIGTERM to the server reaches every request, and it ends with them", "[session]") {
+  Peer p;
+  p.hello();
+  const auto pidfile = p.t.path() / "bg.pid";
+  p.start(1, "sleep 60 & echo $! > " + pidfile.string() + "; wait");
+  p.start(2, "sleep 60");
+  const std::string bg = slurp_when_there(pidfile);
+  REQUIRE_FALSE(bg.empty());
+  ::kill(p.c.pid(), SIGTERM);
+  auto e1 = p.until_exit(1);
+  CHECK(e1.exit == nlohmann::json{{"signal", "TERM"}});
+  bool two_ended = false;
+  for (const auto& f : p.others) two_ended |= f.id == 2 && f.type == sp::FrameType::exit;
+  if (!two_ended) CHECK(p.until_exit(2).exit == nlohmann::json{{"signal", "TERM"}});
+  CHECK(p.c.wait() == 0);
+  CHECK(ends_within_2s(std::stol(bg)));
+}
+
+TEST_CASE("session: a stream that is not the protocol ends the session with why, exit 2", "[session]") {
+  SECTION("not frames at all") {
+    Peer p;
+    p.hello();
+    p.c.write_stdin("receive v1\n");
+    CHECK(p.c.wait() == 2);
+    CHECK_THAT(p.c.drain_stderr(), Catch::Contains("plugbox-server session: the client's stream: unknown frame type"));
+  }
+  SECTION("a signal no client may send") {
+    Peer p;
+    p.hello();
+    p.start(1, "sleep 5");
+    p.send(sp::FrameType::signal, 1, "STOP");
+    CHECK(p.c.wait() == 2);
+    CHECK_THAT(p.c.drain_stderr(), Catch::Contains("signal frame names 'STOP'"));
+  }
+  SECTION("a frame only the server sends") {
+    Peer p;
+    p.hello();
+    p.send(sp::FrameType::exit, 1, "{}");
+    CHECK(p.c.wait() == 2);
+    CHECK_THAT(p.c.drain_stderr(), Catch::Contains("one the server sends"));
+  }
+  SECTION("a request id already in use") {
+    Peer p;
+    p.hello();
+    p.start(1, "sleep 5");
+    p.start(1, "true");
+    CHECK(p.c.wait() == 2);
+    CHECK_THAT(p.c.drain_stderr(), Catch::Contains("request id 1 is in use"));
+  }
+}
+#endif
