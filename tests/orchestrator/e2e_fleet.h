@@ -19,6 +19,8 @@
 //   SLOW_SERVER_<cmd>  plugbox-server <cmd> (gc, upgrade-to, ...) first says so
 //                      with WAITING_SERVER_<cmd>, then waits for RELEASE_SERVER
 //                      (at most 60 s)
+//   NO_SESSION         plugbox-server answers `session` as a release without
+//                      the session protocol does (unknown command, exit 2)
 #pragma once
 
 #include <memory>

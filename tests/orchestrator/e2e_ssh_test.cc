@@ -4,6 +4,8 @@
 // why, where the harness cannot run (not root).
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "tests/harness/sshd_fleet.h"
 #include "tests/orchestrator/e2e_scenarios.h"
 
@@ -84,6 +86,75 @@ TEST_CASE("sshd e2e: fleet commands through jump hosts exit once done", "[e2e][s
     CHECK_FALSE(r.timed_out);
     CHECK(r.rc == (args[1] == "rollback" ? 3 : 0));  // rollback: a first deploy has no previous to go back to
   }
+}
+
+namespace {
+
+// The exec requests a host's sshd has served: with LogLevel VERBOSE, sshd
+// logs "Starting session: command for ..." for each (OpenSSH session.c).
+int commands_served(const E2eFleet& f, const std::string& host) {
+  const std::string log = f.sshd().log(host);
+  int n = 0;
+  for (auto at = log.find("Starting session: command"); at != std::string::npos;
+       at = log.find("Starting session: command", at + 1))
+    ++n;
+  return n;
+}
+
+// The journal's last word on `host`'s session: {"server": ...} or {"fallback": ...}.
+nlohmann::json session_record(const fs::path& journal, const std::string& host) {
+  nlohmann::json last = nlohmann::json::object();
+  for (const auto& line : lines_of(journal)) {
+    auto e = nlohmann::json::parse(line, nullptr, false);
+    if (e.is_object() && e.value("host", "") == host && e.value("step", "") == "session" && !e.contains("command"))
+      last = e;
+  }
+  return last;
+}
+
+}  // namespace
+
+TEST_CASE("sshd e2e: a deploy costs each host one exec channel, and a server without sessions one per step",
+          "[e2e][sshd]") {
+  E2E_SSH_FLEET_OR_SKIP(f);
+  f->hook_server();
+  deploy_release(*f, {"r1"});
+  std::map<std::string, int> before;
+  for (const auto& h : f->names()) before[h] = commands_served(*f, h);
+  f->write_release({"r2"});
+  Deployed d = deploy(*f);
+  INFO(d.run.describe());
+  REQUIRE(d.run.rc == 0);
+  for (const auto& h : f->names()) {
+    INFO("host " << h << "\n" << f->sshd().log(h));
+    CHECK(commands_served(*f, h) - before[h] == 1);
+    CHECK(f->home_of(h).live == d.version);
+  }
+  // The journal says which server each session was, and no host fell back.
+  for (const auto& h : f->names()) {
+    INFO("host " << h);
+    auto s = session_record(f->runs_dir() / d.version / "deploy.jsonl", h);
+    CHECK_THAT(s.value("server", ""), Catch::StartsWith("plugbox-server "));
+    CHECK_FALSE(s.contains("fallback"));
+  }
+
+  // web2's plugbox-server predates sessions: its steps go one exec each, and
+  // the deploy is the same.
+  f->mark("web2", "NO_SESSION");
+  for (const auto& h : f->names()) before[h] = commands_served(*f, h);
+  f->write_release({"r3"});
+  Deployed d3 = deploy(*f);
+  INFO(d3.run.describe());
+  REQUIRE(d3.run.rc == 0);
+  for (const auto& h : f->names()) {
+    INFO("host " << h);
+    CHECK(f->home_of(h).live == d3.version);
+    if (h == "web2") CHECK(commands_served(*f, h) - before[h] > 4);  // session, init, lock, status, receive, switch, health
+    else CHECK(commands_served(*f, h) - before[h] == 1);
+  }
+  CHECK_THAT(session_record(f->runs_dir() / d3.version / "deploy.jsonl", "web2").value("fallback", ""),
+             Catch::StartsWith("web2: session: ") &&
+                 Catch::Contains("plugbox-server session exit 2: plugbox-server: unknown command 'session'"));
 }
 
 TEST_CASE("sshd e2e: an unreachable host stops a deploy, shows in status, is named by rollback", "[e2e][sshd]") {
