@@ -20,8 +20,11 @@ struct Call {
 };
 
 // Frames waiting for the channel beyond this hold their writers back: an
-// upload's producer waits, as it would on a channel of its own.
-constexpr std::size_t kHighWater = 1u << 20;
+// upload's producer waits, as it would on a channel of its own. Small, as
+// a channel's own stdin queue is (one chunk): it is per host, and at 1 MiB
+// (with the pump holding a chunk of its own while it waited) a 50-host
+// first deploy peaked 77 MB higher (bench/redeploy).
+constexpr std::size_t kHighWater = 64u << 10;
 
 }  // namespace
 
@@ -154,6 +157,10 @@ Awaitable<void> run_session(std::shared_ptr<SessionMux::State> st, Command comma
 Awaitable<void> pump_stdin(std::shared_ptr<SessionMux::State> st, std::uint32_t id, std::shared_ptr<Call> call,
                            StdinSource source) {
   for (;;) {
+    // Pull the next chunk only when the channel can take it: an upload's
+    // producer then holds no chunk of its own waiting here.
+    co_await st->out->writable();
+    if (call->ended || st->ended) co_return;
     std::optional<std::string> chunk = co_await source();
     if (call->ended || st->ended) co_return;  // the command ended first: the chunk is dropped
     if (!chunk) {
@@ -212,7 +219,20 @@ Awaitable<ExecResult> SessionMux::exec(Command command, ExecOptions options) {
   const Deadline deadline = options.deadline;
   call->opts = std::move(options);
   st->calls.emplace(id, call);
-  nlohmann::json start = {{"line", command.render()}, {"stdin", source || data}};
+  // An argv runs without a shell (one process fewer per step: the host's
+  // fork and exec are much of what a step costs it); its rendering quotes
+  // every word, so the shell would have added nothing but `cd` and the
+  // assignments, which the server does itself. A shell line goes to /bin/sh.
+  nlohmann::json start = {{"stdin", source || data}};
+  if (command.is_shell()) {
+    start["line"] = command.render();
+  } else {
+    start["argv"] = command.words();
+    nlohmann::json env = nlohmann::json::array();
+    for (const auto& [k, v] : command.environment()) env.push_back({k, v});
+    if (!env.empty()) start["env"] = std::move(env);
+    if (!command.directory().empty()) start["cwd"] = command.directory();
+  }
   co_await st->out->write(sp::encode(sp::FrameType::start, id, start.dump()));
   if (source) {
     asio::co_spawn(co_await asio::this_coro::executor, pump_stdin(st, id, call, std::move(source)), asio::detached);

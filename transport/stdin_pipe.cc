@@ -20,6 +20,11 @@ Awaitable<bool> StdinPipe::write(std::string data) {
   co_return true;
 }
 
+Awaitable<void> StdinPipe::writable() {
+  auto self = shared_from_this();
+  while (!closed_ && buffered_ > high_water_) co_await writable_->wait();
+}
+
 void StdinPipe::close() {
   closed_ = true;
   readable_->notify();

@@ -114,6 +114,36 @@ TEST_CASE("session: a request's output and stderr come before its exit status", 
   CHECK(p.until_exit(3).exit == nlohmann::json{{"signal", "USR1"}});
 }
 
+TEST_CASE("session: an argv runs without a shell, with its assignments and directory", "[session]") {
+  Peer p;
+  p.hello();
+  fs::create_directories(p.t.path() / "sub dir");
+  auto send_argv = [&](std::uint32_t id, nlohmann::json argv, nlohmann::json extra = nlohmann::json::object()) {
+    extra["argv"] = std::move(argv);
+    p.send(sp::FrameType::start, id, extra.dump());
+  };
+  // Words are words: no expansion, no globbing, no splitting.
+  send_argv(1, {"printf", "%s|%s|%s\\n", "$HOME", "*", "a b"});
+  CHECK(p.until_exit(1).out == "$HOME|*|a b\n");
+  send_argv(2, {"sh", "-c", "echo \"$X\" $(basename \"$PWD\")"},
+            {{"env", nlohmann::json::array({nlohmann::json::array({"X", "x y"})})},
+             {"cwd", (p.t.path() / "sub dir").string()}});
+  CHECK(p.until_exit(2).out == "x y sub dir\n");
+  // The shell's statuses for what it could not run.
+  send_argv(3, {"plugbox-no-such-command"});
+  auto missing = p.until_exit(3);
+  CHECK(missing.exit == nlohmann::json{{"exit", 127}});
+  CHECK_THAT(missing.err, Catch::Contains("plugbox-no-such-command: No such file or directory"));
+  send_argv(4, {"true"}, {{"cwd", (p.t.path() / "nowhere").string()}});
+  auto no_dir = p.until_exit(4);
+  CHECK(no_dir.exit == nlohmann::json{{"exit", 2}});
+  CHECK_THAT(no_dir.err, Catch::Contains("cd: "));
+  // A malformed one is a protocol error.
+  send_argv(5, nlohmann::json::array());
+  CHECK(p.c.wait() == 2);
+  CHECK_THAT(p.c.drain_stderr(), Catch::Contains("start frame 5 is neither"));
+}
+
 TEST_CASE("session: requests run at once, each ends on its own", "[session]") {
   Peer p;
   p.hello();
