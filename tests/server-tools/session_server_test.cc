@@ -69,6 +69,11 @@ struct Peer {
       }
     }
   }
+  // The server stopped at a protocol error: exit 2, `why` on stderr.
+  void ends_refusing(const std::string& why) {
+    CHECK(c.wait() == 2);
+    CHECK_THAT(c.drain_stderr(), Catch::Contains(why));
+  }
   void hello() {
     auto h = next();
     REQUIRE(h);
@@ -140,8 +145,7 @@ TEST_CASE("session: an argv runs without a shell, with its assignments and direc
   CHECK_THAT(no_dir.err, Catch::Contains("cd: "));
   // A malformed one is a protocol error.
   send_argv(5, nlohmann::json::array());
-  CHECK(p.c.wait() == 2);
-  CHECK_THAT(p.c.drain_stderr(), Catch::Contains("start frame 5 is neither"));
+  p.ends_refusing("start frame 5 is neither");
 }
 
 TEST_CASE("session: requests run at once, each ends on its own", "[session]") {
@@ -232,31 +236,27 @@ TEST_CASE("session: a stream that is not the protocol ends the session with why,
     Peer p;
     p.hello();
     p.c.write_stdin("receive v1\n");
-    CHECK(p.c.wait() == 2);
-    CHECK_THAT(p.c.drain_stderr(), Catch::Contains("plugbox-server session: the client's stream: unknown frame type"));
+    p.ends_refusing("plugbox-server session: the client's stream: unknown frame type");
   }
   SECTION("a signal no client may send") {
     Peer p;
     p.hello();
     p.start(1, "sleep 5");
     p.send(sp::FrameType::signal, 1, "STOP");
-    CHECK(p.c.wait() == 2);
-    CHECK_THAT(p.c.drain_stderr(), Catch::Contains("signal frame names 'STOP'"));
+    p.ends_refusing("signal frame names 'STOP'");
   }
   SECTION("a frame only the server sends") {
     Peer p;
     p.hello();
     p.send(sp::FrameType::exit, 1, "{}");
-    CHECK(p.c.wait() == 2);
-    CHECK_THAT(p.c.drain_stderr(), Catch::Contains("one the server sends"));
+    p.ends_refusing("one the server sends");
   }
   SECTION("a request id already in use") {
     Peer p;
     p.hello();
     p.start(1, "sleep 5");
     p.start(1, "true");
-    CHECK(p.c.wait() == 2);
-    CHECK_THAT(p.c.drain_stderr(), Catch::Contains("request id 1 is in use"));
+    p.ends_refusing("request id 1 is in use");
   }
 }
 #endif

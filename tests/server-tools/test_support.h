@@ -266,35 +266,18 @@ class Child {
   // One line of stdout (without '\n'), or nullopt at EOF or after `timeout`.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (auto nl = out_buf_.find('\n'); nl != std::string::npos) {
-        std::string line = out_buf_.substr(0, nl);
-        out_buf_.erase(0, nl + 1);
-        return line;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{stdout_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[512];
-      ssize_t n = ::read(stdout_, buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      out_buf_.append(buf, static_cast<size_t>(n));
-    }
+    std::size_t nl;
+    while ((nl = out_buf_.find('\n')) == std::string::npos)
+      if (!read_more(deadline)) return std::nullopt;
+    std::string line = out_buf_.substr(0, nl);
+    out_buf_.erase(0, nl + 1);
+    return line;
   }
   // Exactly `n` bytes of stdout, or nullopt at EOF or after `timeout`.
   std::optional<std::string> read_bytes(std::size_t n, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (out_buf_.size() < n) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{stdout_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[65536];
-      ssize_t got = ::read(stdout_, buf, sizeof buf);
-      if (got <= 0) return std::nullopt;
-      out_buf_.append(buf, static_cast<size_t>(got));
-    }
+    while (out_buf_.size() < n)
+      if (!read_more(deadline)) return std::nullopt;
     std::string bytes = out_buf_.substr(0, n);
     out_buf_.erase(0, n);
     return bytes;
@@ -325,6 +308,21 @@ class Child {
   }
 
  private:
+  // Adds what stdout has next to out_buf_; false at EOF or past `deadline`.
+  bool read_more(std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{stdout_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[65536];
+      ssize_t n = ::read(stdout_, buf, sizeof buf);
+      if (n <= 0) return false;
+      out_buf_.append(buf, static_cast<size_t>(n));
+      return true;
+    }
+  }
+
   pid_t pid_ = -1;
   int stdin_ = -1, stdout_ = -1, stderr_ = -1;
   bool reaped_ = false;

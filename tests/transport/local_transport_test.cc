@@ -13,6 +13,7 @@
 #include "transport/stdin_pipe.h"
 
 using namespace plugbox::transport;
+using plugbox::transport::test::captured;
 using plugbox::transport::test::run;
 using plugbox::transport::test::TempDir;
 using plugbox::transport::test::live_processes_in_group_after;
@@ -36,12 +37,6 @@ struct Fixture {
     return run(io, s->exec(std::move(c), std::move(o)));
   }
 };
-
-ExecOptions captured() {
-  ExecOptions o;
-  o.capture_stdout = o.capture_stderr = true;
-  return o;
-}
 
 }  // namespace
 

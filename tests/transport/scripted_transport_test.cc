@@ -13,6 +13,7 @@
 #include "transport/stdin_pipe.h"
 
 using namespace plugbox::transport;
+using plugbox::transport::test::captured;
 using plugbox::transport::test::run;
 using namespace std::chrono_literals;
 
@@ -45,12 +46,6 @@ void run_for(boost::asio::io_context& io, Clock::duration d) {
 Target target(const std::string& name) { return local_target(name, "/scripted/" + name); }
 
 Command cmd(std::vector<std::string> words) { return Command::argv(std::move(words)); }
-
-ExecOptions captured() {
-  ExecOptions o;
-  o.capture_stdout = o.capture_stderr = true;
-  return o;
-}
 
 ExecOptions with_deadline(Clock::duration d) {
   ExecOptions o;

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "transport/asio.h"
+#include "transport/transport.h"
 
 #include <boost/asio/io_context.hpp>
 
@@ -38,6 +39,13 @@ T run(boost::asio::io_context& io, Awaitable<T> a) {
   if (error) std::rethrow_exception(error);
   if (!out) throw std::runtime_error("coroutine did not finish");
   return std::move(*out);
+}
+
+// Options that keep both outputs in the result.
+inline ExecOptions captured() {
+  ExecOptions o;
+  o.capture_stdout = o.capture_stderr = true;
+  return o;
 }
 
 // Runs whatever is ready now (handlers posted by a close, for instance).
