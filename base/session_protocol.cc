@@ -10,7 +10,7 @@ namespace plugbox::base::session {
 namespace {
 
 bool known_type(char c) {
-  for (char t : {'H', 'O', 'R', 'X', 'F', 'S', 'I', 'E', 'K'})
+  for (char t : {'H', 'O', 'R', 'X', 'F', 'W', 'S', 'I', 'E', 'K'})
     if (c == t) return true;
   return false;
 }

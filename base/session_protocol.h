@@ -21,6 +21,12 @@ inline constexpr unsigned kProtocol = 1;
 // stream, not a big chunk, so the reader stops there.
 inline constexpr std::size_t kMaxPayload = 1 << 20;
 inline constexpr std::size_t kHeaderSize = 9;
+// Each request may have this much stdin in flight (sent, not yet taken by
+// its command) before the server grants more with window frames. Why per
+// request: the server must always read the channel, or a command that
+// stopped reading its stdin would hide the signal frame meant to kill it
+// behind its own input.
+inline constexpr std::size_t kInitialWindow = 4u << 20;
 
 enum class FrameType : char {
   // server -> client
@@ -29,6 +35,7 @@ enum class FrameType : char {
   stderr_data = 'R',
   exit = 'X',          // JSON {"exit":N} or {"signal":"TERM"}: request id ended
   failed = 'F',        // text: request id could not be started
+  window = 'W',        // decimal: request id's command took that many more stdin bytes
   // client -> server
   start = 'S',         // JSON {"line":"...","stdin":bool}: run line by /bin/sh -c
   stdin_data = 'I',    // input for request id

@@ -28,16 +28,16 @@ namespace {
 namespace sp = base::session;
 using base::UniqueFd;
 
-// How much client input may wait for slow readers (a receive busy writing
-// files) before we stop reading the channel: the SSH window then holds the
-// client back, as it would on a channel of the request's own.
-constexpr std::size_t kMaxPendingInput = 4u << 20;
 constexpr std::size_t kReadChunk = 64u << 10;
+// Input a command took is granted back to the client in steps this big: a
+// frame per 256 KiB, not one per write.
+constexpr std::size_t kGrantStep = 256u << 10;
 
 struct Request {
   pid_t pid = -1;
   UniqueFd in, out, err;  // our ends: its stdin (write), its stdout and stderr (read)
   std::string pending;    // input read from the client, not yet taken by the command
+  std::size_t taken = 0;  // input the command took that we have not granted back yet
   bool input_ended = false;
   bool exited = false;
   int status = 0;
@@ -60,8 +60,14 @@ class SignalScope {
     struct sigaction ign {};
     ign.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ign, &old_pipe_);
+    // An ignored SIGCHLD (inherited across exec) would reap our children
+    // unseen: no exit would ever be reported.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGCHLD, &dfl, &old_chld_);
   }
   ~SignalScope() {
+    ::sigaction(SIGCHLD, &old_chld_, nullptr);
     ::sigaction(SIGPIPE, &old_pipe_, nullptr);
     ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
   }
@@ -76,7 +82,7 @@ class SignalScope {
 
  private:
   sigset_t old_mask_;
-  struct sigaction old_pipe_ {};
+  struct sigaction old_pipe_ {}, old_chld_ {};
   UniqueFd fd_;
 };
 
@@ -93,10 +99,10 @@ class Server {
       std::vector<std::pair<std::uint32_t, int>> who;  // fds[i] -> (request, 0 in / 1 out / 2 err); sig, client first
       fds.push_back({signals_.fd(), POLLIN, 0});
       who.push_back({0, -1});
-      if (pending_input() < kMaxPendingInput) {
-        fds.push_back({in_fd_, POLLIN, 0});
-        who.push_back({0, -2});
-      }
+      // Always: each request's input is bounded by its window, and a
+      // signal frame must get through whatever input is queued before it.
+      fds.push_back({in_fd_, POLLIN, 0});
+      who.push_back({0, -2});
       for (auto& [id, r] : requests_) {
         if (r.in && !r.pending.empty()) fds.push_back({r.in.get(), POLLOUT, 0}), who.push_back({id, 0});
         if (r.out) fds.push_back({r.out.get(), POLLIN, 0}), who.push_back({id, 1});
@@ -124,12 +130,6 @@ class Server {
   SessionServerResult fail(std::string why) {
     end_all();
     return {2, std::move(why)};
-  }
-
-  std::size_t pending_input() const {
-    std::size_t n = 0;
-    for (const auto& [id, r] : requests_) n += r.pending.size();
-    return n;
   }
 
   void send(sp::FrameType type, std::uint32_t id, std::string_view payload) {
@@ -204,6 +204,10 @@ class Server {
           error_ = "request id " + std::to_string(f.id) + " is " + (f.id ? "in use" : "reserved");
           return;
         }
+        if (stopping_) {
+          send(sp::FrameType::failed, f.id, "the session is stopping (it was sent a signal)");
+          return;
+        }
         auto spec = parse_start(f.payload);
         if (!spec) {
           error_ = "start frame " + std::to_string(f.id) + " is neither {\"line\": ...} nor {\"argv\": [...], ...}";
@@ -214,7 +218,11 @@ class Server {
       }
       case sp::FrameType::stdin_data:
         // Input for a request that already ended is dropped, as a channel's is.
-        if (it != requests_.end() && it->second.in && !it->second.input_ended) it->second.pending += f.payload;
+        if (it != requests_.end() && it->second.in && !it->second.input_ended) {
+          it->second.pending += f.payload;
+          if (it->second.pending.size() > sp::kInitialWindow)
+            error_ = "request " + std::to_string(f.id) + " sent more stdin than its window";
+        }
         return;
       case sp::FrameType::stdin_end:
         if (it != requests_.end()) {
@@ -295,7 +303,10 @@ class Server {
       // Without an exec, close-on-exec closes nothing: the other requests'
       // pipe ends we inherited would keep, say, the lock's stdin open after
       // the client closed it.
-      ::close_range(3, ~0u, 0);
+      if (::close_range(3, ~0u, 0) != 0) {  // a kernel before 5.9
+        const long max_fd = ::sysconf(_SC_OPEN_MAX);
+        for (int fd = 3; fd < (max_fd > 0 && max_fd < 65536 ? int(max_fd) : 65536); ++fd) ::close(fd);
+      }
       std::vector<std::string> args(s.argv.begin() + 1, s.argv.end());
       CliEnv env{std::cout, std::cerr, 0, process_env};
       int rc = run_server_cli(args, env);
@@ -369,7 +380,7 @@ class Server {
     if (pid == 0) {
       signals_.restore_in_child();
       ::setpgid(0, 0);
-      int stdin_fd = with_stdin ? child_in.get() : ::open("/dev/null", O_RDONLY);
+      int stdin_fd = with_stdin ? child_in.get() : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (stdin_fd >= 0) ::dup2(stdin_fd, 0);
       ::dup2(child_out.get(), 1);
       ::dup2(child_err.get(), 2);
@@ -385,7 +396,14 @@ class Server {
   void on_request_fd(std::uint32_t id, Request& r, int what) {
     if (what == 0) {
       ssize_t n = ::write(r.in.get(), r.pending.data(), r.pending.size());
-      if (n > 0) r.pending.erase(0, std::size_t(n));
+      if (n > 0) {
+        r.pending.erase(0, std::size_t(n));
+        r.taken += std::size_t(n);
+        if (r.taken >= kGrantStep) {
+          send(sp::FrameType::window, id, std::to_string(r.taken));
+          r.taken = 0;
+        }
+      }
       else if (n < 0 && errno != EAGAIN && errno != EINTR) r.pending.clear(), r.input_ended = true;  // it closed its stdin
       if (r.pending.empty() && r.input_ended) r.in.reset();
       return;

@@ -1,5 +1,7 @@
 #include "transport/session_mux.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -17,7 +19,20 @@ struct Call {
   ExecOptions opts;
   ExecResult result;
   bool ended = false;
+  std::size_t window = sp::kInitialWindow;  // stdin bytes the server will still take
+  std::string callback_error;               // an output callback or the stdin source threw
 };
+
+// Calls a callback, keeping what it throws for the call's result (as the
+// other transports do) rather than letting it unwind the frame loop.
+void deliver(Call& c, const OutputCallback& cb, std::string_view data) {
+  if (!cb) return;
+  try {
+    cb(data);
+  } catch (const std::exception& e) {
+    if (c.callback_error.empty()) c.callback_error = std::string("an output callback threw: ") + e.what();
+  }
+}
 
 // Frames waiting for the channel beyond this hold their writers back: an
 // upload's producer waits, as it would on a channel of its own. Small, as
@@ -83,11 +98,14 @@ struct SessionMux::State {
     switch (f.type) {
       case sp::FrameType::stdout_data:
         if (c.opts.capture_stdout) c.result.out += f.payload;
-        if (c.opts.on_stdout) c.opts.on_stdout(f.payload);
+        deliver(c, c.opts.on_stdout, f.payload);
         break;
       case sp::FrameType::stderr_data:
         if (c.opts.capture_stderr) c.result.err += f.payload;
-        if (c.opts.on_stderr) c.opts.on_stderr(f.payload);
+        deliver(c, c.opts.on_stderr, f.payload);
+        break;
+      case sp::FrameType::window:
+        c.window += std::size_t(std::strtoull(f.payload.c_str(), nullptr, 10));
         break;
       case sp::FrameType::exit: {
         auto j = nlohmann::json::parse(f.payload, nullptr, false);
@@ -154,22 +172,48 @@ Awaitable<void> run_session(std::shared_ptr<SessionMux::State> st, Command comma
   }
 }
 
+Awaitable<std::optional<std::string>> take(std::shared_ptr<std::optional<std::string>> once) {
+  std::optional<std::string> v = std::move(*once);
+  once->reset();
+  co_return v;
+}
+
+// ExecOptions::stdin_data as a source: the data, then the end.
+StdinSource source_of(std::string data) {
+  auto once = std::make_shared<std::optional<std::string>>(std::move(data));
+  return [once] { return take(once); };
+}
+
+// Sends a call's stdin: no faster than the channel takes it (an upload's
+// producer holds no chunk of its own while it waits) and never more than
+// the server's window for the call.
 Awaitable<void> pump_stdin(std::shared_ptr<SessionMux::State> st, std::uint32_t id, std::shared_ptr<Call> call,
                            StdinSource source) {
+  auto gone = [&] { return call->ended || st->ended; };
   for (;;) {
-    // Pull the next chunk only when the channel can take it: an upload's
-    // producer then holds no chunk of its own waiting here.
     co_await st->out->writable();
-    if (call->ended || st->ended) co_return;
-    std::optional<std::string> chunk = co_await source();
-    if (call->ended || st->ended) co_return;  // the command ended first: the chunk is dropped
+    if (gone()) co_return;
+    std::optional<std::string> chunk;
+    try {
+      chunk = co_await source();
+    } catch (const std::exception& e) {
+      // The command reads EOF rather than wait for input that never comes.
+      if (call->callback_error.empty()) call->callback_error = std::string("the stdin source threw: ") + e.what();
+      chunk.reset();
+    }
+    if (gone()) co_return;  // the command ended first: the chunk is dropped
     if (!chunk) {
-      co_await st->out->write(sp::encode(sp::FrameType::stdin_end, id, {}));
+      st->out->push(sp::encode(sp::FrameType::stdin_end, id, {}));
       co_return;
     }
-    for (std::size_t off = 0; off < chunk->size(); off += sp::kMaxPayload) {
-      std::string frame = sp::encode(sp::FrameType::stdin_data, id, std::string_view(*chunk).substr(off, sp::kMaxPayload));
-      if (!co_await st->out->write(std::move(frame))) co_return;
+    std::string_view rest(*chunk);
+    while (!rest.empty()) {
+      while (call->window == 0 && !gone()) co_await st->changed->wait();
+      if (gone()) co_return;
+      const std::size_t n = std::min({rest.size(), call->window, sp::kMaxPayload});
+      if (!co_await st->out->write(sp::encode(sp::FrameType::stdin_data, id, rest.substr(0, n)))) co_return;
+      call->window -= n;
+      rest.remove_prefix(n);
     }
   }
 }
@@ -208,14 +252,22 @@ Awaitable<SessionMux::Started> SessionMux::start(std::shared_ptr<Session> base, 
 Awaitable<ExecResult> SessionMux::exec(Command command, ExecOptions options) {
   auto st = st_;  // the frame keeps the state, whatever happens to *this
   ExecResult result;
+  const std::string& host = st->base->name();
   if (st->ended || st->closed) {
     result.error = st->ended ? st->end_error : st->stopped("the session was closed");
+    co_return result;
+  }
+  if (st->transport.cancelled() || Clock::now() >= options.deadline) {
+    const bool cancelled = st->transport.cancelled();
+    result.error = make_error(std::make_error_code(cancelled ? std::errc::operation_canceled : std::errc::timed_out),
+                              "exec", host,
+                              cancelled ? "cancelled" : "deadline passed before the command started");
     co_return result;
   }
   const std::uint32_t id = st->next_id++;
   auto call = std::make_shared<Call>();
   StdinSource source = std::move(options.stdin_source);
-  std::optional<std::string> data = std::move(options.stdin_data);
+  if (!source && options.stdin_data) source = source_of(std::move(*options.stdin_data));
   const Deadline deadline = options.deadline;
   call->opts = std::move(options);
   st->calls.emplace(id, call);
@@ -223,7 +275,7 @@ Awaitable<ExecResult> SessionMux::exec(Command command, ExecOptions options) {
   // fork and exec are much of what a step costs it); its rendering quotes
   // every word, so the shell would have added nothing but `cd` and the
   // assignments, which the server does itself. A shell line goes to /bin/sh.
-  nlohmann::json start = {{"stdin", source || data}};
+  nlohmann::json start = {{"stdin", bool(source)}};
   if (command.is_shell()) {
     start["line"] = command.render();
   } else {
@@ -233,52 +285,57 @@ Awaitable<ExecResult> SessionMux::exec(Command command, ExecOptions options) {
     if (!env.empty()) start["env"] = std::move(env);
     if (!command.directory().empty()) start["cwd"] = command.directory();
   }
-  co_await st->out->write(sp::encode(sp::FrameType::start, id, start.dump()));
-  if (source) {
-    asio::co_spawn(co_await asio::this_coro::executor, pump_stdin(st, id, call, std::move(source)), asio::detached);
-  } else if (data) {
-    for (std::size_t off = 0; off < data->size(); off += sp::kMaxPayload)
-      co_await st->out->write(sp::encode(sp::FrameType::stdin_data, id, std::string_view(*data).substr(off, sp::kMaxPayload)));
-    co_await st->out->write(sp::encode(sp::FrameType::stdin_end, id, {}));
-  }
-
-  // The deadline, then the grace after each signal, wake the loop through
-  // the notifier every call waits on.
-  enum class Phase { running, terminating, killing } phase = Phase::running;
+  // Control frames never wait behind a stalled stream (StdinPipe::push).
+  st->out->push(sp::encode(sp::FrameType::start, id, start.dump()));
   auto ex = co_await asio::this_coro::executor;
-  asio::steady_timer timer(ex, deadline);
-  auto arm = [&](Deadline when) {
-    timer.expires_at(when);
-    timer.async_wait([wake = st->changed](boost::system::error_code ec) {
-      if (!ec) wake->notify();
-    });
-  };
-  arm(deadline);
+  if (source) asio::co_spawn(ex, pump_stdin(st, id, call, std::move(source)), asio::detached);
+
+  // As ssh_exec does: past the deadline, or once the transport is
+  // cancelled, SIGTERM to the command's group, SIGKILL after the grace, and
+  // after as long again the call is given up. The transport has no
+  // notifier for its cancel, so a running call looks every 200 ms.
+  enum class Phase { running, terminating, killing } phase = Phase::running;
+  asio::steady_timer timer(ex);
+  std::error_code stop;
+  Deadline grace_until{};
   bool abandoned = false;
   while (!call->ended) {
-    if (Clock::now() >= timer.expiry()) {
+    const auto now = Clock::now();
+    if (phase == Phase::running) {
+      if (st->transport.cancelled()) stop = std::make_error_code(std::errc::operation_canceled);
+      else if (now >= deadline) stop = std::make_error_code(std::errc::timed_out);
+      if (stop) {
+        phase = Phase::terminating;
+        st->out->push(sp::encode(sp::FrameType::signal, id, "TERM"));
+        grace_until = now + st->grace;
+      }
+    } else if (now >= grace_until) {
       if (phase == Phase::killing) {
         abandoned = true;
         break;
       }
-      const bool term = phase == Phase::running;
-      phase = term ? Phase::terminating : Phase::killing;
-      co_await st->out->write(sp::encode(sp::FrameType::signal, id, term ? "TERM" : "KILL"));
-      arm(Clock::now() + st->grace);
-      continue;
+      phase = Phase::killing;
+      st->out->push(sp::encode(sp::FrameType::signal, id, "KILL"));
+      grace_until = now + st->grace;
     }
+    const Deadline wake = phase == Phase::running ? std::min(deadline, now + std::chrono::milliseconds(200)) : grace_until;
+    timer.expires_at(wake);
+    timer.async_wait([wake_up = st->changed](boost::system::error_code ec) {
+      if (!ec) wake_up->notify();
+    });
     co_await st->changed->wait();
   }
   timer.cancel();
+  call->ended = true;  // also when given up: its stdin pump stops
   st->calls.erase(id);
   result = std::move(call->result);
-  if (phase != Phase::running) {
-    std::string detail = "deadline passed; the command was sent SIGTERM";
+  if (stop) {
+    std::string detail = stop == std::errc::timed_out ? "deadline passed; the command was sent SIGTERM"
+                                                      : "cancelled; the command was sent SIGTERM";
     if (abandoned) detail += ", then SIGKILL, and did not end";
-    result.error = make_error(std::make_error_code(std::errc::timed_out), "exec", st->base->name(), detail);
-  } else if (st->transport.cancelled() && (!result.exit_signal.empty() || result.error)) {
-    result.error = make_error(std::make_error_code(std::errc::operation_canceled), "exec", st->base->name(),
-                              "cancelled; the command was sent SIGTERM");
+    result.error = make_error(stop, "exec", host, detail);
+  } else if (!result.error && !call->callback_error.empty()) {
+    result.error = make_error(std::make_error_code(std::errc::io_error), "exec", host, call->callback_error);
   }
   co_return result;
 }

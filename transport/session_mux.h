@@ -38,8 +38,11 @@ class SessionMux : public Session {
   ~SessionMux() override;
   const std::string& name() const override;
   Awaitable<ExecResult> exec(Command command, ExecOptions options = {}) override;
-  // Ends the session: the host's server reads EOF and exits, closing what
-  // still runs under it; then the base session is closed.
+  // Ends the session: its frames stop and the base session is closed. The
+  // host's server then reads EOF (sshd) or gets SIGTERM (the local
+  // transport's close), and what still runs under it gets EOF and EPIPE, or
+  // SIGTERM: as a command on a closed channel of its own would. A fleet
+  // command closes it only once its last request (the lock) has ended.
   void close() override;
   // The hello's "server": "plugbox-server 0.1.0 (commit ...)".
   const std::string& server() const;

@@ -20,6 +20,15 @@ Awaitable<bool> StdinPipe::write(std::string data) {
   co_return true;
 }
 
+bool StdinPipe::push(std::string data) {
+  if (closed_) return false;
+  if (data.empty()) return true;
+  buffered_ += data.size();
+  chunks_.push_back(std::move(data));
+  readable_->notify();
+  return true;
+}
+
 Awaitable<void> StdinPipe::writable() {
   auto self = shared_from_this();
   while (!closed_ && buffered_ > high_water_) co_await writable_->wait();

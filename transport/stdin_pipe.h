@@ -22,6 +22,9 @@ class StdinPipe : public std::enable_shared_from_this<StdinPipe> {
   // Queues `data`, first waiting while more than the high-water mark is
   // buffered. Returns false (and drops the data) once the pipe is closed.
   Awaitable<bool> write(std::string data);
+  // Queues `data` now, however much is buffered: for the small control
+  // messages that must not wait behind a stalled stream. False once closed.
+  bool push(std::string data);
   // Returns once write() would not wait (or the pipe is closed): a producer
   // that calls it before making its next chunk holds no chunk while it waits.
   Awaitable<void> writable();

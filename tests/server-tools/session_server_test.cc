@@ -3,6 +3,7 @@
 #include "server-tools/session_server.h"
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -50,11 +51,16 @@ struct Peer {
     nlohmann::json exit;
   };
   std::vector<sp::Frame> others;
+  std::atomic<std::size_t> granted{0};  // stdin bytes the server granted back (window frames)
   Ended until_exit(std::uint32_t id, std::chrono::milliseconds timeout = 10s) {
     Ended e;
     for (;;) {
       auto f = next(timeout);
       REQUIRE(f);
+      if (f->type == sp::FrameType::window) {
+        granted += std::stoull(f->payload);
+        continue;
+      }
       if (f->id != id) {
         others.push_back(*f);
         continue;
@@ -168,8 +174,12 @@ TEST_CASE("session: 8 MiB of stdin pass through a command echoing them while the
   std::string data;
   for (int i = 0; data.size() < (8u << 20); ++i) data += "line " + std::to_string(i) + "\n";
   std::thread writer([&] {
-    for (std::size_t off = 0; off < data.size(); off += 100000)
-      p.send(sp::FrameType::stdin_data, 1, std::string_view(data).substr(off, 100000));
+    // As the client does: never more in flight than the request's window.
+    for (std::size_t off = 0; off < data.size(); off += 100000) {
+      const std::size_t n = std::min<std::size_t>(100000, data.size() - off);
+      while (off + n > sp::kInitialWindow + p.granted) std::this_thread::sleep_for(1ms);
+      p.send(sp::FrameType::stdin_data, 1, std::string_view(data).substr(off, n));
+    }
     p.send(sp::FrameType::stdin_end, 1);
   });
   auto e = p.until_exit(1, 60s);
@@ -177,6 +187,45 @@ TEST_CASE("session: 8 MiB of stdin pass through a command echoing them while the
   CHECK(e.exit == nlohmann::json{{"exit", 0}});
   CHECK(e.out.size() == data.size());
   CHECK(e.out == data);
+  CHECK(p.granted > 0);
+}
+
+TEST_CASE("session: a command that stopped reading its stdin still gets its signal frame", "[session]") {
+  // Its whole window of input waits in front of the signal: the server
+  // must read past it (a deadline's TERM behind a hung receive's upload).
+  Peer p;
+  p.hello();
+  p.start(1, "sleep 60", /*with_stdin=*/true);
+  const std::string chunk(1u << 20, 'x');
+  for (std::size_t sent = 0; sent < sp::kInitialWindow; sent += chunk.size()) p.send(sp::FrameType::stdin_data, 1, chunk);
+  p.send(sp::FrameType::signal, 1, "TERM");
+  CHECK(p.until_exit(1).exit == nlohmann::json{{"signal", "TERM"}});
+}
+
+TEST_CASE("session: more stdin than the request's window is a protocol error", "[session]") {
+  Peer p;
+  p.hello();
+  p.start(1, "sleep 60", /*with_stdin=*/true);
+  const std::string chunk(1u << 20, 'x');
+  for (std::size_t sent = 0; sent <= sp::kInitialWindow; sent += chunk.size()) p.send(sp::FrameType::stdin_data, 1, chunk);
+  p.ends_refusing("request 1 sent more stdin than its window");
+}
+
+TEST_CASE("session: once sent a signal, the server starts nothing more", "[session]") {
+  Peer p;
+  p.hello();
+  const auto ready = p.t.path() / "ready";
+  p.start(1, "trap '' TERM; echo yes > " + ready.string() + "; sleep 1; echo done");
+  REQUIRE(slurp_when_there(ready) == "yes\n");
+  ::kill(p.c.pid(), SIGTERM);  // queued before the start frame below is even written
+  p.start(2, "echo late");
+  auto f = p.next();
+  REQUIRE(f);
+  CHECK(f->type == sp::FrameType::failed);
+  CHECK(f->id == 2);
+  CHECK_THAT(f->payload, Catch::Contains("stopping"));
+  CHECK(p.until_exit(1).out == "done\n");
+  CHECK(p.c.wait() == 0);
 }
 
 TEST_CASE("session: a signal frame goes to the request's whole process group", "[session]") {

@@ -143,15 +143,46 @@ TEST_CASE_METHOD(Fixture, "session mux: a deadline kills the command's group and
 }
 
 TEST_CASE_METHOD(Fixture, "session mux: a cancelled transport ends running commands with operation_canceled") {
+  // The command ignores SIGTERM: the mux's own SIGKILL after the grace ends it.
   auto s = open();
   auto both = [&]() -> Awaitable<ExecResult> {
     auto ex = co_await asio::this_coro::executor;
     asio::steady_timer t(ex, 200ms);
     t.async_wait([&](boost::system::error_code) { transport.cancel(); });
-    co_return co_await s->exec(Command::shell("sleep 60"));
+    co_return co_await s->exec(Command::shell("trap '' TERM; while :; do sleep 0.1; done"));
   };
   auto r = run(io, both());
   CHECK(r.error.code == std::errc::operation_canceled);
+  // Nothing new starts once cancelled.
+  CHECK(exec(s, Command::shell("true")).error);
+}
+
+TEST_CASE_METHOD(Fixture, "session mux: a deadline kills a command that stopped reading its stdin with more queued") {
+  // 16 MiB for a command that reads nothing: its window fills, the rest
+  // waits here, and the deadline's signal still gets through.
+  auto s = open();
+  const std::string chunk(1u << 20, 'x');
+  auto left = std::make_shared<int>(16);
+  ExecOptions o;
+  o.deadline = deadline_in(500ms);
+  o.stdin_source = [&chunk, left]() -> Awaitable<std::optional<std::string>> {
+    if ((*left)-- <= 0) co_return std::nullopt;
+    co_return chunk;
+  };
+  auto r = exec(s, Command::shell("sleep 60"), std::move(o));
+  CHECK(r.error.code == std::errc::timed_out);
+  CHECK(*left > 0);  // it was never all sent
+  CHECK(exec(s, Command::shell("true")).ok());
+}
+
+TEST_CASE_METHOD(Fixture, "session mux: an output callback that throws makes the result an io_error, not a lost session") {
+  auto s = open();
+  ExecOptions o;
+  o.on_stdout = [](std::string_view) { throw std::runtime_error("full"); };
+  auto r = exec(s, Command::shell("echo a"), std::move(o));
+  CHECK(r.error.code == std::errc::io_error);
+  CHECK(r.error.detail.find("full") != std::string::npos);
+  CHECK(exec(s, Command::shell("true")).ok());
 }
 
 TEST_CASE_METHOD(Fixture, "session mux: closing it ends running commands and refuses new ones") {
