@@ -54,6 +54,13 @@ Error make_error(std::error_code code, std::string step, std::string host, std::
   return Error{code, std::move(step), std::move(host), std::move(detail)};
 }
 
+Error signalled_stop(std::error_code stop, std::string host, bool gave_up) {
+  std::string detail = stop == std::errc::timed_out ? "deadline passed; the command was sent SIGTERM"
+                                                    : "cancelled; the command was sent SIGTERM";
+  if (gave_up) detail += ", then SIGKILL, and did not end";
+  return make_error(stop, "exec", std::move(host), std::move(detail));
+}
+
 Error make_error(Errc code, std::string step, std::string host, std::string detail) {
   return make_error(make_error_code(code), std::move(step), std::move(host), std::move(detail));
 }

@@ -48,6 +48,11 @@ struct Error {
 
 Error make_error(std::error_code code, std::string step, std::string host, std::string detail = {});
 Error make_error(Errc code, std::string step, std::string host, std::string detail = {});
+// A command its deadline or a cancel stopped by SIGTERM (`stop`: timed_out or
+// operation_canceled), for the transports that signal a command and wait for
+// it (SSH, the session mux). `gave_up`: SIGKILL followed and it still did
+// not end.
+Error signalled_stop(std::error_code stop, std::string host, bool gave_up);
 
 }  // namespace plugbox::transport
 

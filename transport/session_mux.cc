@@ -330,10 +330,7 @@ Awaitable<ExecResult> SessionMux::exec(Command command, ExecOptions options) {
   st->calls.erase(id);
   result = std::move(call->result);
   if (stop) {
-    std::string detail = stop == std::errc::timed_out ? "deadline passed; the command was sent SIGTERM"
-                                                      : "cancelled; the command was sent SIGTERM";
-    if (abandoned) detail += ", then SIGKILL, and did not end";
-    result.error = make_error(stop, "exec", host, detail);
+    result.error = signalled_stop(stop, host, abandoned);
   } else if (!result.error && !call->callback_error.empty()) {
     result.error = make_error(std::make_error_code(std::errc::io_error), "exec", host, call->callback_error);
   }

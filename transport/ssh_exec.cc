@@ -287,10 +287,8 @@ Awaitable<ExecResult> run_ssh_exec(std::shared_ptr<SshConnection> conn, std::str
   if (x->exit_status) result.exit_status = *x->exit_status;
   result.exit_signal = x->exit_signal;
   if (stop) {
-    std::string detail = stop == std::errc::timed_out ? "deadline passed; the command was sent SIGTERM"
-                                                      : "cancelled; the command was sent SIGTERM";
-    if (abandoned) detail += ", then SIGKILL, and did not end: the channel was closed";
-    result.error = make_error(stop, "exec", host, detail);
+    result.error = signalled_stop(stop, host, abandoned);
+    if (abandoned) result.error.detail += ": the channel was closed";
   } else if (!result.error && !x->callback_error.empty()) {
     result.error = make_error(std::make_error_code(std::errc::io_error), "exec", host, x->callback_error);
   } else if (!result.error && !x->exit_status && x->exit_signal.empty()) {

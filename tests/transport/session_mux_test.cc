@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -50,6 +51,15 @@ struct Fixture {
   }
   ExecResult exec(const std::shared_ptr<Session>& s, Command c, ExecOptions o = {}) {
     return run(io, s->exec(std::move(c), std::move(o)));
+  }
+  // Runs `c` on `s`, doing `meanwhile` (a cancel, a close) 200 ms after it started.
+  ExecResult exec_while(const std::shared_ptr<Session>& s, Command c, std::function<void()> meanwhile) {
+    auto go = [&]() -> Awaitable<ExecResult> {
+      asio::steady_timer t(co_await asio::this_coro::executor, 200ms);
+      t.async_wait([&](boost::system::error_code) { meanwhile(); });
+      co_return co_await s->exec(std::move(c));
+    };
+    return run(io, go());
   }
 };
 
@@ -145,13 +155,7 @@ TEST_CASE_METHOD(Fixture, "session mux: a deadline kills the command's group and
 TEST_CASE_METHOD(Fixture, "session mux: a cancelled transport ends running commands with operation_canceled") {
   // The command ignores SIGTERM: the mux's own SIGKILL after the grace ends it.
   auto s = open();
-  auto both = [&]() -> Awaitable<ExecResult> {
-    auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer t(ex, 200ms);
-    t.async_wait([&](boost::system::error_code) { transport.cancel(); });
-    co_return co_await s->exec(Command::shell("trap '' TERM; while :; do sleep 0.1; done"));
-  };
-  auto r = run(io, both());
+  auto r = exec_while(s, Command::shell("trap '' TERM; while :; do sleep 0.1; done"), [&] { transport.cancel(); });
   CHECK(r.error.code == std::errc::operation_canceled);
   // Nothing new starts once cancelled.
   CHECK(exec(s, Command::shell("true")).error);
@@ -187,13 +191,7 @@ TEST_CASE_METHOD(Fixture, "session mux: an output callback that throws makes the
 
 TEST_CASE_METHOD(Fixture, "session mux: closing it ends running commands and refuses new ones") {
   auto s = open();
-  auto closing = [&]() -> Awaitable<ExecResult> {
-    auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer t(ex, 200ms);
-    t.async_wait([&](boost::system::error_code) { s->close(); });
-    co_return co_await s->exec(Command::shell("sleep 60"));
-  };
-  auto r = run(io, closing());
+  auto r = exec_while(s, Command::shell("sleep 60"), [&] { s->close(); });
   CHECK(r.error);
   auto later = exec(s, Command::shell("true"));
   CHECK(later.error.code == make_error_code(Errc::session_closed));
