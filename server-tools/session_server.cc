@@ -413,11 +413,13 @@ class Server {
   }
 
   // Sends what can be read now from `fd`; closes it at EOF.
-  void forward(std::uint32_t id, UniqueFd& fd, sp::FrameType type) {
+  // Returns whether it sent something.
+  bool forward(std::uint32_t id, UniqueFd& fd, sp::FrameType type) {
     char buf[kReadChunk];
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n > 0) send(type, id, std::string_view(buf, std::size_t(n)));
     else if (n == 0 || (errno != EAGAIN && errno != EINTR)) fd.reset();
+    return n > 0;
   }
 
   // A command that exited ends its request: the output it wrote before it
@@ -429,14 +431,10 @@ class Server {
         ++it;
         continue;
       }
-      for (auto [fd, type] : {std::pair{&r.out, sp::FrameType::stdout_data}, {&r.err, sp::FrameType::stderr_data}}) {
-        char buf[kReadChunk];
-        while (*fd && !client_gone_) {
-          ssize_t n = ::read(fd->get(), buf, sizeof buf);
-          if (n <= 0) break;  // EOF, or nothing more now (a child it left holds the pipe)
-          send(type, it->first, std::string_view(buf, std::size_t(n)));
+      // Until EOF, or nothing more now (a child it left holds the pipe).
+      for (auto [fd, type] : {std::pair{&r.out, sp::FrameType::stdout_data}, {&r.err, sp::FrameType::stderr_data}})
+        while (*fd && !client_gone_ && forward(it->first, *fd, type)) {
         }
-      }
       nlohmann::json end;
       if (WIFEXITED(r.status)) {
         end["exit"] = WEXITSTATUS(r.status);
