@@ -68,7 +68,7 @@ orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string
                                             std::to_string(blobs.size()) + " distinct contents",
                               orch::Event::Level::info, {{"version", plan.version}}});
   boost::asio::io_context io;
-  auto t = orch::make_fleet_transport(io.get_executor());
+  auto t = orch::make_fleet_transport(io.get_executor(), l.host_sessions);
   orch::Interrupt interrupt;
   orch::DeployRun run(*t, plan, tree.manifest, blobs, *reporter, journal, interrupt);
   orch::RunOutcome outcome;

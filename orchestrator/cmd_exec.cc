@@ -65,7 +65,8 @@ orchestrator::ExitStatus run_exec(const GlobalOptions& g, ExecArgs& a) {
   }
 
   boost::asio::io_context io;
-  auto transport = orch::make_fleet_transport(io.get_executor());
+  // fleet exec runs the operator's command on a channel of its own: no session.
+  auto transport = orch::make_fleet_transport(io.get_executor(), /*host_sessions=*/false);
   const bool color = ::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO) && !std::getenv("NO_COLOR");
   tr::LinePrefixer lines(names, color, [](bool is_err, std::string_view text) {
     (is_err ? std::cerr : std::cout) << text;

@@ -27,7 +27,7 @@ orch::ExitStatus gc(const GlobalOptions& g, GcArgs& a) {
   auto reporter = orch::make_reporter(orch::pick_output_mode(a.sel.json));
   const orch::DeployConfig d = l.service ? l.service->deploy : orch::DeployConfig{};
   boost::asio::io_context io;
-  auto t = orch::make_fleet_transport(io.get_executor());
+  auto t = orch::make_fleet_transport(io.get_executor(), l.host_sessions);
   orch::Interrupt interrupt;
   orch::FleetContext ctx{*t, hosts, *reporter, journal, interrupt, a.sel.parallel, d.command_timeout, d.connect_timeout};
   orch::RunOutcome outcome;

@@ -33,7 +33,7 @@ orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::st
   // Without a service file there are no stop/start lines: only links move.
   const orch::ServiceConfig service = l.service.value_or(orch::ServiceConfig{});
   boost::asio::io_context io;
-  auto t = orch::make_fleet_transport(io.get_executor());
+  auto t = orch::make_fleet_transport(io.get_executor(), l.host_sessions);
   orch::Interrupt interrupt;
   orch::FleetContext ctx{*t, hosts, *reporter, journal, interrupt, a.sel.parallel, service.deploy.command_timeout,
                          service.deploy.connect_timeout};

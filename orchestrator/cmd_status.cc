@@ -20,7 +20,7 @@ orch::ExitStatus status(const GlobalOptions& g, SelectOptions& sel) {
   auto reporter = orch::make_reporter(orch::OutputMode::lines, stderr);
   const orch::DeployConfig d = l.service ? l.service->deploy : orch::DeployConfig{};
   boost::asio::io_context io;
-  auto t = orch::make_fleet_transport(io.get_executor());
+  auto t = orch::make_fleet_transport(io.get_executor(), l.host_sessions);
   orch::Interrupt interrupt;
   orch::FleetContext ctx{*t, hosts, *reporter, journal, interrupt, sel.parallel, 60, d.connect_timeout};
   std::vector<orch::HostStatusRow> rows;

@@ -1,6 +1,5 @@
 #include "orchestrator/fleet_transport.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <string_view>
 
@@ -40,10 +39,15 @@ class RoutingTransport : public FleetTransport {
 
 }  // namespace
 
-std::unique_ptr<FleetTransport> make_fleet_transport(transport::Executor ex) {
-  const char* v = std::getenv("PLUGBOX_SESSION");
-  const bool host_sessions = !(v && std::string_view(v) == "off");
+std::unique_ptr<FleetTransport> make_fleet_transport(transport::Executor ex, bool host_sessions) {
   return std::make_unique<RoutingTransport>(ex, host_sessions);
+}
+
+std::optional<bool> parse_session_setting(const char* value) {
+  const std::string_view v = value ? value : "";
+  if (v.empty() || v == "on") return true;
+  if (v == "off") return false;
+  return std::nullopt;
 }
 
 }  // namespace plugbox::orchestrator

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "transport/transport.h"
 
@@ -18,10 +19,14 @@ class FleetTransport : public transport::Transport {
   virtual void close_all() = 0;
 };
 
-// Each host's steps run over one `plugbox-server session` unless the
-// environment says PLUGBOX_SESSION=off: one exec per step, as before the
-// session protocol, for a host whose sshd cannot keep a command running for
-// the whole run, or to compare the two (bench/redeploy).
-std::unique_ptr<FleetTransport> make_fleet_transport(transport::Executor ex);
+// `host_sessions`: each host's steps run over one `plugbox-server session`;
+// otherwise one exec per step, as before the session protocol.
+std::unique_ptr<FleetTransport> make_fleet_transport(transport::Executor ex, bool host_sessions);
+
+// PLUGBOX_SESSION, the operator's switch for the above: unset, "" or "on"
+// is true, "off" false (a host whose sshd cannot keep a command running for
+// the whole run; comparing the two in bench/redeploy); anything else is
+// nullopt, bad input rather than a guess.
+std::optional<bool> parse_session_setting(const char* value);
 
 }  // namespace plugbox::orchestrator

@@ -1,8 +1,11 @@
 #include "orchestrator/inputs.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+
+#include "orchestrator/fleet_transport.h"
 
 namespace plugbox::cli {
 
@@ -35,6 +38,9 @@ std::vector<orch::PlannedHost> Loaded::plan_hosts(const std::string& owner) cons
 Loaded load(const GlobalOptions& g, SelectOptions& sel, bool need_service, const std::string& default_group,
             bool needs_home) {
   Loaded l;
+  const char* session = std::getenv("PLUGBOX_SESSION");
+  if (auto on = orch::parse_session_setting(session)) l.host_sessions = *on;
+  else bad_input("PLUGBOX_SESSION='" + std::string(session) + "' is not a setting: use on or off (unset means on)");
   try {
     l.inventory = inv::Inventory::load(inv::resolve_inventory_path(g.inventory));
     for (const auto& w : l.inventory.warnings()) std::cerr << w.str() << "\n";

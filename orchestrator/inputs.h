@@ -34,6 +34,7 @@ struct Loaded {
   inventory::Inventory inventory;
   std::vector<const inventory::Host*> hosts;
   std::optional<orchestrator::ServiceConfig> service;
+  bool host_sessions = true;  // PLUGBOX_SESSION (orchestrator/fleet_transport.h)
 
   std::string service_name() const { return service ? service->name : ""; }
   // The selected hosts as the executors see them, under lock owner `owner`;

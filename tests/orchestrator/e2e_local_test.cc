@@ -163,6 +163,33 @@ TEST_CASE("local e2e: an unknown group is one line saying where it was named, an
   CHECK(snapshot_diff(before, f->snapshot_all()) == "");
 }
 
+TEST_CASE("local e2e: a PLUGBOX_SESSION that is neither on nor off is one line naming it, and touches nothing",
+          "[e2e][local][bad-input]") {
+  auto f = deployed_fleet();
+  f->write_release({"r2"});
+  Snapshot before = f->snapshot_all();
+  RunOptions o = f->options();
+  o.env["PLUGBOX_SESSION"] = "no";
+  for (std::vector<std::string> args : {std::vector<std::string>{"fleet", "deploy", "--group", "app"},
+                                        {"fleet", "rollback", "--group", "app"},
+                                        {"fleet", "gc", "--group", "app", "--keep", "2"},
+                                        {"fleet", "status", "--group", "app"}}) {
+    RunResult r = f->plugbox(args, o);
+    INFO(r.describe());
+    CHECK(r.rc == 2);
+    CHECK(lines_of_text(r.err) ==
+          std::vector<std::string>{"plugbox: PLUGBOX_SESSION='no' is not a setting: use on or off (unset means on)"});
+  }
+  CHECK(snapshot_diff(before, f->snapshot_all()) == "");
+  // Both settings work.
+  for (const char* v : {"off", "on"}) {
+    o.env["PLUGBOX_SESSION"] = v;
+    RunResult r = f->plugbox({"fleet", "status", "--group", "app"}, o);
+    INFO(v << ": " << r.describe());
+    CHECK(r.rc == 0);
+  }
+}
+
 TEST_CASE("local e2e: a bad inventory is reported with file:line:col and touches nothing", "[e2e][local][bad-input]") {
   auto f = deployed_fleet();
   std::string inv = slurp(f->inventory());
