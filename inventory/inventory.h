@@ -53,7 +53,10 @@ struct Host {
   std::string user;                 // may be empty: the service name is used
   std::string identity;             // "~" already expanded; may be empty
   std::string home;                 // empty: /home/<service> (the orchestrator decides)
-  std::string server = "plugbox-server";
+  // Empty: plugbox's own copy in the home, which it installs (docs/DESIGN.md
+  // §3 "Server install"). Set: pinned, the command on the host as written.
+  std::string server;
+  bool server_install = true;       // false: only `fleet bootstrap` installs it
   std::string known_hosts;          // empty: ~/.ssh/known_hosts
   HostKeyCheck host_key_check = HostKeyCheck::strict;
   TransportKind transport = TransportKind::ssh;

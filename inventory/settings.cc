@@ -9,7 +9,7 @@ namespace plugbox::inventory {
 
 const std::vector<std::string>& setting_names() {
   static const std::vector<std::string> names{"user",        "port",           "identity",  "home", "server",
-                                              "known_hosts", "host_key_check", "transport"};
+                                              "server_install", "known_hosts", "host_key_check", "transport"};
   return names;
 }
 
@@ -76,6 +76,7 @@ void apply_layer(const std::map<std::string_view, const Value*>& layer, Host& ho
     else if (key == "identity") host.identity = v;
     else if (key == "home") host.home = v;
     else if (key == "server") host.server = v;
+    else if (key == "server_install") host.server_install = v == "true";
     else if (key == "known_hosts") host.known_hosts = v;
     else if (key == "host_key_check")
       host.host_key_check = v == "off" ? HostKeyCheck::off : v == "accept-new" ? HostKeyCheck::accept_new : HostKeyCheck::strict;

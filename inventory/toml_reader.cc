@@ -315,6 +315,14 @@ class Reader {
       }
       return Value{std::to_string(i->get()), at};
     }
+    if (key == "server_install") {
+      const auto* b = node.as_boolean();
+      if (!b) {
+        diag_.error(at, fmt::format("'server_install' of {} must be true or false, not {}", what, type_name(node)));
+        return std::nullopt;
+      }
+      return Value{b->get() ? "true" : "false", at};
+    }
     auto v = plain_string(key, node, what);
     if (!v) return v;
     if (key == "user" && v->text.find_first_of("@:") != std::string::npos) {

@@ -56,5 +56,6 @@ void add_rollback_commands(CLI::App& app, CLI::App& fleet, GlobalOptions& opts);
 void add_gc_command(CLI::App& fleet, GlobalOptions& opts);         // cmd_gc.cc
 void add_status_command(CLI::App& fleet, GlobalOptions& opts);     // cmd_status.cc
 void add_prepare_command(CLI::App& app, GlobalOptions& opts);      // cmd_prepare.cc
+void add_bootstrap_command(CLI::App& fleet, GlobalOptions& opts);  // cmd_bootstrap.cc
 
 }  // namespace plugbox::cli

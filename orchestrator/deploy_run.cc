@@ -89,7 +89,9 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   const std::string& V = plan_.version;
   if (abort_staging_ || stopping()) co_return;
   if (!co_await h.conn.open(d.connect_timeout)) {
-    h.state = HostState::unreachable;
+    // Connected but its server could not be made to run (installed): the
+    // host is reachable and untouched.
+    h.state = h.conn.connected() ? HostState::unchanged : HostState::unreachable;
     co_return fail(h, "stage", h.conn.error());
   }
   h.state = HostState::unchanged;

@@ -16,7 +16,7 @@ transport::Awaitable<void> gc_host(HostConn& c, const FleetContext& ctx, int kee
     co_return;
   }
   if (!co_await c.open(ctx.connect_timeout)) {
-    s.state = HostState::unreachable;
+    s.state = c.connected() ? HostState::gc_failed : HostState::unreachable;
     s.error = c.error();
     co_return;
   }
@@ -36,6 +36,13 @@ transport::Awaitable<void> gc_host(HostConn& c, const FleetContext& ctx, int kee
     auto r = co_await c.run(gc);
     ok = r.ok();
     said = r.out;
+    // plugbox's own servers of other versions (a pinned server is never touched).
+    if (ok && c.ctx().server_source != ServerSource::pinned) {
+      Step old{"server-gc", install_cmd::remove_others(c.ctx(), dry_run), ctx.timeout};
+      auto o = co_await c.run(old);
+      ok = o.ok();
+      said += o.out;
+    }
   }
   if (ok) {
     while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();

@@ -52,7 +52,7 @@ HostConn::~HostConn() {
   if (session_) session_->close();
 }
 
-transport::Awaitable<bool> HostConn::open(double timeout_s) {
+transport::Awaitable<bool> HostConn::open(double timeout_s, bool bootstrap) {
   journal_.record({{"host", name()}, {"step", "connect"}, {"via", plan_.via}});
   transport::OpenResult r = co_await transport_.open(plan_.target, after(timeout_s));
   if (r.error) {
@@ -61,21 +61,52 @@ transport::Awaitable<bool> HostConn::open(double timeout_s) {
     co_return false;
   }
   session_ = r.session;
+  const bool ours = plan_.ctx.server_source != ServerSource::pinned;
+  EnsureOptions ensure;
+  ensure.install = bootstrap || plan_.ctx.server_source == ServerSource::installed;
+  ensure.learn_arch = bootstrap;
+  ensure.timeout_s = timeout_s;
   if (transport_.host_sessions()) {
-    // Every later step of the run goes over this one channel. A host whose
-    // plugbox-server does not serve sessions (an older one, a pinned one of
-    // another release) gets one exec per step as before: the run says so in
-    // the journal and goes on.
-    auto cmd = server_cmd::session(plan_.ctx);
-    journal_.record({{"host", name()}, {"step", "session"}, {"command", cmd.render()}});
-    auto m = co_await transport::SessionMux::start(session_, std::move(cmd), after(timeout_s), transport_);
-    if (m.session) {
-      journal_.record({{"host", name()}, {"step", "session"}, {"server", m.session->server()}});
-      session_ = std::move(m.session);
-    } else {
-      journal_.record({{"host", name()}, {"step", "session"}, {"fallback", m.error.message()}});
+    // Every later step of the run goes over this one channel; its hello names
+    // the server, so a current one of ours costs nothing more. Ours missing
+    // or of another version: installed, then the session starts on it. A
+    // pinned server without `session` (an older one, of another release)
+    // gets one exec per step as before: the run says so in the journal and
+    // goes on.
+    if (!co_await start_session(ours, timeout_s, ours) && ours) {
+      if (!co_await check_server(ensure)) co_return false;
+      // Ours found current: its session failed for another reason
+      // (journaled), and the steps go one exec each.
+      if (server_.action != "current") co_await start_session(ours, timeout_s, false);
     }
+  } else if (ours) {
+    // No session to carry the check: it costs one command (PLUGBOX_SESSION=off).
+    if (!co_await check_server(ensure)) co_return false;
   }
+  if (bootstrap && server_.action.empty() && !co_await check_server(ensure)) co_return false;
+  co_return true;
+}
+
+transport::Awaitable<bool> HostConn::check_server(EnsureOptions opts) {
+  server_ = co_await ensure_server(*this, ServerBuilds::local(), opts);
+  if (!server_.ok()) error_ = server_.error;
+  co_return server_.ok();
+}
+
+transport::Awaitable<bool> HostConn::start_session(bool ours, double timeout_s, bool may_install) {
+  auto cmd = server_cmd::session(plan_.ctx);
+  journal_.record({{"host", name()}, {"step", "session"}, {"command", cmd.render()}});
+  std::string expect = ours ? server_identity() : "";
+  auto m = co_await transport::SessionMux::start(session_, std::move(cmd), after(timeout_s), transport_,
+                                                 std::chrono::milliseconds(2000), std::move(expect));
+  if (!m.session) {
+    // Ours not there (or not this build) is checked and installed next: not
+    // a fallback to one exec per step, unless it stays so.
+    journal_.record({{"host", name()}, {"step", "session"}, {may_install ? "unusable" : "fallback", m.error.message()}});
+    co_return false;
+  }
+  journal_.record({{"host", name()}, {"step", "session"}, {"server", m.session->server()}});
+  session_ = std::move(m.session);
   co_return true;
 }
 
@@ -94,6 +125,11 @@ std::optional<std::string> HostConn::refusal(const std::string& step) const {
 }
 
 transport::Awaitable<transport::ExecResult> HostConn::run(const Step& step) {
+  transport::StdinSource none;
+  co_return co_await run(step, std::move(none));
+}
+
+transport::Awaitable<transport::ExecResult> HostConn::run(const Step& step, transport::StdinSource input) {
   std::optional<std::string> refused;
   if (!step.read_only || !session_) refused = refusal(step.name);
   if (refused) {
@@ -107,6 +143,7 @@ transport::Awaitable<transport::ExecResult> HostConn::run(const Step& step) {
   transport::ExecOptions o;
   o.capture_stdout = o.capture_stderr = true;
   o.deadline = after(step.timeout_s);
+  o.stdin_source = std::move(input);
   transport::ExecResult r = co_await session_->exec(step.command, std::move(o));
   nlohmann::json j = {{"host", name()}, {"step", step.name}, {"exit", r.exit_status}, {"stdout", r.out}, {"stderr", r.err}};
   if (r.error) j["error"] = r.error.message();

@@ -12,6 +12,7 @@
 #include "orchestrator/host_upload.h"
 #include "orchestrator/journal.h"
 #include "orchestrator/planner.h"
+#include "orchestrator/server_install.h"
 #include "orchestrator/step.h"
 #include "transport/transport.h"
 
@@ -63,10 +64,23 @@ class HostConn {
   const std::string& error() const { return error_; }
   void set_error(std::string e) { error_ = std::move(e); }
 
-  transport::Awaitable<bool> open(double timeout_s);
-  // Runs one step, journaled. A failure (error or non-zero exit) sets
-  // error(). Once the lock is lost only read-only steps run.
+  // Connects, checks the host's plugbox-server in the command it runs first
+  // (the session), and installs it where the plan says plugbox may
+  // (server_install.h). False, with error(), when the host cannot be reached
+  // (connected() false) or its server cannot be made to run (connected()).
+  // `bootstrap`: `fleet bootstrap`: installs whatever server_install says
+  // and learns the host's architecture for its table.
+  transport::Awaitable<bool> open(double timeout_s, bool bootstrap = false);
+  // What open() found of the host's server (the action is empty when it was
+  // not checked: a pinned server on a run that is not a bootstrap).
+  const ServerReport& server_report() const { return server_; }
+  // Runs one step, journaled, with `input` on its stdin if given. A failure
+  // (error or non-zero exit) sets error(). Once the lock is lost only
+  // read-only steps run.
+  // (Two overloads, not a default argument: g++ 12 destroys a default
+  // argument's temporary twice in a co_await expression.)
   transport::Awaitable<transport::ExecResult> run(const Step& step);
+  transport::Awaitable<transport::ExecResult> run(const Step& step, transport::StdinSource input);
   // Runs the steps in order, each journaled, up to the first failure that
   // is not tolerated.
   transport::Awaitable<StepsResult> run_steps(const Steps& steps);
@@ -94,6 +108,12 @@ class HostConn {
   struct LockState;  // the lock command's channel (public for the coroutine that holds it)
 
  private:
+  // Starts the session (SessionMux) on the connection; `ours`: only this
+  // build's server is accepted. False: the steps go one exec each, unless
+  // `may_install` (the server is checked, installed, and the session tried
+  // again).
+  transport::Awaitable<bool> start_session(bool ours, double timeout_s, bool may_install);
+  transport::Awaitable<bool> check_server(EnsureOptions opts);
   // Why a changing step may not run now, if it may not.
   std::optional<std::string> refusal(const std::string& step) const;
 
@@ -103,6 +123,7 @@ class HostConn {
   std::shared_ptr<transport::Session> session_;
   std::shared_ptr<LockState> lock_;
   std::string error_;
+  ServerReport server_;
 };
 
 // "first line of stderr", else "first line of stdout", else the result.

@@ -76,8 +76,9 @@ std::string Journal::newest_deploy(const std::string& service, const std::vector
           !r["step"].is_string())
         continue;
       const std::string step = r["step"].get<std::string>();
-      // Opening the host's session (or falling back from it) changes nothing.
-      if (step == "connect" || step == "session" || step == "unlock") continue;
+      // Opening the host's session (or falling back from it) changes nothing
+      // of the service; nor does checking or installing plugbox's own server.
+      if (step == "connect" || step == "session" || step == "unlock" || step.starts_with("server-")) continue;
       if (step == "init" || step == "status" || step == "lock") {
         const bool failed = r.contains("refused") || r.contains("error") ||
                             (r.contains("exit") && r["exit"].is_number_integer() && r["exit"].get<int>() != 0);

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   plugbox::cli::add_rollback_commands(app, *fleet, opts);
   plugbox::cli::add_gc_command(*fleet, opts);
   plugbox::cli::add_status_command(*fleet, opts);
+  plugbox::cli::add_bootstrap_command(*fleet, opts);
   plugbox::cli::add_prepare_command(app, opts);
 
   try {

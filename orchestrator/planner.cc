@@ -1,6 +1,7 @@
 #include "orchestrator/planner.h"
 
 #include "orchestrator/host_steps.h"
+#include "orchestrator/server_install.h"
 
 #include <ctime>
 #include <sstream>
@@ -37,7 +38,12 @@ PlannedHost plan_host(const inventory::Inventory& inv, const inventory::Host& ho
   p.name = host.name;
   p.ctx.host = host.name;
   p.ctx.home = host.home.empty() ? "/home/" + service : host.home;
-  p.ctx.server = host.server.empty() ? "plugbox-server" : host.server;
+  if (host.server.empty()) {
+    p.ctx.server = installed_server_path(p.ctx.home);
+    p.ctx.server_source = host.server_install ? ServerSource::installed : ServerSource::bootstrap;
+  } else {
+    p.ctx.server = host.server;
+  }
   p.ctx.owner = owner;
   p.via = host.jump_chain;
   if (host.transport == inventory::TransportKind::local) {
@@ -103,6 +109,12 @@ std::string DeployPlan::render() const {
       o << " " << h.name;
     }
     o << (h.target.kind == transport::TargetKind::local ? " (local)" : "") << "\n";
+    if (h.ctx.server_source == ServerSource::installed)
+      o << "    (plugbox's own plugbox-server " << server_tag()
+        << ", checked by the session's hello; installed first if missing or of another version)\n";
+    else if (h.ctx.server_source == ServerSource::bootstrap)
+      o << "    (plugbox's own plugbox-server " << server_tag()
+        << ", which `plugbox fleet bootstrap` installs: server_install = false)\n";
     o << "    " << server_cmd::init(h.ctx).render() << "\n";
     o << "    " << server_cmd::lock(h.ctx).render() << "   (held until the end)\n";
     o << "    " << server_cmd::status_json(h.ctx).render() << "   (what is live before)\n";

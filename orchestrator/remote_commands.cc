@@ -4,11 +4,18 @@
 
 namespace plugbox::orchestrator {
 
-transport::Command server_command(const HostContext& h, const std::vector<std::string>& args) {
+std::vector<std::string> server_words(const HostContext& h) {
+  // plugbox's own server is one path, whatever the home's name holds.
+  if (h.server_source != ServerSource::pinned) return {h.server};
   std::vector<std::string> argv;
   std::istringstream words(h.server);
   for (std::string w; words >> w;) argv.push_back(w);
   if (argv.empty()) argv.push_back("plugbox-server");
+  return argv;
+}
+
+transport::Command server_command(const HostContext& h, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = server_words(h);
   argv.insert(argv.end(), {"--home", h.home, "--owner", h.owner});
   argv.insert(argv.end(), args.begin(), args.end());
   return transport::Command::argv(std::move(argv));

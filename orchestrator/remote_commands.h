@@ -11,14 +11,25 @@
 
 namespace plugbox::orchestrator {
 
+// Where a host's plugbox-server comes from (docs/DESIGN.md §3 "Server install").
+enum class ServerSource {
+  pinned,     // the inventory's `server`: run as written, never checked or touched
+  installed,  // plugbox's own copy in the home: installed when missing or of another version
+  bootstrap,  // the same copy, installed only by `fleet bootstrap` (server_install = false)
+};
+
 // What the commands for one host need to know.
 struct HostContext {
   std::string host;     // inventory name
   std::string home;     // the service home on the host
-  std::string server;   // the plugbox-server command (split on spaces)
+  std::string server;   // the plugbox-server command (server_words)
   std::string owner;    // the lock owner id of this run
+  ServerSource server_source = ServerSource::pinned;
 };
 
+// The server command's words: a pinned `server` split on spaces ("sudo -u
+// shop plugbox-server"); plugbox's own, its path as one word.
+std::vector<std::string> server_words(const HostContext& h);
 // `plugbox-server --home HOME --owner OWNER ARGS...`
 transport::Command server_command(const HostContext& h, const std::vector<std::string>& args);
 

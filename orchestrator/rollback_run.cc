@@ -16,7 +16,7 @@ namespace {
 transport::Awaitable<std::optional<HostStatus>> look(HostConn& c, const FleetContext& ctx, bool dry_run,
                                                      HostState* state) {
   if (!co_await c.open(ctx.connect_timeout)) {
-    *state = HostState::rollback_unreachable;
+    *state = c.connected() ? HostState::rollback_refused : HostState::rollback_unreachable;
     co_return std::nullopt;
   }
   *state = HostState::rollback_refused;

@@ -19,6 +19,7 @@ transport::Awaitable<std::vector<HostStatusRow>> fleet_status(FleetContext ctx) 
     auto& r = rows[i];
     r.host = c.name();
     if (!co_await c.open(ctx.connect_timeout)) {
+      r.reachable = c.connected();  // reached, but its server could not be installed
       r.error = c.error();
       co_return;
     }

@@ -228,7 +228,8 @@ const std::string& SessionMux::name() const { return st_->base->name(); }
 const std::string& SessionMux::server() const { return st_->server; }
 
 Awaitable<SessionMux::Started> SessionMux::start(std::shared_ptr<Session> base, Command command, Deadline deadline,
-                                                 const Transport& transport, std::chrono::milliseconds kill_grace) {
+                                                 const Transport& transport, std::chrono::milliseconds kill_grace,
+                                                 std::string expect_server) {
   auto ex = co_await asio::this_coro::executor;
   auto st = std::make_shared<State>(ex, std::move(base), transport, kill_grace);
   asio::co_spawn(ex, run_session(st, std::move(command)), asio::detached);
@@ -237,6 +238,9 @@ Awaitable<SessionMux::Started> SessionMux::start(std::shared_ptr<Session> base, 
   while (!st->hello && !st->ended && Clock::now() < deadline) co_await st->changed->wait();
   timer.cancel();
   Started out;
+  if (st->hello && !st->ended && !expect_server.empty() && st->server != expect_server)
+    st->end(make_error(Errc::exec_refused, "session", st->base->name(),
+                       "the host's plugbox-server is \"" + st->server + "\", not \"" + expect_server + "\""));
   if (st->hello && !st->ended) {
     out.session = std::make_shared<SessionMux>(st);
     co_return out;

@@ -31,9 +31,13 @@ class SessionMux : public Session {
   // not speak the session protocol (an older one, or none), or another
   // version of it: the caller may then run its commands on `base` itself.
   // `transport` is asked whether a command that ended was cancelled.
+  // `expect_server`, when set, is the only hello "server" accepted (plugbox's
+  // own per-version server, which must be exactly this build's); any other
+  // fails the start like a missing server does.
   static Awaitable<Started> start(std::shared_ptr<Session> base, Command command, Deadline deadline,
                                   const Transport& transport,
-                                  std::chrono::milliseconds kill_grace = std::chrono::milliseconds(2000));
+                                  std::chrono::milliseconds kill_grace = std::chrono::milliseconds(2000),
+                                  std::string expect_server = {});
 
   ~SessionMux() override;
   const std::string& name() const override;

@@ -11,7 +11,7 @@ TEST_CASE("a host's JSON has the docs/DESIGN.md §4 fields, unset defaults as nu
   const Inventory inv = test::parse(test::kFleet);
   CHECK(host_to_json(*inv.find("web03")).dump() ==
         R"({"name":"web03","address":"web03.eu","port":22,"user":"shop","jump_chain":["edge","bastion-eu"],)"
-        R"("groups":["prod","web"],"home":"/srv/shop","server":"plugbox-server","identity":null,)"
+        R"("groups":["prod","web"],"home":"/srv/shop","server":null,"server_install":true,"identity":null,)"
         R"("known_hosts":null,"host_key_check":"strict","transport":"ssh","vars":{}})");
   CHECK(host_to_json(*inv.find("db1"))["vars"] == nlohmann::ordered_json{{"region", "eu"}});
   CHECK(host_to_json(*inv.find("edge"))["home"].is_null());

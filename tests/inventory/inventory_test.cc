@@ -24,7 +24,7 @@ std::vector<std::string> summary(const Inventory& inv) {
     if (!h.jump_chain.empty()) s += " via=" + join(h.jump_chain, ">");
     if (!h.groups.empty()) s += " groups=" + join(h.groups, ",");
     if (!h.home.empty()) s += " home=" + h.home;
-    if (h.server != "plugbox-server") s += " server=" + h.server;
+    if (!h.server.empty()) s += " server=" + h.server;
     if (!h.identity.empty()) s += " identity=" + h.identity;
     if (!h.known_hosts.empty()) s += " known_hosts=" + h.known_hosts;
     if (h.host_key_check != HostKeyCheck::strict) s += " hkc=" + std::string(to_string(h.host_key_check));

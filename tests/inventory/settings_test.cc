@@ -5,7 +5,7 @@
 using namespace plugbox::inventory;
 
 TEST_CASE("the settings are the ones docs/DESIGN.md §4 lists", "[settings]") {
-  CHECK(setting_names() == std::vector<std::string>{"user", "port", "identity", "home", "server", "known_hosts",
+  CHECK(setting_names() == std::vector<std::string>{"user", "port", "identity", "home", "server", "server_install", "known_hosts",
                                                      "host_key_check", "transport"});
   CHECK(is_setting("known_hosts"));
   CHECK_FALSE(is_setting("address"));  // host-only, not a setting of [defaults] or a group
@@ -44,9 +44,10 @@ TEST_CASE("paths: ~ is $HOME, relative paths are relative to the inventory", "[s
 }
 
 TEST_CASE("apply_layer sets the fields and keeps the rest as vars", "[settings]") {
-  Value port{"2222", {}}, hkc{"accept-new", {}}, tr{"local", {}}, region{"eu", {}}, user{"shop", {}};
-  std::map<std::string_view, const Value*> layer{
-      {"port", &port}, {"host_key_check", &hkc}, {"transport", &tr}, {"region", &region}, {"user", &user}};
+  Value port{"2222", {}}, hkc{"accept-new", {}}, tr{"local", {}}, region{"eu", {}}, user{"shop", {}},
+      install{"false", {}};
+  std::map<std::string_view, const Value*> layer{{"port", &port},     {"host_key_check", &hkc}, {"transport", &tr},
+                                                 {"region", &region}, {"user", &user},         {"server_install", &install}};
   Host h;
   apply_layer(layer, h);
   CHECK(h.port == 2222);
@@ -54,5 +55,6 @@ TEST_CASE("apply_layer sets the fields and keeps the rest as vars", "[settings]"
   CHECK(h.transport == TransportKind::local);
   CHECK(h.user == "shop");
   CHECK(h.vars == std::map<std::string, std::string>{{"region", "eu"}});
-  CHECK(h.server == "plugbox-server");  // untouched default
+  CHECK_FALSE(h.server_install);
+  CHECK(h.server.empty());  // untouched default: plugbox's own installed server
 }

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "orchestrator/planner.h"
+#include "orchestrator/server_install.h"
 
 using namespace plugbox::orchestrator;
 
@@ -106,8 +107,12 @@ refresh = ["reload-shop"]
   DeployOptions o{"2026-11-25T21:40:00", "owner-1", std::nullopt, std::nullopt, 50, "", ""};
   auto text = plan_deploy(svc, inv, inv.select({{}, {"lab"}}), o).render();
   CHECK_THAT(text, Catch::Contains("reload-shop"));
+  // lab's server is plugbox's own, in its home.
   CHECK_THAT(text, Catch::Contains("(a host with nothing live yet is started instead:\n"
-                                    "    plugbox-server --home /tmp/lab --owner owner-1 upgrade-to 2026-11-25T21:40:00\n"));
+                                    "    /tmp/lab/.plugbox/servers/" + server_tag() +
+                                    "/plugbox-server --home /tmp/lab --owner owner-1 upgrade-to 2026-11-25T21:40:00\n"));
+  CHECK_THAT(text, Catch::Contains("(plugbox's own plugbox-server " + server_tag() +
+                                    ", checked by the session's hello; installed first if missing or of another version)"));
   CHECK_THAT(text, Catch::Contains("start-shop\n  )"));
   // No post_upload: one command creates, receives and seals.
   CHECK_THAT(text, Catch::Contains("receive 2026-11-25T21:40:00 --create --seal"));

@@ -230,9 +230,11 @@ struct ScriptedFleet {
     }
   }
 
-  // `n` ssh hosts web1..webN (the scripted transport answers any target by name).
-  explicit ScriptedFleet(int n = 3) {
-    std::string text = "[defaults]\nuser = \"shop\"\nhost_key_check = \"off\"\n";
+  // `n` ssh hosts web1..webN (the scripted transport answers any target by
+  // name). Their server is pinned (`plugbox-server`), unless `server_defaults`
+  // says otherwise (server_install_test.cc: "" for plugbox's own, installed).
+  explicit ScriptedFleet(int n = 3, const std::string& server_defaults = "server = \"plugbox-server\"\n") {
+    std::string text = "[defaults]\nuser = \"shop\"\nhost_key_check = \"off\"\n" + server_defaults;
     text += "[hosts.\"web[1:" + std::to_string(n) + "]\"]\naddress = \"web{}.internal\"\n";
     text += "[groups.web]\nhosts = [\"web[1:" + std::to_string(n) + "]\"]\n";
     inv = inventory::Inventory::parse(text, "inventory.toml");

@@ -1,0 +1,81 @@
+#include "orchestrator/bootstrap_run.h"
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <sstream>
+
+#include "orchestrator/host_conn.h"
+#include "orchestrator/parallel_for.h"
+
+namespace plugbox::orchestrator {
+
+transport::Awaitable<std::vector<BootstrapRow>> fleet_bootstrap(FleetContext ctx) {
+  std::vector<std::unique_ptr<HostConn>> conns;
+  for (const auto& h : ctx.hosts) conns.push_back(std::make_unique<HostConn>(ctx.transport, h, ctx.journal));
+  std::vector<BootstrapRow> rows(conns.size());
+  auto one = [&](std::size_t i) -> transport::Awaitable<void> {
+    auto& c = *conns[i];
+    auto& r = rows[i];
+    r.host = c.name();
+    if (ctx.interrupt.raised()) {
+      r.action = "skipped";
+      r.error = "interrupted before it began here";
+      co_return;
+    }
+    const bool ok = co_await c.open(ctx.connect_timeout, /*bootstrap=*/true);
+    const ServerReport& s = c.server_report();
+    r.arch = s.arch;
+    r.server = s.version;
+    r.action = !ok && !c.connected() ? "unreachable" : s.action;
+    if (!ok) {
+      r.error = c.error();
+      if (r.action.empty()) r.action = "failed";
+      co_return co_await c.release();
+    }
+    // The layout, so the host's status says it is ready (initialised).
+    Step init{"init", server_cmd::init(c.ctx()), ctx.timeout};
+    if (!(co_await c.run(init)).ok()) {
+      r.action = "failed";
+      r.error = c.error();
+    }
+    ctx.reporter.event(Event{"bootstrap", c.name(), r.error.empty() ? r.action : r.error,
+                             r.error.empty() ? Event::Level::ok : Event::Level::fail, {}});
+    co_await c.release();
+  };
+  co_await parallel_for(conns.size(), ctx.parallel, one);
+  co_return rows;
+}
+
+std::string render_bootstrap_table(const std::vector<BootstrapRow>& rows) {
+  auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+  std::vector<std::array<std::string, 4>> t;
+  t.push_back({"HOST", "ARCH", "SERVER", "ACTION"});
+  for (const auto& r : rows)
+    t.push_back({r.host, or_dash(r.arch), or_dash(r.server), r.error.empty() ? r.action : r.action + ": " + r.error});
+  std::array<std::size_t, 4> w{};
+  for (const auto& row : t)
+    for (int c = 0; c < 3; ++c) w[c] = std::max(w[c], row[c].size());
+  std::ostringstream o;
+  for (const auto& row : t) {
+    for (int c = 0; c < 3; ++c) o << row[c] << std::string(w[c] - row[c].size() + 2, ' ');
+    o << row[3] << "\n";
+  }
+  return o.str();
+}
+
+nlohmann::json bootstrap_rows_json(const std::vector<BootstrapRow>& rows) {
+  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& r : rows)
+    a.push_back({{"host", r.host}, {"arch", or_null(r.arch)}, {"server", or_null(r.server)}, {"action", r.action},
+                 {"error", or_null(r.error)}});
+  return a;
+}
+
+ExitStatus bootstrap_exit(const std::vector<BootstrapRow>& rows) {
+  const bool all = std::all_of(rows.begin(), rows.end(), [](const BootstrapRow& r) { return r.error.empty(); });
+  return all ? ExitStatus::ok : ExitStatus::failed;
+}
+
+}  // namespace plugbox::orchestrator
