@@ -181,8 +181,9 @@ std::string first_line_of(const std::string& s) {
   return s.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
-ServerReport failed(const HostContext& h, const std::string& what, const std::string& fix) {
-  return ServerReport{"failed", "", "", h.host + ": " + what + "; " + fix};
+ServerReport failed(const HostContext& h, const std::string& what, const std::string& fix,
+                    const std::string& arch = "") {
+  return ServerReport{"failed", arch, "", h.host + ": " + what + "; " + fix};
 }
 
 // Where to go when plugbox cannot put its server on a host.
@@ -252,13 +253,14 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
   rep.arch = first_line_of(p.out);
   if (!p.ok())
     co_return failed(h, "cannot install plugbox-server in " + servers_dir(h.home) + ": " + describe_failure(p),
-                     "make " + h.home + "/.plugbox writable by the service user, " + own_copy_fix());
+                     "make " + h.home + "/.plugbox writable by the service user, " + own_copy_fix(), rep.arch);
   std::string why;
   const auto bin = builds.binary(rep.arch, &why);
   if (!bin)
     co_return failed(h, "its architecture is " + rep.arch + " and " + why,
                      "put a static build at " + (builds.dir() / normalise_arch(rep.arch) / "plugbox-server").string() +
-                         " (or set PLUGBOX_SERVERS to a directory of ARCH/plugbox-server), " + own_copy_fix());
+                         " (or set PLUGBOX_SERVERS to a directory of ARCH/plugbox-server), " + own_copy_fix(),
+                     rep.arch);
 
   // The upload's own time: 8 MB over a slow link outlasts a connect timeout.
   const Step put{"server-install", install_cmd::put(h, bin->sha256, want), std::max(opts.timeout_s, 300.0)};
@@ -268,10 +270,12 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
     if (r.exit_status == 4)
       co_return failed(h, "plugbox-server (" + bin->arch + ") was uploaded but " + first_line_of(r.err),
                        "if " + h.home + " is mounted noexec, install a plugbox-server yourself where it may run and "
-                       "set server = \"PATH\" for the host in the inventory");
+                       "set server = \"PATH\" for the host in the inventory",
+                       rep.arch);
     co_return failed(h, "installing plugbox-server in " + servers_dir(h.home) + ": " + describe_failure(r),
                      "free space there (it needs " + std::to_string(bin->bytes->size() / (1024 * 1024) + 1) +
-                         " MB) or make it writable, " + own_copy_fix());
+                         " MB) or make it writable, " + own_copy_fix(),
+                     rep.arch);
   }
   rep.action = missing ? "installed" : "replaced";
   rep.version = want;

@@ -265,14 +265,19 @@ RunOptions E2eFleet::options() const {
   return o;
 }
 
+std::string E2eFleet::plugbox_bin() {
+  const char* installed = std::getenv("PLUGBOX_CLIENT");
+  return installed && *installed ? installed : PLUGBOX_BIN;
+}
+
 RunResult E2eFleet::plugbox(const std::vector<std::string>& args, RunOptions o) const {
-  std::vector<std::string> argv{PLUGBOX_BIN, "-i", inventory_.string(), "-f", service_file().string()};
+  std::vector<std::string> argv{plugbox_bin(), "-i", inventory_.string(), "-f", service_file().string()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, o);
 }
 
 Background E2eFleet::spawn_plugbox(const std::vector<std::string>& args) const {
-  std::vector<std::string> argv{PLUGBOX_BIN, "-i", inventory_.string(), "-f", service_file().string()};
+  std::vector<std::string> argv{plugbox_bin(), "-i", inventory_.string(), "-f", service_file().string()};
   argv.insert(argv.end(), args.begin(), args.end());
   return Background::start(argv, options());
 }
@@ -328,6 +333,25 @@ void E2eFleet::hook_server() {
   auto at = inv.find(was);
   if (at == std::string::npos) throw std::logic_error("hook_server: the inventory sets no `server` to replace");
   inv.replace(at, was.size(), "server = " + toml_str(wrapper.string()));
+  write_file(inventory_, inv);
+}
+
+void E2eFleet::unpin_server(const std::string& instead) {
+  std::string inv = slurp(inventory_);
+  const std::string was = "server = " + toml_str(server_bin_) + "\n";
+  auto at = inv.find(was);
+  if (at == std::string::npos) throw std::logic_error("unpin_server: the inventory pins no `server`");
+  inv.replace(at, was.size(), instead.empty() ? "" : instead + "\n");
+  write_file(inventory_, inv);
+}
+
+void E2eFleet::set_host_line(const std::string& name, const std::string& line) {
+  std::string inv = slurp(inventory_);
+  std::string table = "[hosts.\"" + name + "\"]\n";  // the sshd harness quotes names
+  auto at = inv.find(table);
+  if (at == std::string::npos) at = inv.find(table = "[hosts." + name + "]\n");
+  if (at == std::string::npos) throw std::logic_error("set_host_line: no table for " + name);
+  inv.insert(at + table.size(), line + "\n");
   write_file(inventory_, inv);
 }
 

@@ -112,6 +112,15 @@ class E2eFleet {
   // disk), which the service's own scripts cannot.
   void hook_server();
 
+  // From now on the inventory pins no `server` (`instead`, if given, takes
+  // its line in [defaults]): plugbox installs its own on every host.
+  void unpin_server(const std::string& instead = "");
+  // Adds `line` to a host's own table (`server = "/opt/x"`).
+  void set_host_line(const std::string& name, const std::string& line);
+  // The plugbox the tests run: $PLUGBOX_CLIENT (an installed one, CI's
+  // package stage), else the build's.
+  static std::string plugbox_bin();
+
   // The journal file of the newest run of `kind` (deploy, rollback, gc);
   // "" if there is none yet.
   fs::path newest_journal(const std::string& kind) const;

@@ -273,7 +273,7 @@ TEST_CASE("local e2e: on a terminal, a live progress line counts the fleet's hos
   f->mark("h4", "FAIL_HEALTH");
   f->write_release({"r2"});
   wait_past(v1);
-  RunResult r = run_in_pty({PLUGBOX_BIN, "-i", f->inventory().string(), "-f", f->service_file().string(), "fleet",
+  RunResult r = run_in_pty({E2eFleet::plugbox_bin(), "-i", f->inventory().string(), "-f", f->service_file().string(), "fleet",
                             "deploy", "--group", "app"},
                            f->options());
   INFO(r.describe());
@@ -310,7 +310,7 @@ TEST_CASE("local e2e: plugbox deploy, rollback and prepare work from the source 
   o.cwd = f->service_dir();  // ./plugbox.toml
   o.env["PLUGBOX_INVENTORY"] = f->inventory().string();
   auto own = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), PLUGBOX_BIN);
+    args.insert(args.begin(), E2eFleet::plugbox_bin());
     return run(args, o);
   };
   RunResult prep = own({"prepare"});
