@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "inventory/range.h"
+#include "inventory/setting_docs.h"
 #include "inventory/settings.h"
 #include "base/suggest.h"
 
@@ -80,7 +81,7 @@ class Reader {
       return doc;
     }
     doc.parsed = true;
-    static const std::vector<std::string> top{"defaults", "hosts", "groups"};
+    static const std::vector<std::string> top = base::key_names(inventory_tables());  // setting_docs.h
     for (const auto& [key, node] : in_file_order(root)) {
       const std::string k(key->str());
       if (k == "defaults") {
@@ -194,7 +195,7 @@ class Reader {
   }
 
   void read_group(const toml::table& t, GroupDecl& g) {
-    static const std::vector<std::string> keys{"hosts", "children", "vars"};
+    static const std::vector<std::string> keys = base::key_names(group_keys());  // setting_docs.h
     const std::string what = fmt::format("group '{}'", g.name.text);
     for (const auto& [key, node] : in_file_order(t)) {
       const std::string k(key->str());

@@ -1,15 +1,13 @@
-// plugbox: the client. Parses the command line (CLI11) and hands over to the
-// command families registered in commands.h.
+// plugbox: the client. Parses the command line that cli_app.h assembles
+// (CLI11) and turns what parsing throws into messages and exit statuses.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "base/build_info.h"
 #include "base/suggest.h"
-#include "orchestrator/commands.h"
-#include "upload/common/stream_format.h"
+#include "orchestrator/cli_app.h"
 
 namespace {
 
@@ -53,28 +51,9 @@ std::string did_you_mean(const CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"plugbox: stage releases on every host, switch them live in health-gated batches, roll the fleet back"};
-  app.set_help_all_flag("--help-all", "Every command's help");
-  // CLI11 prints the text as it is and adds a newline: drop ours.
-  std::string version = plugbox::base::version_text("plugbox", plugbox::upload::kProtocolVersion);
-  version.pop_back();
-  app.set_version_flag("--version", version, "The release, its commit and the host protocols it speaks");
-  app.require_subcommand(1);
+  CLI::App app;
   plugbox::cli::GlobalOptions opts;
-  app.add_option("-i,--inventory", opts.inventory,
-                 "Inventory file (default: $PLUGBOX_INVENTORY, else ./inventory.toml)");
-  app.add_option("-f,--service-file", opts.service_file, "Service file (default: ./plugbox.toml)");
-
-  plugbox::cli::add_inventory_commands(app, opts);
-  auto* fleet = app.add_subcommand("fleet", "Commands on a selection of hosts");
-  fleet->require_subcommand(1);
-  plugbox::cli::add_exec_command(*fleet, opts);
-  plugbox::cli::add_deploy_commands(app, *fleet, opts);
-  plugbox::cli::add_rollback_commands(app, *fleet, opts);
-  plugbox::cli::add_gc_command(*fleet, opts);
-  plugbox::cli::add_status_command(*fleet, opts);
-  plugbox::cli::add_bootstrap_command(*fleet, opts);
-  plugbox::cli::add_prepare_command(app, opts);
+  plugbox::cli::build_app(app, opts);
 
   try {
     app.parse(argc, argv);

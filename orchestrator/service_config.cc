@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/suggest.h"
+#include "orchestrator/service_keys.h"
 
 namespace plugbox::orchestrator {
 
@@ -26,7 +27,8 @@ class Reader {
   }
 
   // Unknown keys are errors: a typo in a deploy file (say `helth`) would
-  // otherwise silently deploy without a health check.
+  // otherwise silently deploy without a health check. `known` comes from
+  // service_keys.h, the rows plugbox.toml(5) is generated from.
   void check_keys(const toml::table& t, const std::string& where, const std::vector<std::string>& known) {
     for (const auto& [k, v] : t) {
       std::string key(k.str());
@@ -118,13 +120,12 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
         {fname, int(e.source().begin.line), int(e.source().begin.column)}, std::string(e.description()), false}});
   }
   Reader r(fname);
-  r.check_keys(root, "", {"service", "deploy"});
+  r.check_keys(root, "", base::key_names(service_file_tables()));
   const toml::table* svc = root["service"].as_table();
   if (!svc) {
     r.error(root.get("service"), "service", "missing: plugbox.toml needs a [service] table with at least name");
   } else {
-    r.check_keys(*svc, "service", {"name", "prepare", "upload_version", "upload", "post_upload", "stop", "start",
-                                   "refresh", "health"});
+    r.check_keys(*svc, "service", base::key_names(service_keys()));
     c.name = r.string(*svc, "service", "name", true);
     static const std::regex kName("[a-z][a-z0-9_-]*");
     if (!c.name.empty() && !std::regex_match(c.name, kName))
@@ -158,8 +159,7 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
     if (!d) {
       r.error(dn, "deploy", "must be a table: [deploy]");
     } else {
-      r.check_keys(*d, "deploy", {"group", "batches", "max_fail", "keep", "health_retries", "health_interval",
-                                  "health_timeout", "command_timeout", "connect_timeout"});
+      r.check_keys(*d, "deploy", base::key_names(deploy_keys()));
       c.deploy.group = r.string(*d, "deploy", "group", false);
       if (const toml::node* g = d->get("group"))
         c.deploy.group_pos = SourcePos{fname, int(g->source().begin.line), int(g->source().begin.column)};

@@ -10,6 +10,7 @@
 #include "base/suggest.h"
 #include "server-tools/cli_command.h"
 #include "server-tools/errors.h"
+#include "server-tools/server_app.h"
 #include "upload/common/stream_format.h"
 
 namespace plugbox::server {
@@ -41,22 +42,6 @@ std::string one_line(std::string s) {
   return s;
 }
 
-// The options every command takes, before or after the command word.
-struct GlobalOptions {
-  std::string home, owner;
-  double wait_s = 0;
-
-  void add_to(CLI::App& app) {
-    app.add_option("--home", home, "the service home holding deploy/ (default: $HOME)");
-    app.add_option("--owner", owner,
-                   "deploy-lock owner id: run under the lock this owner holds (default: "
-                   "$PLUGBOX_LOCK_OWNER)");
-    app.add_option("--wait", wait_s,
-                   "seconds to wait for a deploy lock held by another owner (default 0: fail at once)")
-        ->check(CLI::Range(0.0, 86400.0));
-  }
-};
-
 }  // namespace
 
 int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
@@ -76,20 +61,9 @@ int run_server_cli(const std::vector<std::string>& args, CliEnv& env) {
     return static_cast<int>(ExitStatus::bad_input);
   }
 
-  CLI::App app{
-      "plugbox-server: keeps a service home's chain of versions and its live link (run on each "
-      "host as the service user).\nExit status: 0 done, 1 refused (the reason is printed), 2 bad "
-      "usage or input.\n`plugbox-server --version` prints the release, its commit and the host protocols.",
-      "plugbox-server"};
-  app.fallthrough();  // global options may also follow the command
-  app.require_subcommand(1);
-  GlobalOptions global;
-  global.add_to(app);
-  for (const auto& c : commands) c->add_to(app);
-  for (auto* sub : app.get_subcommands({}))
-    sub->footer(
-        "Global options, before or after the command: --home DIR, --owner ID, --wait SECONDS "
-        "(see plugbox-server --help).");
+  CLI::App app;
+  ServerGlobalOptions global;
+  build_server_app(app, global, commands);
 
   std::vector<std::string> argv_store;
   argv_store.push_back("plugbox-server");
