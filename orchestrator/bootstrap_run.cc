@@ -23,7 +23,7 @@ transport::Awaitable<std::vector<BootstrapRow>> fleet_bootstrap(FleetContext ctx
       r.error = "interrupted before it began here";
       co_return;
     }
-    const bool ok = co_await c.open(ctx.connect_timeout, /*bootstrap=*/true);
+    const bool ok = co_await c.open(ctx.connect_timeout, HostConn::OpenMode::bootstrap);
     const ServerReport& s = c.server_report();
     r.arch = s.arch;
     r.server = s.version;

@@ -15,7 +15,7 @@ transport::Awaitable<void> gc_host(HostConn& c, const FleetContext& ctx, int kee
     s.state = HostState::gc_skipped;
     co_return;
   }
-  if (!co_await c.open(ctx.connect_timeout)) {
+  if (!co_await c.open(ctx.connect_timeout, dry_run ? HostConn::OpenMode::dry_run : HostConn::OpenMode::run)) {
     s.state = c.connected() ? HostState::gc_failed : HostState::unreachable;
     s.error = c.error();
     co_return;

@@ -52,7 +52,8 @@ HostConn::~HostConn() {
   if (session_) session_->close();
 }
 
-transport::Awaitable<bool> HostConn::open(double timeout_s, bool bootstrap) {
+transport::Awaitable<bool> HostConn::open(double timeout_s, OpenMode mode) {
+  const bool bootstrap = mode == OpenMode::bootstrap;
   journal_.record({{"host", name()}, {"step", "connect"}, {"via", plan_.via}});
   transport::OpenResult r = co_await transport_.open(plan_.target, after(timeout_s));
   if (r.error) {
@@ -63,7 +64,8 @@ transport::Awaitable<bool> HostConn::open(double timeout_s, bool bootstrap) {
   session_ = r.session;
   const bool ours = plan_.ctx.server_source != ServerSource::pinned;
   EnsureOptions ensure;
-  ensure.install = bootstrap || plan_.ctx.server_source == ServerSource::installed;
+  ensure.install = bootstrap || (mode == OpenMode::run && plan_.ctx.server_source == ServerSource::installed);
+  if (mode == OpenMode::dry_run) ensure.why_not = "a dry run installs nothing";
   ensure.learn_arch = bootstrap;
   ensure.timeout_s = timeout_s;
   if (transport_.host_sessions()) {

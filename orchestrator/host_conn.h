@@ -64,13 +64,17 @@ class HostConn {
   const std::string& error() const { return error_; }
   void set_error(std::string e) { error_ = std::move(e); }
 
+  // What open() may do about the host's server (server_install.h).
+  enum class OpenMode {
+    run,        // install plugbox's own where the plan says plugbox may (server_install)
+    bootstrap,  // `fleet bootstrap`: install it whatever server_install says; learn the architecture
+    dry_run,    // install nothing: a dry run changes no host
+  };
   // Connects, checks the host's plugbox-server in the command it runs first
-  // (the session), and installs it where the plan says plugbox may
-  // (server_install.h). False, with error(), when the host cannot be reached
-  // (connected() false) or its server cannot be made to run (connected()).
-  // `bootstrap`: `fleet bootstrap`: installs whatever server_install says
-  // and learns the host's architecture for its table.
-  transport::Awaitable<bool> open(double timeout_s, bool bootstrap = false);
+  // (the session), and installs it as `mode` allows. False, with error(),
+  // when the host cannot be reached (connected() false) or its server cannot
+  // be made to run (connected()).
+  transport::Awaitable<bool> open(double timeout_s, OpenMode mode = OpenMode::run);
   // What open() found of the host's server (the action is empty when it was
   // not checked: a pinned server on a run that is not a bootstrap).
   const ServerReport& server_report() const { return server_; }

@@ -15,7 +15,7 @@ namespace {
 // nullopt: `state` says why (unreachable, or reached and refused).
 transport::Awaitable<std::optional<HostStatus>> look(HostConn& c, const FleetContext& ctx, bool dry_run,
                                                      HostState* state) {
-  if (!co_await c.open(ctx.connect_timeout)) {
+  if (!co_await c.open(ctx.connect_timeout, dry_run ? HostConn::OpenMode::dry_run : HostConn::OpenMode::run)) {
     *state = c.connected() ? HostState::rollback_refused : HostState::rollback_unreachable;
     co_return std::nullopt;
   }

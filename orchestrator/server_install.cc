@@ -244,9 +244,10 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
   const bool missing = v.exit_status == 127;
   if (!opts.install)
     co_return failed(h,
-                     std::string("plugbox-server ") + server_tag() + (missing ? " is not installed" : " there is not this plugbox's") +
-                         " (server_install = false)",
-                     "run `plugbox fleet bootstrap --host " + h.host + "`, or set server_install = true");
+                     "plugbox-server " + server_tag() + (missing ? " is not installed" : " there is not this plugbox's") +
+                         " (" + opts.why_not + ")",
+                     "run `plugbox fleet bootstrap --host " + h.host + "`" +
+                         (h.server_source == ServerSource::installed ? " or a deploy" : ", or set server_install = true"));
 
   const Step probe{"server-probe", install_cmd::probe(h), opts.timeout_s};
   const auto p = co_await conn.run(probe);

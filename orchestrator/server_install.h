@@ -106,7 +106,8 @@ struct ServerReport {
 };
 
 struct EnsureOptions {
-  bool install = true;     // false: report a missing server as a failure (server_install = false)
+  bool install = true;     // false: report a missing server as a failure, saying why_not
+  std::string why_not = "server_install = false";
   bool learn_arch = false; // ask `uname -m` even when the server is current (the bootstrap table)
   double timeout_s = 60;
 };

@@ -40,17 +40,6 @@ std::string version_of(const fs::path& bin) {
   return r.rc == 0 ? r.out.substr(0, r.out.find('\n')) : "";
 }
 
-// The exec requests a host's sshd has served (LogLevel VERBOSE logs
-// "Starting session: command" for each, OpenSSH session.c).
-int commands_served(const E2eFleet& f, const std::string& host) {
-  const std::string log = f.sshd().log(host);
-  int n = 0;
-  for (auto at = log.find("Starting session: command"); at != std::string::npos;
-       at = log.find("Starting session: command", at + 1))
-    ++n;
-  return n;
-}
-
 // The journal's records of `host` for `step`.
 std::vector<nlohmann::json> records(const fs::path& journal, const std::string& host, const std::string& step) {
   std::vector<nlohmann::json> out;
@@ -408,5 +397,18 @@ TEST_CASE("install e2e: with PLUGBOX_SESSION=off the server is checked by one co
   for (const auto& h : f->names()) {
     CHECK(records(f->newest_journal("deploy"), h, "server-check").size() == 2);
     CHECK(records(f->newest_journal("deploy"), h, "server-install").empty());
+  }
+}
+
+TEST_CASE("install e2e: dry runs install nothing on hosts without a server", "[e2e]") {
+  auto f = E2eFleet::local(2);
+  f->unpin_server();
+  for (std::vector<std::string> args : {std::vector<std::string>{"fleet", "deploy", "--group", "app", "--dry-run"},
+                                        {"fleet", "rollback", "--group", "app", "--dry-run"},
+                                        {"fleet", "gc", "--group", "app", "--dry-run"}}) {
+    RunResult r = f->plugbox(args);
+    INFO(args[1] << ": " << r.describe());
+    if (args[1] != "deploy") CHECK_THAT(r.out + r.err, Catch::Contains("is not installed (a dry run installs nothing)"));
+    for (const auto& h : f->names()) CHECK_FALSE(fs::exists(f->host(h).home / ".plugbox"));
   }
 }

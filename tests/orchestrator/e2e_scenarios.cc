@@ -10,6 +10,15 @@
 
 namespace plugbox::e2e {
 
+int commands_served(const E2eFleet& f, const std::string& host) {
+  const std::string log = f.sshd().log(host);
+  int n = 0;
+  for (auto at = log.find("Starting session: command"); at != std::string::npos;
+       at = log.find("Starting session: command", at + 1))
+    ++n;
+  return n;
+}
+
 namespace {
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {

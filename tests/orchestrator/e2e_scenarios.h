@@ -20,6 +20,9 @@ struct Deployed {
   // The result's entry for a host (throws if absent).
   const nlohmann::json& host(const std::string& name) const;
 };
+// The exec requests a host's sshd has served: with LogLevel VERBOSE, sshd
+// logs "Starting session: command for ..." for each (OpenSSH session.c).
+int commands_served(const E2eFleet& f, const std::string& host);
 // Waits past the previous deploy's second first (version names are seconds).
 Deployed deploy(E2eFleet& f, const std::vector<std::string>& extra = {});
 // The same, but the release is written first and the exit status required.

@@ -90,17 +90,6 @@ TEST_CASE("sshd e2e: fleet commands through jump hosts exit once done", "[e2e][s
 
 namespace {
 
-// The exec requests a host's sshd has served: with LogLevel VERBOSE, sshd
-// logs "Starting session: command for ..." for each (OpenSSH session.c).
-int commands_served(const E2eFleet& f, const std::string& host) {
-  const std::string log = f.sshd().log(host);
-  int n = 0;
-  for (auto at = log.find("Starting session: command"); at != std::string::npos;
-       at = log.find("Starting session: command", at + 1))
-    ++n;
-  return n;
-}
-
 // The journal's last word on `host`'s session: {"server": ...} or {"fallback": ...}.
 nlohmann::json session_record(const fs::path& journal, const std::string& host) {
   nlohmann::json last = nlohmann::json::object();

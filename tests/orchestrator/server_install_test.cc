@@ -448,11 +448,12 @@ TEST_CASE("ensure_server: with server_install = false a missing server is a fail
   CHECK(c.error() == "web1: plugbox-server " + server_tag() +
                          " is not installed (server_install = false); run `plugbox fleet bootstrap --host web1`, or "
                          "set server_install = true");
+
   CHECK(f.kinds() == std::vector<std::string>{"version"});
   // `fleet bootstrap` installs it all the same.
   f.t.every_host().on(is_probe).reply(Reply{.out = "x86_64\n"});
   HostConn b(f.t, f.hosts[0], f.journal);
-  CHECK(f.run(b.open(5, /*bootstrap=*/true)));
+  CHECK(f.run(b.open(5, HostConn::OpenMode::bootstrap)));
   CHECK(b.server_report().action == "installed");
   CHECK(b.server_report().arch == "x86_64");
 }
@@ -468,9 +469,20 @@ TEST_CASE("ensure_server: a pinned server is only asked its version, and only by
     CHECK(f.t.execs("web1").empty());
   }
   HostConn b(f.t, f.hosts[0], f.journal);
-  CHECK(f.run(b.open(5, /*bootstrap=*/true)));
+  CHECK(f.run(b.open(5, HostConn::OpenMode::bootstrap)));
   CHECK(b.server_report().action == "pinned");
   CHECK(b.server_report().version == "plugbox-server 0.0.1 (commit old)");
   CHECK(b.server_report().arch == "x86_64");
   CHECK(f.kinds() == std::vector<std::string>{"version", "uname -m"});
+}
+
+TEST_CASE("ensure_server: a dry run installs nothing: a missing server fails the host, saying so") {
+  InstallFleet f;
+  f.t.every_host().on(is_version).reply(Reply{.err = "not found\n", .status = 127});
+  HostConn c(f.t, f.hosts[0], f.journal);
+  CHECK_FALSE(f.run(c.open(5, HostConn::OpenMode::dry_run)));
+  CHECK(c.error() == "web1: plugbox-server " + server_tag() +
+                         " is not installed (a dry run installs nothing); run `plugbox fleet bootstrap --host web1` or "
+                         "a deploy");
+  CHECK(f.kinds() == std::vector<std::string>{"version"});
 }
