@@ -11,10 +11,11 @@
 #
 # Why two: a host needs only plugbox-server, one static file with no
 # dependencies, and a host that prefers apt to plugbox's own install can take
-# exactly that; the operator's machine needs the client and the server too
-# (hosts with transport = "local" run it there). One file is in one package
-# only, so the client's package depends on the server's rather than ship its
-# own /usr/bin/plugbox-server.
+# exactly that (pinned with server = "plugbox-server"); the operator's
+# machine wants the server on its PATH too, to read a home's chain by hand
+# (`plugbox-server --home H status`) and for local hosts that pin it. One
+# file is in one package only, so the client's package depends on the
+# server's rather than ship its own /usr/bin/plugbox-server.
 #
 # Nothing here changes the build tree: these are install() rules, used only
 # by `cmake --install` and cpack.
@@ -116,6 +117,7 @@ plugbox-server keeps a service home's chain of release directories and its
 atomically switched live link, and runs the steps plugbox sends it. It is
 one static binary with no dependencies.
 .
-Install it on hosts that should take plugbox-server from apt; plugbox can
-also install its own copy on a host.")
+plugbox installs its own copy on each host by itself. This package is for
+hosts that should take plugbox-server from apt instead: pin it with
+server = \"plugbox-server\" in plugbox's inventory.")
 include(CPack)

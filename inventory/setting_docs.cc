@@ -34,7 +34,8 @@ const std::vector<base::ConfigKey>& setting_docs() {
       {"server", "string", "plugbox's own, installed in the home",
        "Unset: plugbox runs its own plugbox-server at HOME/.plugbox/servers/VERSION-COMMIT/plugbox-server and "
        "installs it there when it is missing or of another version. Set: a pinned server, the command on the host "
-       "split on spaces, run as written and never installed, checked or removed."},
+       "split on spaces, run as written and never installed, replaced or removed (fleet bootstrap only asks its "
+       "version)."},
       {"server_install", "boolean", "true",
        "false: plugbox does not install its own server during deploys, rollbacks, gc or status; a missing one "
        "fails the host with a hint to run `plugbox fleet bootstrap`, which installs it."},

@@ -31,13 +31,13 @@ transport::Awaitable<std::vector<BootstrapRow>> fleet_bootstrap(FleetContext ctx
     if (!ok) {
       r.error = c.error();
       if (r.action.empty()) r.action = "failed";
-      co_return co_await c.release();
-    }
-    // The layout, so the host's status says it is ready (initialised).
-    Step init{"init", server_cmd::init(c.ctx()), ctx.timeout};
-    if (!(co_await c.run(init)).ok()) {
-      r.action = "failed";
-      r.error = c.error();
+    } else {
+      // The layout, so the host's status says it is ready (initialised).
+      Step init{"init", server_cmd::init(c.ctx()), ctx.timeout};
+      if (!(co_await c.run(init)).ok()) {
+        r.action = "failed";
+        r.error = c.error();
+      }
     }
     ctx.reporter.event(Event{"bootstrap", c.name(), r.error.empty() ? r.action : r.error,
                              r.error.empty() ? Event::Level::ok : Event::Level::fail, {}});

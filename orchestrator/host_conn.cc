@@ -75,24 +75,38 @@ transport::Awaitable<bool> HostConn::open(double timeout_s, OpenMode mode) {
     // pinned server without `session` (an older one, of another release)
     // gets one exec per step as before: the run says so in the journal and
     // goes on.
-    if (!co_await start_session(ours, timeout_s, ours) && ours) {
-      if (!co_await check_server(ensure)) co_return false;
+    // (Each await is a statement of its own: g++ 12 mishandles an await in
+    // a conditionally evaluated operand.)
+    const bool started = co_await start_session(ours, timeout_s, ours);
+    if (!started && ours) {
+      const bool ok = co_await check_server(ensure);
+      if (!ok) co_return false;
       // Ours found current: its session failed for another reason
       // (journaled), and the steps go one exec each.
       if (server_.action != "current") co_await start_session(ours, timeout_s, false);
     }
   } else if (ours) {
     // No session to carry the check: it costs one command (PLUGBOX_SESSION=off).
-    if (!co_await check_server(ensure)) co_return false;
+    const bool ok = co_await check_server(ensure);
+    if (!ok) co_return false;
   }
-  if (bootstrap && server_.action.empty() && !co_await check_server(ensure)) co_return false;
+  if (bootstrap && server_.action.empty()) {
+    const bool ok = co_await check_server(ensure);
+    if (!ok) co_return false;
+  }
   co_return true;
 }
 
-transport::Awaitable<bool> HostConn::check_server(EnsureOptions opts) {
+transport::Awaitable<bool> HostConn::check_server(const EnsureOptions& opts) {
   server_ = co_await ensure_server(*this, ServerBuilds::local(), opts);
-  if (!server_.ok()) error_ = server_.error;
-  co_return server_.ok();
+  if (server_.ok()) co_return true;
+  error_ = server_.error;
+  // The connection went while checking: the host was not reached after all.
+  if (server_.lost_connection && session_) {
+    session_->close();
+    session_.reset();
+  }
+  co_return false;
 }
 
 transport::Awaitable<bool> HostConn::start_session(bool ours, double timeout_s, bool may_install) {

@@ -117,7 +117,7 @@ class HostConn {
   // `may_install` (the server is checked, installed, and the session tried
   // again).
   transport::Awaitable<bool> start_session(bool ours, double timeout_s, bool may_install);
-  transport::Awaitable<bool> check_server(EnsureOptions opts);
+  transport::Awaitable<bool> check_server(const EnsureOptions& opts);
   // Why a changing step may not run now, if it may not.
   std::optional<std::string> refusal(const std::string& step) const;
 

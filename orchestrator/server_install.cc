@@ -67,6 +67,11 @@ std::vector<std::string> ServerBuilds::arches() const {
 
 std::shared_ptr<const ServerBinary> ServerBuilds::binary(std::string_view uname_m, std::string* why) const {
   const std::string arch = normalise_arch(uname_m);
+  if (dir_.empty()) {
+    // Never a path relative to wherever plugbox runs.
+    *why = "this plugbox cannot tell where it is installed (/proc/self/exe), so it has no plugbox-server builds";
+    return nullptr;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = loaded_.find(arch); it != loaded_.end()) return it->second;
   // A name that could climb out of dir_ is no architecture.
@@ -117,8 +122,12 @@ transport::Command version(const HostContext& h) {
 }
 
 transport::Command probe(const HostContext& h) {
+  // umask: the server others will run must be writable by the user alone.
+  // sha256sum is asked for here, before 8 MB are sent for nothing.
   return script(
+      "umask 022\n"
       "uname -m || exit 3\n"
+      "command -v sha256sum >/dev/null 2>&1 || { echo 'sha256sum is not installed (coreutils and busybox have it)' >&2; exit 3; }\n"
       "mkdir -p -- \"$1\" || exit 3\n"
       "[ -w \"$1\" ] || { echo \"$1 is not writable by $(id -un)\" >&2; exit 3; }\n",
       {version_dir(h)});
@@ -127,20 +136,22 @@ transport::Command probe(const HostContext& h) {
 transport::Command arch(const HostContext&) { return transport::Command::argv({"uname", "-m"}); }
 
 transport::Command put(const HostContext& h, const std::string& sha256, const std::string& identity) {
-  // The temporary file is the shell's own ($$), so installs racing on one
-  // host never write the same file; the rename is atomic, so the path holds
-  // a whole, checked binary or nothing, whichever install renames last.
-  // A signal still runs the EXIT trap (HUP: the connection went).
+  // The temporary file is this shell's own (node name and pid: hosts sharing
+  // a home over NFS have pids of their own), so installs racing on one home
+  // never write the same file; the rename is atomic, so the path holds a
+  // whole, checked binary or nothing, whichever install renames last. A
+  // signal still runs the EXIT trap (HUP: the connection went; PIPE: our
+  // stderr did).
   return script(
+      "umask 022\n"
       "dir=$1 sum=$2 want=$3\n"
-      "tmp=$dir/.plugbox-server.$$.tmp\n"
+      "tmp=$dir/.plugbox-server.$(uname -n).$$.tmp\n"
       "trap 'rm -f \"$tmp\"' EXIT\n"
-      "trap 'exit 1' HUP INT TERM\n"
+      "trap 'exit 1' HUP INT TERM PIPE\n"
       "cat > \"$tmp\" || exit 3\n"
-      "command -v sha256sum >/dev/null 2>&1 || { echo 'sha256sum is not installed (coreutils and busybox have it)' >&2; exit 3; }\n"
-      "got=$(sha256sum \"$tmp\") || exit 3\n"
+      "got=$(sha256sum < \"$tmp\") || exit 3\n"
       "got=${got%% *}\n"
-      "[ \"$got\" = \"$sum\" ] || { echo \"it arrived damaged (sha256 $got, sent $sum)\" >&2; exit 3; }\n"
+      "[ \"$got\" = \"$sum\" ] || { echo \"it arrived damaged (sha256 $got, sent $sum)\" >&2; exit 5; }\n"
       "chmod 755 \"$tmp\" || exit 3\n"
       "out=$(\"$tmp\" --version 2>&1) || { echo \"it does not run there: $out\" >&2; exit 4; }\n"
       "first=$(printf '%s\\n' \"$out\" | head -n 1)\n"
@@ -151,23 +162,24 @@ transport::Command put(const HostContext& h, const std::string& sha256, const st
 }
 
 transport::Command remove_others(const HostContext& h, bool dry_run) {
-  if (dry_run)
-    return script(
-        "cd \"$1\" 2>/dev/null || exit 0\n"
-        "for d in *; do\n"
-        "  [ -e \"$d\" ] && [ \"$d\" != \"$2\" ] && echo \"would remove server $d\"\n"
-        "done\n"
-        "exit 0\n",
-        {servers_dir(h.home), server_tag()});
-  return script(
+  // A newer release's server is kept: another operator's newer plugbox runs
+  // it, and would only install it again. (The release is the name up to its
+  // first '-'; awk compares it number by number.)
+  static const char* text =
       "cd \"$1\" 2>/dev/null || exit 0\n"
+      "status=0\n"
       "for d in *; do\n"
       "  [ -e \"$d\" ] && [ \"$d\" != \"$2\" ] || continue\n"
-      "  rm -rf -- \"$d\" && echo \"removed server $d\"\n"
+      "  if printf '%s\\n%s\\n' \"${d%%-*}\" \"$3\" | awk -F. 'NR==1{for(i=1;i<=3;i++)a[i]=$i+0}\n"
+      "       NR==2{for(i=1;i<=3;i++)b[i]=$i+0} END{for(i=1;i<=3;i++){if(a[i]>b[i])exit 0;if(a[i]<b[i])exit 1};exit 1}'; then\n"
+      "    echo \"kept server $d (a newer release)\"; continue\n"
+      "  fi\n"
+      "  if [ \"$4\" = dry ]; then echo \"would remove server $d\"; continue; fi\n"
+      "  if rm -rf -- \"$d\"; then echo \"removed server $d\"; else status=1; fi\n"
       "done\n"
-      "[ -d \"$2\" ] && find \"$2\" -maxdepth 1 -name '.plugbox-server.*.tmp' -mmin +60 -exec rm -f {} +\n"
-      "exit 0\n",
-      {servers_dir(h.home), server_tag()});
+      "[ \"$4\" = dry ] || [ ! -d \"$2\" ] || find \"$2\" -maxdepth 1 -name '.plugbox-server.*.tmp' -mmin +60 -exec rm -f {} +\n"
+      "exit $status\n";
+  return script(text, {servers_dir(h.home), server_tag(), base::release_version(), dry_run ? "dry" : "remove"});
 }
 
 }  // namespace install_cmd
@@ -183,7 +195,15 @@ std::string first_line_of(const std::string& s) {
 
 ServerReport failed(const HostContext& h, const std::string& what, const std::string& fix,
                     const std::string& arch = "") {
-  return ServerReport{"failed", arch, "", h.host + ": " + what + "; " + fix};
+  return ServerReport{"failed", arch, "", h.host + ": " + what + "; " + fix, false};
+}
+
+// The connection went during a step: the host was not reached after all.
+ServerReport lost(const HostContext& h, const std::string& step, const transport::ExecResult& r,
+                  const std::string& arch = "") {
+  ServerReport rep = failed(h, step + ": " + describe_failure(r), "nothing was installed; run it again", arch);
+  rep.lost_connection = true;
+  return rep;
 }
 
 // Where to go when plugbox cannot put its server on a host.
@@ -227,7 +247,7 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
 
   const Step check{"server-check", install_cmd::version(h), opts.timeout_s, false, /*read_only=*/true};
   const auto v = co_await conn.run(check);
-  if (v.error) co_return failed(h, "checking plugbox-server: " + describe_failure(v), "is the host reachable?");
+  if (v.error) co_return lost(h, "checking plugbox-server", v);
   const std::string found = v.exit_status == 0 ? first_line_of(v.out) : "";
   if (found == want) {
     rep.action = "current";
@@ -252,6 +272,7 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
   const Step probe{"server-probe", install_cmd::probe(h), opts.timeout_s};
   const auto p = co_await conn.run(probe);
   rep.arch = first_line_of(p.out);
+  if (p.error) co_return lost(h, "installing plugbox-server", p, rep.arch);
   if (!p.ok())
     co_return failed(h, "cannot install plugbox-server in " + servers_dir(h.home) + ": " + describe_failure(p),
                      "make " + h.home + "/.plugbox writable by the service user, " + own_copy_fix(), rep.arch);
@@ -267,15 +288,21 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
   const Step put{"server-install", install_cmd::put(h, bin->sha256, want), std::max(opts.timeout_s, 300.0)};
   transport::StdinSource input = chunks_of(bin->bytes);
   const auto r = co_await conn.run(put, std::move(input));
+  if (r.error) co_return lost(h, "installing plugbox-server", r, rep.arch);
   if (!r.ok()) {
+    if (r.exit_status == 5)
+      co_return failed(h, "installing plugbox-server in " + servers_dir(h.home) + ": " + first_line_of(r.err),
+                       "nothing was installed; run it again (a damaged transfer is sent anew)", rep.arch);
     if (r.exit_status == 4)
       co_return failed(h, "plugbox-server (" + bin->arch + ") was uploaded but " + first_line_of(r.err),
                        "if " + h.home + " is mounted noexec, install a plugbox-server yourself where it may run and "
                        "set server = \"PATH\" for the host in the inventory",
                        rep.arch);
+    const std::string mb = std::to_string(bin->bytes->size() / (1024 * 1024) + 1);
+    const bool full = r.err.find("No space") != std::string::npos || r.err.find("quota") != std::string::npos;
     co_return failed(h, "installing plugbox-server in " + servers_dir(h.home) + ": " + describe_failure(r),
-                     "free space there (it needs " + std::to_string(bin->bytes->size() / (1024 * 1024) + 1) +
-                         " MB) or make it writable, " + own_copy_fix(),
+                     (full ? "free space there (it needs " + mb + " MB), " : "make it writable by the service user, ") +
+                         own_copy_fix(),
                      rep.arch);
   }
   rep.action = missing ? "installed" : "replaced";

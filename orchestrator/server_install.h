@@ -85,13 +85,14 @@ transport::Command probe(const HostContext& h);
 transport::Command arch(const HostContext& h);
 // Reads the binary on stdin into a temporary file beside its place, checks
 // its SHA-256 and that it runs and names itself `identity`, then renames it
-// into place. Exit 3: it could not be written or arrived damaged; 4: it does
-// not run there (a noexec home, another architecture).
+// into place. Exit 3: it could not be written; 4: it does not run there (a
+// noexec home, another architecture); 5: it arrived damaged.
 transport::Command put(const HostContext& h, const std::string& sha256, const std::string& identity);
-// Removes every other version's directory under HOME/.plugbox/servers, and
-// temporary files an interrupted install left over an hour ago. Prints
-// "removed server NAME" for each ("would remove ..." on a dry run, which
-// removes nothing).
+// Removes every other version's directory under HOME/.plugbox/servers but
+// those of newer releases, and temporary files an interrupted install left
+// over an hour ago. Prints "removed server NAME" for each, "kept server NAME
+// (a newer release)" ("would remove ..." on a dry run, which removes
+// nothing). Exit 1 when a directory could not be removed.
 transport::Command remove_others(const HostContext& h, bool dry_run);
 }  // namespace install_cmd
 
@@ -102,6 +103,7 @@ struct ServerReport {
   std::string arch;     // the host's `uname -m`; empty when it was not asked
   std::string version;  // what the server says of itself, afterwards
   std::string error;    // when failed: one line, the host named, with the fix
+  bool lost_connection = false;  // failed because the connection went
   bool ok() const { return action != "failed"; }
 };
 

@@ -228,6 +228,12 @@ const std::string& SessionMux::name() const { return st_->base->name(); }
 const std::string& SessionMux::server() const { return st_->server; }
 
 Awaitable<SessionMux::Started> SessionMux::start(std::shared_ptr<Session> base, Command command, Deadline deadline,
+                                                 const Transport& transport, std::chrono::milliseconds kill_grace) {
+  std::string any;
+  co_return co_await start(std::move(base), std::move(command), deadline, transport, kill_grace, std::move(any));
+}
+
+Awaitable<SessionMux::Started> SessionMux::start(std::shared_ptr<Session> base, Command command, Deadline deadline,
                                                  const Transport& transport, std::chrono::milliseconds kill_grace,
                                                  std::string expect_server) {
   auto ex = co_await asio::this_coro::executor;

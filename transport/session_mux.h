@@ -34,10 +34,14 @@ class SessionMux : public Session {
   // `expect_server`, when set, is the only hello "server" accepted (plugbox's
   // own per-version server, which must be exactly this build's); any other
   // fails the start like a missing server does.
+  // (An overload, not a default argument: g++ 12 destroys a default
+  // argument's temporary twice in a co_await expression.)
+  static Awaitable<Started> start(std::shared_ptr<Session> base, Command command, Deadline deadline,
+                                  const Transport& transport, std::chrono::milliseconds kill_grace,
+                                  std::string expect_server);
   static Awaitable<Started> start(std::shared_ptr<Session> base, Command command, Deadline deadline,
                                   const Transport& transport,
-                                  std::chrono::milliseconds kill_grace = std::chrono::milliseconds(2000),
-                                  std::string expect_server = {});
+                                  std::chrono::milliseconds kill_grace = std::chrono::milliseconds(2000));
 
   ~SessionMux() override;
   const std::string& name() const override;

@@ -50,6 +50,9 @@ std::string plugbox_page(const CommandDoc& plugbox) {
         {"PLUGBOX_SESSION",
          "\"off\": each step on a host gets its own SSH channel instead of one plugbox-server session per host "
          "and run. \"on\" or unset: sessions. Any other value is refused."},
+        {"PLUGBOX_SERVERS",
+         "A directory of plugbox-server builds to install on hosts, DIR/ARCH/plugbox-server with ARCH as uname -m "
+         "prints it (default: the ones installed with plugbox, in /usr/lib/plugbox/servers)."},
         {"XDG_STATE_HOME", "Where run journals are kept (default ~/.local/state)."},
         {"NO_COLOR", "When set, fleet exec does not colour its host prefixes."}},
        ""},
