@@ -9,6 +9,7 @@
 #include "orchestrator/deploy_run.h"
 #include "orchestrator/event_loop.h"
 #include "orchestrator/inputs.h"
+#include "orchestrator/local_hooks.h"
 #include "orchestrator/local_prepare.h"
 #include "orchestrator/run_identity.h"
 #include "upload/client/blob_store.h"
@@ -44,11 +45,33 @@ orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string
   auto plan = orch::plan_deploy(svc, l.inventory, l.hosts, o);
   for (const auto& h : plan.hosts)
     if (auto p = h.target.problem()) bad_input(*p);
+  const auto& hooks = svc.hooks;
   if (a.dry_run) {
-    std::cout << plan.render() << "\ndry run: nothing was prepared, sent or changed\n";
+    std::cout << plan.render();
+    for (const auto& [name, line] : {std::pair{"before_deploy", hooks.before_deploy}, std::pair{"after_deploy", hooks.after_deploy},
+                                     std::pair{"on_failure", hooks.on_failure}})
+      if (!line.empty()) std::cout << "hook " << name << " (here, in " << svc.source_dir.string() << "): $ " << line << "\n";
+    std::cout << "\ndry run: nothing was prepared, sent or changed\n";
     return orch::ExitStatus::ok;
   }
-  if (!orch::run_prepare(svc, plan.version)) return orch::ExitStatus::failed;
+  std::vector<std::string> names;
+  for (const auto& h : plan.hosts) names.push_back(h.name);
+  if (!hooks.before_deploy.empty()) {
+    // A gate: before anything is prepared or any host touched.
+    const orch::HookEnv env{svc.name, plan.version, "", orch::host_list(names), "", "", ""};
+    const auto r = orch::run_hook("before_deploy", hooks.before_deploy, env, svc.source_dir, svc.deploy.command_timeout);
+    if (!r.ok) {
+      std::cerr << "plugbox: " << r.error << "; the deploy stopped before anything was prepared or sent\n";
+      return r.interrupted ? orch::ExitStatus::interrupted : orch::ExitStatus::failed;
+    }
+  }
+  if (!orch::run_prepare(svc, plan.version)) {
+    orch::Journal none;
+    const orch::HookEnv env{svc.name, plan.version, "", orch::host_list(names), "failed",
+                            "prepare failed; nothing was sent to any host", ""};
+    run_after_hooks(svc, {{"on_failure", hooks.on_failure}}, env, none);
+    return orch::ExitStatus::failed;
+  }
   upload::LocalTree tree;
   try {
     tree = upload::build_manifest(upload::TreeSpec{svc.source_dir, svc.upload_version, svc.upload});
@@ -75,7 +98,12 @@ orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string
   auto task = [&]() -> transport::Awaitable<void> { outcome = co_await run.run(); };
   orch::run_loop(io, *t, interrupt, task);
   reporter->finish();
-  return print_outcome(outcome, a.sel.json, &journal);
+  const orch::ExitStatus exit = print_outcome(outcome, a.sel.json, &journal);
+  const bool ok = outcome.exit == orch::ExitStatus::ok;
+  run_after_hooks(svc, {{"after_deploy", ok ? hooks.after_deploy : ""}, {"on_failure", ok ? "" : hooks.on_failure}},
+                  orch::hook_env_after(svc, plan.version, outcome, journal.enabled() ? journal.dir().string() : ""),
+                  journal);
+  return exit;
 }
 
 void add_deploy_options(CLI::App* c, DeployArgs& a) {

@@ -6,6 +6,7 @@
 #include "orchestrator/commands.h"
 #include "orchestrator/event_loop.h"
 #include "orchestrator/inputs.h"
+#include "orchestrator/local_hooks.h"
 #include "orchestrator/rollback_run.h"
 #include "orchestrator/run_identity.h"
 
@@ -47,7 +48,13 @@ orch::ExitStatus rollback(const GlobalOptions& g, RollbackArgs& a, const std::st
   orch::run_loop(io, *t, interrupt, task);
   reporter->finish();
   journal.record_end(orch::code(outcome.exit), outcome.summary);
-  return print_outcome(outcome, a.sel.json, &journal);
+  const orch::ExitStatus exit = print_outcome(outcome, a.sel.json, &journal);
+  if (!a.dry_run) {
+    const bool ok = outcome.exit == orch::ExitStatus::ok;
+    run_after_hooks(service, {{"after_rollback", service.hooks.after_rollback}, {"on_failure", ok ? "" : service.hooks.on_failure}},
+                    orch::hook_env_after(service, "", outcome, journal.enabled() ? journal.dir().string() : ""), journal);
+  }
+  return exit;
 }
 
 }  // namespace

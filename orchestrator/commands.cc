@@ -5,6 +5,7 @@
 
 #include "inventory/inventory.h"
 #include "orchestrator/journal.h"
+#include "orchestrator/local_hooks.h"
 #include "orchestrator/run_outcome.h"
 
 namespace plugbox::cli {
@@ -40,6 +41,17 @@ orchestrator::ExitStatus print_outcome(const orchestrator::RunOutcome& o, bool j
     if (journal && journal->enabled()) std::cout << "journal: " << journal->dir().string() << "\n";
   }
   return o.exit;
+}
+
+void run_after_hooks(const orchestrator::ServiceConfig& svc,
+                     const std::vector<std::pair<std::string, std::string>>& hooks,
+                     const orchestrator::HookEnv& env, orchestrator::Journal& journal) {
+  for (const auto& [name, line] : hooks) {
+    if (line.empty()) continue;
+    const auto r = orchestrator::run_hook(name, line, env, svc.source_dir, svc.deploy.command_timeout);
+    journal.record({{"event", "hook"}, {"hook", name}, {"ok", r.ok}, {"error", r.error}});
+    if (!r.ok) std::cerr << "plugbox: " << r.error << "; the run's result stands\n";
+  }
 }
 
 }  // namespace plugbox::cli

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "orchestrator/exit_status.h"
@@ -19,6 +20,8 @@ struct Diagnostic;
 namespace plugbox::orchestrator {
 class Journal;
 struct RunOutcome;
+struct ServiceConfig;
+struct HookEnv;
 }  // namespace plugbox::orchestrator
 
 namespace plugbox::cli {
@@ -45,6 +48,13 @@ orchestrator::Journal open_journal(const std::string& kind, const std::string& r
 // the outcome's exit status.
 orchestrator::ExitStatus print_outcome(const orchestrator::RunOutcome& o, bool json,
                                        const orchestrator::Journal* journal);
+
+// The hooks run after a deploy or rollback (local_hooks.h), in order, each
+// with the service's command timeout; a failure is said on stderr and in the
+// journal, and changes nothing of the run's outcome. An empty line: none.
+void run_after_hooks(const orchestrator::ServiceConfig& svc,
+                     const std::vector<std::pair<std::string, std::string>>& hooks,
+                     const orchestrator::HookEnv& env, orchestrator::Journal& journal);
 
 // Each adds its subcommands and sets their callbacks.
 void add_inventory_commands(CLI::App& app, GlobalOptions& opts);  // cmd_inventory.cc

@@ -70,8 +70,10 @@ std::string Journal::newest_deploy(const std::string& service, const std::vector
     std::set<std::string> named;
     while (std::getline(in, line)) {
       if (line.empty()) continue;
-      last = line;
       auto r = nlohmann::json::parse(line, nullptr, false);
+      // The hooks run after the run's end (local_hooks.h): its end stays its last word.
+      if (r.is_object() && r.value("event", "") == "hook") continue;
+      last = line;
       if (!r.is_object() || !r.contains("host") || !r["host"].is_string() || !r.contains("step") ||
           !r["step"].is_string())
         continue;

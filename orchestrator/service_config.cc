@@ -194,6 +194,21 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
       c.deploy.connect_timeout = r.number<double>(*d, "deploy", "connect_timeout", 30, 1, 3600);
     }
   }
+  if (const toml::node* hn = root.get("hooks")) {
+    const toml::table* hk = hn->as_table();
+    if (!hk) {
+      r.error(hn, "hooks", "must be a table: [hooks]");
+    } else {
+      r.check_keys(*hk, "hooks", base::key_names(hook_keys()));
+      for (auto [key, field] : {std::pair{"before_deploy", &c.hooks.before_deploy}, std::pair{"after_deploy", &c.hooks.after_deploy},
+                                std::pair{"on_failure", &c.hooks.on_failure}, std::pair{"after_rollback", &c.hooks.after_rollback}}) {
+        *field = r.string(*hk, "hooks", key, false);
+        // An empty line would run nothing and look like a hook that passed.
+        if (const toml::node* n = hk->get(key); n && n->is_string() && field->find_first_not_of(" \t") == std::string::npos)
+          r.error(n, std::string("hooks.") + key, "is empty: remove the key for no hook, or give the command");
+      }
+    }
+  }
   auto diags = r.take();
   if (!diags.empty()) {
     std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {

@@ -28,6 +28,11 @@ struct DeployConfig {
   double connect_timeout = 30;  // seconds to reach a host through its whole jump chain
 };
 
+// [hooks]: shell lines run on the operator's machine (local_hooks.h).
+struct HooksConfig {
+  std::string before_deploy, after_deploy, on_failure, after_rollback;  // empty: none
+};
+
 struct ServiceConfig {
   std::filesystem::path file;        // the plugbox.toml read
   std::filesystem::path source_dir;  // its directory: prepare runs and upload paths resolve here
@@ -38,6 +43,7 @@ struct ServiceConfig {
   std::vector<std::string> post_upload, stop, start, refresh;
   std::string health;  // empty: no health check
   DeployConfig deploy;
+  HooksConfig hooks;
 
   // Throw inventory::InventoryError carrying every problem found.
   static ServiceConfig load(const std::filesystem::path& file);

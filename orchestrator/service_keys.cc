@@ -6,6 +6,7 @@ const std::vector<base::ConfigKey>& service_file_tables() {
   static const std::vector<base::ConfigKey> keys{
       {"service", "table", "", "What the service is and how it is prepared, uploaded, stopped, started and checked. Required."},
       {"deploy", "table", "", "How `plugbox deploy` rolls the service out: its group, batches and timeouts."},
+      {"hooks", "table", "", "Shell lines run here, on the operator's machine, around deploys and rollbacks: notifications and gates."},
   };
   return keys;
 }
@@ -52,6 +53,19 @@ const std::vector<base::ConfigKey>& deploy_keys() {
       {"health_timeout", "number of seconds", "10", "Seconds one health attempt may take (0.1 to 3600)."},
       {"command_timeout", "number of seconds", "300", "Seconds any other command on a host may take (1 to 86400)."},
       {"connect_timeout", "number of seconds", "30", "Seconds to reach a host through its whole jump chain (1 to 3600)."},
+  };
+  return keys;
+}
+
+const std::vector<base::ConfigKey>& hook_keys() {
+  static const std::vector<base::ConfigKey> keys{
+      {"before_deploy", "string", "",
+       "A shell line run before a deploy prepares anything; if it fails (or outlasts command_timeout) the deploy "
+       "stops there and no host is touched. A gate: a change freeze, an approval."},
+      {"after_deploy", "string", "", "A shell line run after a deploy that succeeded."},
+      {"on_failure", "string", "",
+       "A shell line run after a deploy or rollback that did not succeed (PLUGBOX_RESULT says how it ended)."},
+      {"after_rollback", "string", "", "A shell line run after a rollback, whatever its result."},
   };
   return keys;
 }

@@ -9,8 +9,9 @@
 
 namespace plugbox::orchestrator {
 
-const std::vector<base::ConfigKey>& service_file_tables();  // the top level: service, deploy
+const std::vector<base::ConfigKey>& service_file_tables();  // the top level: service, deploy, hooks
 const std::vector<base::ConfigKey>& service_keys();         // [service]
 const std::vector<base::ConfigKey>& deploy_keys();          // [deploy]
+const std::vector<base::ConfigKey>& hook_keys();            // [hooks] (local_hooks.h)
 
 }  // namespace plugbox::orchestrator

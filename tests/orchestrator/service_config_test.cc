@@ -124,3 +124,23 @@ TEST_CASE("a service file that is not a regular file is refused before it is rea
     }
   }
 }
+
+TEST_CASE("[hooks]: four shell lines, each a string; a typo, an empty line or another type is one clear line") {
+  const std::string head = "[service]\nname = \"shop\"\nupload_version = \"dist\"\n[hooks]\n";
+  auto c = ServiceConfig::parse(head + "before_deploy = \"./gate.sh\"\nafter_deploy = \"curl -d ok hook\"\n"
+                                       "on_failure = \"curl -d bad hook\"\nafter_rollback = \"echo back\"\n",
+                                "svc/plugbox.toml");
+  CHECK(c.hooks.before_deploy == "./gate.sh");
+  CHECK(c.hooks.after_deploy == "curl -d ok hook");
+  CHECK(c.hooks.on_failure == "curl -d bad hook");
+  CHECK(c.hooks.after_rollback == "echo back");
+  CHECK(ServiceConfig::parse(head, "svc/plugbox.toml").hooks.before_deploy.empty());
+
+  auto errs = errors_of(head + "after_deploi = \"x\"\nbefore_deploy = \"\"\non_failure = [\"a\"]\n");
+  REQUIRE(errs.size() == 3);
+  CHECK_THAT(errs[0], Catch::StartsWith("svc/plugbox.toml:5:16: hooks.after_deploi: unknown key; did you mean 'after_deploy'?"));
+  CHECK_THAT(errs[1], Catch::StartsWith("svc/plugbox.toml:6:17: hooks.before_deploy: is empty"));
+  CHECK_THAT(errs[2], Catch::StartsWith("svc/plugbox.toml:7:14: hooks.on_failure: must be a string"));
+  CHECK_THAT(errors_of("hooks = 1\n[service]\nname = \"shop\"\nupload_version = \"dist\"\n").at(0),
+             Catch::Contains("hooks: must be a table: [hooks]"));
+}

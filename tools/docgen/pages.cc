@@ -176,6 +176,7 @@ std::string plugbox_toml_page() {
       {"Top level", "", &orchestrator::service_file_tables()},
       {"[service]", "", &orchestrator::service_keys()},
       {"[deploy]", "", &orchestrator::deploy_keys()},
+      {"[hooks]", "", &orchestrator::hook_keys()},
   };
   std::vector<Section> after{
       {"ENVIRONMENT",
@@ -185,6 +186,19 @@ std::string plugbox_toml_page() {
         {"PLUGBOX_VERSION", "The version going live (during a rollback, the old version)."},
         {"PLUGBOX_PREVIOUS", "The version that was live (empty on a first deploy)."},
         {"PLUGBOX_HOST", "The host's inventory name."}},
+       ""},
+      {"HOOKS",
+       {"The [hooks] lines run on the operator's machine, in the source tree, with the command_timeout of "
+        "[deploy]; their output goes to stderr. A failing before_deploy stops the deploy before anything is "
+        "prepared or sent; the other hooks' failures are reported and change nothing of the run's result. "
+        "They have these set (lists are space-separated):"},
+       {{"PLUGBOX_SERVICE", "The service name."},
+        {"PLUGBOX_VERSION", "A deploy's version; after a rollback, the versions its hosts are live on."},
+        {"PLUGBOX_PREVIOUS", "The versions the selected hosts were live on before the run (empty for before_deploy)."},
+        {"PLUGBOX_HOSTS", "The selected hosts."},
+        {"PLUGBOX_RESULT", "ok, failed, incomplete or interrupted (empty for before_deploy)."},
+        {"PLUGBOX_SUMMARY", "The run's one-line summary (empty for before_deploy)."},
+        {"PLUGBOX_JOURNAL", "The run's journal directory (empty for before_deploy)."}},
        ""},
       {"SEE ALSO", {"plugbox(1), inventory.toml(5)"}, {}, ""},
   };

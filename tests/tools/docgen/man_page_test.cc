@@ -69,7 +69,7 @@ TEST_CASE("the section 5 pages list every key the readers accept", "[man_page]")
       CHECK(inv.find(".TP\n" + bold(k.name) + "\n" + roff_escape(k.description)) != std::string::npos);
     }
   for (const auto* table : {&plugbox::orchestrator::service_file_tables(), &plugbox::orchestrator::service_keys(),
-                            &plugbox::orchestrator::deploy_keys()})
+                            &plugbox::orchestrator::deploy_keys(), &plugbox::orchestrator::hook_keys()})
     for (const auto& k : *table) {
       INFO(k.name);
       CHECK(svc.find(".TP\n" + bold(k.name) + "\n" + roff_escape(k.description)) != std::string::npos);
