@@ -12,18 +12,18 @@ namespace plugbox::orchestrator {
 
 namespace {
 
+transport::Deadline after(double seconds) {
+  return transport::deadline_in(std::chrono::duration_cast<transport::Clock::duration>(std::chrono::duration<double>(seconds)));
+}
+
+}  // namespace
+
 std::string first_line(const std::string& s) {
   size_t start = s.find_first_not_of("\r\n \t");
   if (start == std::string::npos) return "";
   size_t end = s.find('\n', start);
   return s.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
-
-transport::Deadline after(double seconds) {
-  return transport::deadline_in(std::chrono::duration_cast<transport::Clock::duration>(std::chrono::duration<double>(seconds)));
-}
-
-}  // namespace
 
 std::string describe_failure(const transport::ExecResult& r) {
   if (r.error) return r.error.message();

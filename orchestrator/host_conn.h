@@ -130,6 +130,8 @@ class HostConn {
   ServerReport server_;
 };
 
+// The first non-blank line of a command's output, without its newline.
+std::string first_line(const std::string& s);
 // "first line of stderr", else "first line of stdout", else the result.
 std::string describe_failure(const transport::ExecResult& r);
 

@@ -186,13 +186,6 @@ transport::Command remove_others(const HostContext& h, bool dry_run) {
 
 namespace {
 
-std::string first_line_of(const std::string& s) {
-  std::size_t start = s.find_first_not_of("\r\n \t");
-  if (start == std::string::npos) return "";
-  std::size_t end = s.find('\n', start);
-  return s.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
 ServerReport failed(const HostContext& h, const std::string& what, const std::string& fix,
                     const std::string& arch = "") {
   return ServerReport{"failed", arch, "", h.host + ": " + what + "; " + fix, false};
@@ -236,11 +229,11 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
     rep.action = "pinned";
     const Step ver{"server-check", install_cmd::version(h), opts.timeout_s, false, /*read_only=*/true};
     const auto v = co_await conn.run(ver);
-    rep.version = v.ok() ? first_line_of(v.out) : "(" + describe_failure(v) + ")";
+    rep.version = v.ok() ? first_line(v.out) : "(" + describe_failure(v) + ")";
     if (opts.learn_arch) {
       const Step a{"server-arch", install_cmd::arch(h), opts.timeout_s, false, true};
       const auto r = co_await conn.run(a);
-      if (r.ok()) rep.arch = first_line_of(r.out);
+      if (r.ok()) rep.arch = first_line(r.out);
     }
     co_return rep;
   }
@@ -248,14 +241,14 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
   const Step check{"server-check", install_cmd::version(h), opts.timeout_s, false, /*read_only=*/true};
   const auto v = co_await conn.run(check);
   if (v.error) co_return lost(h, "checking plugbox-server", v);
-  const std::string found = v.exit_status == 0 ? first_line_of(v.out) : "";
+  const std::string found = v.exit_status == 0 ? first_line(v.out) : "";
   if (found == want) {
     rep.action = "current";
     rep.version = found;
     if (opts.learn_arch) {
       const Step a{"server-arch", install_cmd::arch(h), opts.timeout_s, false, true};
       const auto r = co_await conn.run(a);
-      if (r.ok()) rep.arch = first_line_of(r.out);
+      if (r.ok()) rep.arch = first_line(r.out);
     }
     co_return rep;
   }
@@ -271,7 +264,7 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
 
   const Step probe{"server-probe", install_cmd::probe(h), opts.timeout_s};
   const auto p = co_await conn.run(probe);
-  rep.arch = first_line_of(p.out);
+  rep.arch = first_line(p.out);
   if (p.error) co_return lost(h, "installing plugbox-server", p, rep.arch);
   if (!p.ok())
     co_return failed(h, "cannot install plugbox-server in " + servers_dir(h.home) + ": " + describe_failure(p),
@@ -291,10 +284,10 @@ transport::Awaitable<ServerReport> ensure_server(HostConn& conn, const ServerBui
   if (r.error) co_return lost(h, "installing plugbox-server", r, rep.arch);
   if (!r.ok()) {
     if (r.exit_status == 5)
-      co_return failed(h, "installing plugbox-server in " + servers_dir(h.home) + ": " + first_line_of(r.err),
+      co_return failed(h, "installing plugbox-server in " + servers_dir(h.home) + ": " + first_line(r.err),
                        "nothing was installed; run it again (a damaged transfer is sent anew)", rep.arch);
     if (r.exit_status == 4)
-      co_return failed(h, "plugbox-server (" + bin->arch + ") was uploaded but " + first_line_of(r.err),
+      co_return failed(h, "plugbox-server (" + bin->arch + ") was uploaded but " + first_line(r.err),
                        "if " + h.home + " is mounted noexec, install a plugbox-server yourself where it may run and "
                        "set server = \"PATH\" for the host in the inventory",
                        rep.arch);

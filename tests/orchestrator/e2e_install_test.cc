@@ -19,14 +19,6 @@ using namespace plugbox::e2e;
 using plugbox::orchestrator::server_identity;
 using plugbox::orchestrator::server_tag;
 
-#define E2E_SSH_FLEET_OR_SKIP(var)       \
-  std::string var##_why;                 \
-  auto var = E2eFleet::sshd(&var##_why); \
-  if (!var) {                            \
-    WARN("SKIPPED: " << var##_why);      \
-    return;                              \
-  }
-
 namespace {
 
 fs::path installed(const E2eFleet& f, const std::string& host) {

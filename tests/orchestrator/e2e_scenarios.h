@@ -9,6 +9,16 @@
 
 #include "tests/orchestrator/e2e_fleet.h"
 
+// An sshd fleet (E2eFleet::sshd) in `var`, or the test ends here saying why
+// it was skipped (the harness needs root).
+#define E2E_SSH_FLEET_OR_SKIP(var)       \
+  std::string var##_why;                 \
+  auto var = E2eFleet::sshd(&var##_why); \
+  if (!var) {                            \
+    WARN("SKIPPED: " << var##_why);      \
+    return;                              \
+  }
+
 namespace plugbox::e2e {
 
 // A `plugbox fleet deploy --group app --json` run and what it said.

@@ -11,14 +11,6 @@
 
 using namespace plugbox::e2e;
 
-#define E2E_SSH_FLEET_OR_SKIP(var)                     \
-  std::string var##_why;                               \
-  auto var = E2eFleet::sshd(&var##_why);               \
-  if (!var) {                                          \
-    WARN("SKIPPED: " << var##_why);                    \
-    return;                                            \
-  }
-
 TEST_CASE("sshd e2e: two deploys link the chain and hard-link unchanged files", "[e2e][sshd]") {
   E2E_SSH_FLEET_OR_SKIP(f);
   scenario_two_deploys(*f);
