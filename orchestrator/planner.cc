@@ -85,6 +85,7 @@ std::vector<std::string> DeployPlan::receive_flags() const {
   if (!by.empty()) flags.insert(flags.end(), {"--by", by});
   if (!source_rev.empty()) flags.insert(flags.end(), {"--source-rev", source_rev});
   if (seals_on_receive()) flags.push_back("--seal");
+  if (service_config.exact_mtimes) flags.push_back("--exact-mtimes");
   return flags;
 }
 

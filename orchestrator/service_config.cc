@@ -71,6 +71,14 @@ class Reader {
     return out;
   }
 
+  bool boolean(const toml::table& t, const std::string& where, const char* key, bool def) {
+    const toml::node* n = t.get(key);
+    if (!n) return def;
+    if (auto b = n->value_exact<bool>()) return *b;
+    error(n, where + "." + key, std::string("must be true or false, e.g. ") + key + " = true");
+    return def;
+  }
+
   template <typename T>
   T number(const toml::table& t, const std::string& where, const char* key, T def, T min, T max) {
     const toml::node* n = t.get(key);
@@ -144,6 +152,7 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
     for (const auto& p : c.upload)
       if (p.find_first_of("*?[") != std::string::npos)
         r.error(svc->get("upload"), "service.upload", "'" + p + "' looks like a glob; globs are not expanded: list the paths");
+    c.exact_mtimes = r.boolean(*svc, "service", "exact_mtimes", false);
     c.post_upload = r.strings(*svc, "service", "post_upload");
     c.stop = r.strings(*svc, "service", "stop");
     c.start = r.strings(*svc, "service", "start");

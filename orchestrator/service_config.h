@@ -40,6 +40,10 @@ struct ServiceConfig {
   std::vector<std::string> prepare;
   std::optional<std::string> upload_version;
   std::vector<std::string> upload;
+  // Hosts hard-link an unchanged file only if its mtime is unchanged too
+  // (upload::LinkRule::exact_mtime); off, a build that rewrites every mtime
+  // still shares unchanged files with the previous versions.
+  bool exact_mtimes = false;
   std::vector<std::string> post_upload, stop, start, refresh;
   std::string health;  // empty: no health check
   DeployConfig deploy;

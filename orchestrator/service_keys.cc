@@ -25,6 +25,11 @@ const std::vector<base::ConfigKey>& service_keys() {
       {"upload", "array of strings", "",
        "Paths of the source tree copied into the version directory, each under its last component. Globs are "
        "not expanded. Set either this or upload_version."},
+      {"exact_mtimes", "boolean", "false",
+       "Each version's files keep exactly the mtimes they had here. Off (the default), a host hard-links a file "
+       "whose content and mode a previous version already has, and it keeps the mtime that content had when it "
+       "first arrived: a build that rewrites every file (`cp -r`, `npm ci`) then costs disk and writes only for "
+       "what changed. On, a file with a new mtime is copied, so N versions of such a build take N copies."},
       {"post_upload", "array of strings", "[]", "Shell lines run on each host in the new version directory once it is uploaded, before it is sealed."},
       {"stop", "array of strings", "[]", "Shell lines run on each host, in the service home, to stop the live version."},
       {"start", "array of strings", "[]", "Shell lines run on each host, in the service home, to start the version just switched to."},

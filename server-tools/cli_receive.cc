@@ -14,7 +14,7 @@ namespace {
 
 struct ReceiveCommand : CliCommand {
   std::string v_, by_, rev_;
-  bool create_ = false, seal_ = false;
+  bool create_ = false, seal_ = false, exact_mtimes_ = false;
   CLI::Option *o_by_ = nullptr, *o_rev_ = nullptr;
 
   ReceiveCommand()
@@ -27,6 +27,9 @@ struct ReceiveCommand : CliCommand {
     o_by_ = c.add_option("--by", by_, "with --create: who deploys it (recorded)");
     o_rev_ = c.add_option("--source-rev", rev_, "with --create: the source revision (recorded)");
     c.add_flag("--seal", seal_, "seal V once the upload is complete (as seal V would)");
+    c.add_flag("--exact-mtimes", exact_mtimes_,
+               "hard-link a local file with the same content and mode only when its mtime is the manifest's too "
+               "(without it, a linked file keeps its own mtime and V's stored manifest records it)");
   }
   void check_args(const std::string&) override {
     require_version_name(v_);
@@ -43,6 +46,7 @@ struct ReceiveCommand : CliCommand {
     ReceiveOptions ro;
     ro.create = create_;
     ro.seal = seal_;
+    if (exact_mtimes_) ro.link_rule = upload::LinkRule::exact_mtime;
     if (*o_by_) ro.by = by_;
     if (*o_rev_) ro.source_rev = rev_;
     Outcome o = receive_version(ctx.layout, ctx.lock, ctx.actor, v_, ctx.env.stdin_fd, ctx.env.out, ro);

@@ -136,7 +136,7 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     }
 
   upload::Receiver rx(layout.version_dir(v).string(), std::move(sources),
-                      [&out](const std::string& line) { out << line << std::endl; });
+                      [&out](const std::string& line) { out << line << std::endl; }, opts.link_rule);
   std::optional<MutationGuard> commit;
   nlohmann::json detail;
   change->run([&] {

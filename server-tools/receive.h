@@ -51,6 +51,8 @@ struct ReceiveOptions {
   bool create = false;
   bool seal = false;
   std::optional<std::string> by, source_rev;  // recorded by create
+  // Which local files may be hard-linked into V (upload/server/receiver.h).
+  upload::LinkRule link_rule = upload::LinkRule::content;
 };
 Outcome receive_version(const Layout& layout, const LockRequest& req, const Actor& actor, const std::string& v,
                         int in_fd, std::ostream& out, const ReceiveOptions& opts = {});

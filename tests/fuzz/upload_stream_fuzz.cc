@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fs::remove_all(version, ec);
   fs::create_directories(version);
   {
-    plugbox::upload::Receiver rx(version.string(), {}, [](const std::string&) {});
+    plugbox::upload::Receiver rx(version.string(), {}, [](const std::string&) {},
+                                 plugbox::upload::LinkRule::content);
     std::string_view in(reinterpret_cast<const char*>(data), size);
     // The first byte picks a chunk size, so split frames are explored too.
     std::size_t chunk = size ? 1 + data[0] % 64 : 1;

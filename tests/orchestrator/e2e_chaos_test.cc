@@ -214,7 +214,7 @@ std::string one_line(std::string s, std::size_t max = 160) {
 
 // The release the service ships: the chaos stop and start, and a tag in
 // changing.txt so each release has a new file. Written only where the
-// content changes (an unchanged file keeps its mtime, so it is linked).
+// content changes, as an incremental build does.
 void write_chaos_release(E2eFleet& f, const std::string& tag) {
   fs::path rel = f.service_dir() / "release";
   auto put = [&](const std::string& name, const std::string& text, fs::perms mode) {

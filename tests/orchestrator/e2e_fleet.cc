@@ -240,7 +240,8 @@ void E2eFleet::write_service(const std::string& deploy_table, const std::string&
 
 void E2eFleet::write_release(const Release& r) {
   // Like an incremental build: a file whose content is unchanged keeps its
-  // mtime (the receiver hard-links only files whose metadata match too).
+  // mtime, so the versions' files are the build's exactly, mtimes included
+  // (e2e_local_test.cc has the build that rewrites every file).
   fs::path rel = service_dir() / "release";
   auto put = [&](const std::string& name, const std::string& text, fs::perms mode = fs::perms(0644)) {
     if (fs::exists(rel / name) && slurp(rel / name) == text) return;

@@ -2,6 +2,8 @@
 // (each host a directory, its commands run here): fast, and run everywhere.
 // The same scenarios run over real sshd in e2e_ssh_test.cc.
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
+
 #include <sstream>
 #include <thread>
 
@@ -406,4 +408,54 @@ TEST_CASE("local e2e: a version another deployer made on a host is not ours to r
       CHECK(home.names() == std::vector<std::string>{v1});  // ours: removed
     }
   }
+}
+
+TEST_CASE("local e2e: a build that rewrites every file's mtime still gets its unchanged files hard-linked",
+          "[e2e][local]") {
+  auto f = E2eFleet::local(2);
+  // As a new user writes it: every build is a fresh copy, new mtimes on all.
+  auto copying_build = [&] {
+    write_file(f->service_dir() / "build.sh",
+               "set -e\nrm -rf dist && mkdir dist && cp -r release/. dist/\necho \"$PLUGBOX_VERSION\" > dist/VERSION\n");
+  };
+  copying_build();
+  const std::string v1 = deploy_release(*f, {"r1"});
+  const std::string v2 = deploy_release(*f, {"r2"});
+  auto mtime_of = [](const fs::path& p) {
+    struct stat st;
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return std::pair(st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  };
+  const std::vector<std::string> unchanged{"bin/start", "bin/stop", "bin/health", "bin/refresh", "bin/post_upload",
+                                           "same.txt", "dropped.txt"};
+  for (const auto& h : f->names()) {
+    const fs::path deploy = f->host(h).home / "deploy";
+    for (const auto& file : unchanged) {
+      INFO("host " << h << ", " << file);
+      CHECK(inode_of(deploy / v1 / file) == inode_of(deploy / v2 / file));
+      CHECK(mtime_of(deploy / v1 / file) == mtime_of(deploy / v2 / file));  // its first arrival's
+    }
+    CHECK(inode_of(deploy / v1 / "changing.txt") != inode_of(deploy / v2 / "changing.txt"));
+    HomeOnDisk home = f->home_of(h);
+    CHECK(home.live == v2);
+    CHECK(home.problems.empty());
+  }
+  const std::string journal = slurp(f->runs_dir() / v2 / "deploy.jsonl");
+  CHECK(journal.find("--exact-mtimes") == std::string::npos);
+
+  // Opted out: each version's files have exactly the build's mtimes, so the
+  // rewritten files are copies (still never sent: their contents are there).
+  f->write_service("", "exact_mtimes = true");
+  copying_build();
+  const std::string v3 = deploy_release(*f, {"r3"});
+  for (const auto& h : f->names()) {
+    const fs::path deploy = f->host(h).home / "deploy";
+    for (const auto& file : unchanged) {
+      INFO("host " << h << ", " << file);
+      CHECK(inode_of(deploy / v2 / file) != inode_of(deploy / v3 / file));
+      CHECK(slurp(deploy / v2 / file) == slurp(deploy / v3 / file));
+    }
+    CHECK(f->home_of(h).problems.empty());
+  }
+  CHECK(slurp(f->runs_dir() / v3 / "deploy.jsonl").find("--exact-mtimes") != std::string::npos);
 }

@@ -117,6 +117,12 @@ refresh = ["reload-shop"]
   // No post_upload: one command creates, receives and seals.
   CHECK_THAT(text, Catch::Contains("receive 2026-11-25T21:40:00 --create --seal"));
   CHECK_THAT(text, !Catch::Contains(" seal 2026"));
+  // Hosts link unchanged contents whatever their mtimes, unless the service
+  // asks for exact mtimes: then the receive says so.
+  CHECK_THAT(text, !Catch::Contains("--exact-mtimes"));
+  svc.exact_mtimes = true;
+  CHECK_THAT(plan_deploy(svc, inv, inv.select({{}, {"lab"}}), o).render(),
+             Catch::Contains("receive 2026-11-25T21:40:00 --create --seal --exact-mtimes"));
 }
 
 TEST_CASE("version_now is a valid version name") {

@@ -106,6 +106,15 @@ TEST_CASE("timeouts: nan is out of every range, and the connect timeout is a set
   CHECK(ServiceConfig::parse(head, "svc/plugbox.toml").deploy.connect_timeout == 30);
 }
 
+TEST_CASE("exact_mtimes is a boolean, off by default") {
+  const std::string head = "[service]\nname = \"shop\"\nupload_version = \"dist\"\n";
+  CHECK_FALSE(ServiceConfig::parse(head, "svc/plugbox.toml").exact_mtimes);
+  CHECK(ServiceConfig::parse(head + "exact_mtimes = true\n", "svc/plugbox.toml").exact_mtimes);
+  auto errs = errors_of(head + "exact_mtimes = \"yes\"\n");
+  REQUIRE(errs.size() == 1);
+  CHECK(errs[0] == "svc/plugbox.toml:4:16: service.exact_mtimes: must be true or false, e.g. exact_mtimes = true");
+}
+
 TEST_CASE("an empty health line is refused, like an empty stop line") {
   auto errs = errors_of("[service]\nname = \"shop\"\nupload_version = \"dist\"\nhealth = \"\"\n");
   REQUIRE(errs.size() == 1);

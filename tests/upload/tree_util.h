@@ -87,6 +87,7 @@ struct PumpResult {
   bool ok = false;
   std::string client_error, server_error;
   ReceiveStats stats;
+  Manifest stored;  // the receiver's manifest(): what the host would store
   std::optional<UploadResult> result;
 };
 
@@ -94,11 +95,12 @@ struct PumpResult {
 // corruption); `cut_after` stops the stream after that many bytes (interrupted).
 inline PumpResult pump(const LocalTree& tree, const BlobStore& blobs, const fs::path& version_dir,
                        std::vector<LocalSource> sources,
-                       std::function<void(std::string&)> mangle = nullptr, size_t cut_after = SIZE_MAX) {
+                       std::function<void(std::string&)> mangle = nullptr, size_t cut_after = SIZE_MAX,
+                       LinkRule rule = LinkRule::content) {
   PumpResult r;
   UploadClient client(tree.manifest, blobs);
   std::vector<std::string> lines;
-  Receiver rx(version_dir.string(), std::move(sources), [&](const std::string& l) { lines.push_back(l); });
+  Receiver rx(version_dir.string(), std::move(sources), [&](const std::string& l) { lines.push_back(l); }, rule);
   size_t sent = 0;
   auto send = [&](std::string bytes) {
     if (mangle) mangle(bytes);
@@ -124,6 +126,7 @@ inline PumpResult pump(const LocalTree& tree, const BlobStore& blobs, const fs::
   r.client_error = client.error();
   r.server_error = rx.error();
   r.stats = rx.stats();
+  r.stored = rx.manifest();
   r.result = client.result();
   return r;
 }

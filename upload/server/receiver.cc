@@ -131,14 +131,16 @@ bool content_matches(int dirfd, const std::string& name, const struct stat& st, 
 
 struct Receiver::Impl {
   std::string dir;
+  LinkRule rule = LinkRule::content;
   base::UniqueFd root;
   std::vector<LocalSource> sources;
   std::vector<base::UniqueFd> source_fds;
   // Every file of the local sources by digest (the manifests are trusted
   // only while a file's size and mtime still match, see find_local).
   std::unordered_map<Digest, std::vector<std::pair<size_t, const Entry*>>, DigestHash> local_index;
-  // digest -> the manifest's file entries with it
-  std::unordered_map<Digest, std::vector<const Entry*>, DigestHash> wanted;
+  // digest -> the manifest's file entries with it (placing one may set its
+  // mtime: see place_from)
+  std::unordered_map<Digest, std::vector<Entry*>, DigestHash> wanted;
   std::unordered_map<Digest, bool, DigestHash> needed;  // -> received yet?
   // Open directories of V by relative path ("" is V itself). Walking the
   // path from V's fd for every file cost an openat per component two or
@@ -186,10 +188,12 @@ struct Receiver::Impl {
   }
 
   // Puts `e` in place from the file `src_name` under `src_dirfd`: a hard link
-  // when it has e's mode and mtime, else a local copy with e's metadata.
-  // `src_st`: its stat when the caller has just taken it (find_local), else
-  // nullptr and it is taken here.
-  bool place_from(const Entry& e, int src_dirfd, const std::string& src_name, const struct stat* src_st, bool* linked,
+  // when it has e's mode (and, under LinkRule::exact_mtime, e's mtime), else a
+  // local copy with e's metadata. A link keeps the file's mtime, and e says
+  // so from then on: manifest() is what the version holds. `src_st`: its stat
+  // when the caller has just taken it (find_local), else nullptr and it is
+  // taken here.
+  bool place_from(Entry& e, int src_dirfd, const std::string& src_name, const struct stat* src_st, bool* linked,
                   std::string* err) {
     auto [parent, leaf] = split_parent(e.path);
     int pd = dir_fd(parent);
@@ -197,9 +201,11 @@ struct Receiver::Impl {
     struct stat own;
     const bool have = src_st || ::fstatat(src_dirfd, src_name.c_str(), &own, AT_SYMLINK_NOFOLLOW) == 0;
     const struct stat& st = src_st ? *src_st : own;
-    if (have && S_ISREG(st.st_mode) &&
-        (st.st_mode & 07777) == e.mode && mtime_ns(st) == e.mtime_ns && std::uint64_t(st.st_size) == e.size &&
-        ::linkat(src_dirfd, src_name.c_str(), pd, leaf.c_str(), 0) == 0) {
+    const bool linkable = have && S_ISREG(st.st_mode) && (st.st_mode & 07777) == e.mode &&
+                          std::uint64_t(st.st_size) == e.size &&
+                          (rule == LinkRule::content || mtime_ns(st) == e.mtime_ns);
+    if (linkable && ::linkat(src_dirfd, src_name.c_str(), pd, leaf.c_str(), 0) == 0) {
+      e.mtime_ns = mtime_ns(st);
       *linked = true;
       return true;
     }
@@ -247,17 +253,25 @@ struct Receiver::Impl {
     return true;
   }
 
-  // Finds a local file with e's digest and size that still holds it,
-  // preferring one with e's mode and mtime (it can be hard-linked; another
-  // can only be copied).
+  // How well a local file `se` with e's content fits e: 2 its mode and mtime
+  // too (linked, exact), 1 its mode (linked under LinkRule::content, keeping
+  // its mtime), 0 neither (only copied).
+  int fit(const Entry& se, const Entry& e) const {
+    if (se.mode != e.mode) return 0;
+    if (se.mtime_ns == e.mtime_ns) return 2;
+    return rule == LinkRule::content ? 1 : 0;
+  }
+
+  // Finds the best-fitting local file with e's digest and size that still
+  // holds it.
   bool find_local(const Entry& e, int* dirfd, std::string* name, struct stat* found_st) {
     auto it = local_index.find(e.digest);
     if (it == local_index.end()) return false;
-    bool found = false;
+    int best = -1;
     for (const auto& [i, se] : it->second) {
       if (se->size != e.size) continue;
-      bool exact = se->mode == e.mode && se->mtime_ns == e.mtime_ns;
-      if (found && !exact) continue;
+      const int f = fit(*se, e);
+      if (f <= best) continue;
       struct stat st;
       // The manifest vouches for the content only while the file is the one
       // stamped at receive (size and mtime alone can be put back after an
@@ -269,17 +283,18 @@ struct Receiver::Impl {
       *dirfd = source_fds[i].get();
       *name = se->path;
       *found_st = st;
-      found = true;
-      if (exact) return true;
+      best = f;
+      if (best == 2) return true;
     }
-    return found;
+    return best >= 0;
   }
 };
 
 Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
-                   std::function<void(const std::string&)> reply)
+                   std::function<void(const std::string&)> reply, LinkRule rule)
     : impl_(std::make_unique<Impl>()), parser_(StreamParser::Events{}), reply_(std::move(reply)) {
   impl_->dir = std::move(version_dir);
+  impl_->rule = rule;
   impl_->root = base::UniqueFd(::open(impl_->dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   impl_->sources = std::move(sources);
   for (const auto& s : impl_->sources)
@@ -332,7 +347,7 @@ bool Receiver::clear_earlier_attempt(std::string* err) {
 // on_end gives them their modes); files are only noted by digest.
 bool Receiver::create_entries(std::string* err) {
   auto& im = *impl_;
-  for (const auto& e : manifest_.entries) {
+  for (auto& e : manifest_.entries) {
     auto [parent, leaf] = split_parent(e.path);
     int pd = im.dir_fd(parent);
     if (pd < 0) return *err = errno_text("cannot open directory '" + parent + "' in the version"), false;
@@ -364,7 +379,7 @@ bool Receiver::create_entries(std::string* err) {
 bool Receiver::place_local_contents(std::vector<std::string>* need, std::string* err) {
   auto& im = *impl_;
   im.index_sources();
-  for (const auto& e : manifest_.entries) {
+  for (auto& e : manifest_.entries) {
     if (e.type != EntryType::file) continue;
     auto& entries = im.wanted[e.digest];
     if (entries.front() != &e) continue;  // placed with its digest's first entry
@@ -376,7 +391,7 @@ bool Receiver::place_local_contents(std::vector<std::string>* need, std::string*
       need->push_back(to_hex(e.digest));
       continue;
     }
-    for (const Entry* x : entries) {
+    for (Entry* x : entries) {
       if (x != &e && !im.find_local(*x, &sdir, &sname, &sst))
         return *err = "local copy of '" + x->path + "' vanished while the upload was planned", false;
       bool linked;

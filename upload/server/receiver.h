@@ -10,11 +10,15 @@
 // again was most of the receiver's system time); a directory swapped or moved
 // by someone else while the upload runs fails the upload at the end, when
 // each one is reopened from V and compared by inode. Nothing is fsynced per
-// file: one syncfs when the tree is complete, before the reply `done`. Contents arrive under a temporary name, are checked against the
+// file: one syncfs when the tree is complete, before the reply `done`.
+// Contents arrive under a temporary name, are checked against the
 // manifest's size and SHA-256, and only then renamed into place. Files whose
-// digest, mode and mtime match a file of a local ready version are hard-linked
-// from it (content matching but metadata differing: copied locally), so only
-// contents no version has cross the network. A local file is trusted to hold
+// digest and mode match a file of a local ready version (or an earlier file
+// of the same upload) are hard-linked from it, keeping that file's mtime,
+// which the stored manifest then records (LinkRule); content matching but the
+// mode differing: copied locally. So only contents no version has cross the
+// network, and N versions of an unchanged tree take one copy of it on disk
+// whatever the build did to its mtimes. A local file is trusted to hold
 // its manifest's content only while its inode and ctime are those stamped
 // when its version was received; otherwise (changed in place, or a link
 // count change of our own: linking and gc touch ctime too) it is hashed once
@@ -53,6 +57,17 @@ struct LocalSource {
   std::vector<FileStamp> stamps;
 };
 
+// When a local file with the content and mode an entry wants may be
+// hard-linked into the version although its mtime differs.
+//  content      yes: the version's file keeps the mtime the content had when
+//               it first arrived, and manifest() says so. The default. Why:
+//               most builds (`make dist`, `npm ci`, `cp -r`) give every file a
+//               new mtime, and linking only exact mtimes made every deploy of
+//               such a build a full copy on every host.
+//  exact_mtime  no: it is copied with the client's mtime (a service that needs
+//               each release's build mtimes, `[service] exact_mtimes`).
+enum class LinkRule { content, exact_mtime };
+
 struct ReceiveStats {
   std::uint64_t files = 0, dirs = 0, symlinks = 0;
   std::uint64_t files_sent = 0;     // contents that came over the stream
@@ -67,7 +82,7 @@ class Receiver {
   // `version_dir` must exist; `reply` gets each JSON line for the client
   // (hello, need, done, error) and must deliver it at once (flush).
   Receiver(std::string version_dir, std::vector<LocalSource> sources,
-           std::function<void(const std::string&)> reply);
+           std::function<void(const std::string&)> reply, LinkRule rule);
   ~Receiver();
 
   bool feed(std::string_view bytes);
@@ -75,6 +90,8 @@ class Receiver {
   bool finish();
   const std::string& error() const { return error_; }
   const ReceiveStats& stats() const { return stats_; }
+  // The tree as it is in the version: the client's manifest, except that
+  // under LinkRule::content a linked file's mtime is the one it kept.
   const Manifest& manifest() const { return manifest_; }
   // After finish(): the stamp of each manifest entry's file as it is now in
   // the version (zero for non-files), for LocalSource::stamps of later

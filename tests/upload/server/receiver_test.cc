@@ -2,9 +2,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <array>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/upload/tree_util.h"
+#include "upload/server/verify_tree.h"
 
 using namespace plugbox::upload;
 using namespace plugbox::upload::testutil;
@@ -31,6 +35,36 @@ void make_app(const fs::path& dist) {
 
 LocalTree tree_of(const fs::path& dist) { return build_manifest(TreeSpec{dist.parent_path(), dist.filename().string(), {}}); }
 
+// Gives every file under root a new mtime, as `cp -r` or `npm ci` would.
+void rewrite_mtimes(const fs::path& root, long long sec) {
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+    if (!it->is_regular_file() || it->is_symlink()) continue;
+    timespec ts[2] = {{sec, 123}, {sec, 123}};
+    REQUIRE(::utimensat(AT_FDCWD, it->path().c_str(), ts, AT_SYMLINK_NOFOLLOW) == 0);
+  }
+}
+
+// The version holds exactly what `stored` (what the host keeps as its
+// manifest) says, mtimes included.
+void require_matches_manifest(const fs::path& version, const Manifest& stored) {
+  auto check = verify_tree(version.string(), stored);
+  INFO((check.problems.empty() ? "" : check.problems.front()));
+  REQUIRE(check.problems.empty());
+  for (const auto& e : stored.entries) {
+    if (e.type != EntryType::file) continue;
+    struct stat st;
+    REQUIRE(::lstat((version / e.path).c_str(), &st) == 0);
+    INFO(e.path);
+    CHECK((long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec == e.mtime_ns);
+  }
+}
+
+// The same tree without mtimes: contents, modes, types, targets.
+std::map<std::string, Node> without_mtimes(std::map<std::string, Node> snap) {
+  for (auto& [path, n] : snap) n.mtime = 0;
+  return snap;
+}
+
 // An upload driven by hand, for tests that change the disk between steps:
 // the manifest has been sent and the receiver's need list handed to the
 // client; the test pulls the contents itself.
@@ -39,7 +73,7 @@ struct StepwiseUpload {
       : tree(std::move(t)),
         blobs(BlobStore::build(tree)),
         client(tree.manifest, blobs),
-        rx(version_dir.string(), {}, [this](const std::string& l) { lines.push_back(l); }) {
+        rx(version_dir.string(), {}, [this](const std::string& l) { lines.push_back(l); }, LinkRule::content) {
     REQUIRE(rx.feed(client.initial_bytes()));
     REQUIRE(client.on_line(lines.at(0)));
   }
@@ -202,7 +236,10 @@ TEST_CASE("a tree with more directories than the receiver keeps open is mirrored
   fs::create_directories(t.path / "v1");
   auto tree = tree_of(t.path / "dist");
   auto blobs = BlobStore::build(tree);
-  auto r = pump(tree, blobs, t.path / "v1", {});
+  // Exact mtimes: the point here is the directory cache, checked against an
+  // exact mirror (under LinkRule::content same-content files would share one
+  // inode and its mtime).
+  auto r = pump(tree, blobs, t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::exact_mtime);
   INFO(r.client_error << " / " << r.server_error);
   REQUIRE(r.ok);
   CHECK(snapshot(t.path / "v1") == snapshot(t.path / "dist"));
@@ -214,7 +251,8 @@ TEST_CASE("a tree with more directories than the receiver keeps open is mirrored
   fs::create_directories(t.path / "v2");
   auto tree2 = tree_of(t.path / "dist");
   auto blobs2 = BlobStore::build(tree2);
-  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree.manifest, {}}});
+  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), tree.manifest, {}}}, nullptr,
+                 SIZE_MAX, LinkRule::exact_mtime);
   INFO(r2.client_error << " / " << r2.server_error);
   REQUIRE(r2.ok);
   CHECK(snapshot(t.path / "v2") == snapshot(t.path / "dist"));
@@ -233,7 +271,7 @@ TEST_CASE("unsafe entries in a stream are refused before anything is written") {
     Manifest m;
     m.entries = {Entry{EntryType::file, bad, 0644, 1, 0, sha256("x"), {}}};
     std::vector<std::string> lines;
-    Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); });
+    Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); }, LinkRule::content);
     CHECK_FALSE(rx.feed(encode_hello() + encode_manifest(m)));
     INFO(bad);
     CHECK_THAT(rx.error(), Catch::Contains("manifest refused"));
@@ -250,8 +288,150 @@ TEST_CASE("content that was not asked for, or sent twice, is refused") {
   fs::create_directories(t.path / "v1");
   auto tree = tree_of(t.path / "dist");
   std::vector<std::string> lines;
-  Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); });
+  Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); }, LinkRule::content);
   REQUIRE(rx.feed(encode_hello() + encode_manifest(tree.manifest)));
   CHECK_FALSE(rx.feed(encode_file_begin(sha256("other"), 5, 1)));
   CHECK_THAT(rx.error(), Catch::Contains("not asked for"));
+}
+
+TEST_CASE("a build that rewrites every mtime still gets its unchanged files hard-linked, first mtimes kept") {
+  TempDir t;
+  make_app(t.path / "dist");
+  rewrite_mtimes(t.path / "dist", 1'700'000'000);
+  fs::create_directories(t.path / "v1");
+  auto tree1 = tree_of(t.path / "dist");
+  auto r1 = pump(tree1, BlobStore::build(tree1), t.path / "v1", {});
+  REQUIRE(r1.ok);
+
+  // The next build: every file rewritten (new mtimes), one content changed.
+  write_file(t.path / "dist/static/index.html", "<h1>shop v2</h1>");
+  rewrite_mtimes(t.path / "dist", 1'700'000'500);
+  fs::create_directories(t.path / "v2");
+  auto tree2 = tree_of(t.path / "dist");
+  auto r2 = pump(tree2, BlobStore::build(tree2), t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}});
+  INFO(r2.server_error);
+  REQUIRE(r2.ok);
+  CHECK(r2.result->files_sent == 1);
+  CHECK(r2.result->files_linked == 5);
+  CHECK(r2.result->files_copied == 0);
+  auto v1 = snapshot(t.path / "v1"), v2 = snapshot(t.path / "v2");
+  for (const auto& [path, n] : v2) {
+    if (n.type != 'f') continue;
+    INFO(path);
+    if (path == "static/index.html") {
+      CHECK(n.ino != v1[path].ino);
+      CHECK(n.mtime == 1'700'000'500'000'000'123LL);  // new content: the build's mtime
+    } else {
+      CHECK(n.ino == v1[path].ino);                  // one inode: one copy on disk
+      CHECK(n.mtime == 1'700'000'000'000'000'123LL);  // the mtime of its first arrival
+    }
+  }
+  // Content, modes and links are the build's; mtimes are what the stored
+  // manifest says (so a later upload can link from v2 in turn).
+  CHECK(without_mtimes(v2) == without_mtimes(snapshot(t.path / "dist")));
+  require_matches_manifest(t.path / "v2", r2.stored);
+  CHECK(r2.stored.entries.size() == tree2.manifest.entries.size());
+}
+
+TEST_CASE("N versions of a tree regenerated with new mtimes take one copy on disk") {
+  TempDir t;
+  for (int i = 0; i < 20; ++i) write_file(t.path / "src" / ("f" + std::to_string(i)), std::string(4096 + i, char('a' + i)));
+  std::vector<LocalSource> sources;
+  std::set<ino_t> inodes;
+  std::uintmax_t bytes = 0;
+  for (int n = 0; n < 5; ++n) {
+    // `rm -rf dist && cp -r src/. dist/`: new inodes and mtimes every time.
+    fs::remove_all(t.path / "dist");
+    fs::copy(t.path / "src", t.path / "dist", fs::copy_options::recursive);
+    rewrite_mtimes(t.path / "dist", 1'700'000'000 + n);
+    const fs::path v = t.path / ("v" + std::to_string(n));
+    fs::create_directories(v);
+    auto tree = tree_of(t.path / "dist");
+    auto r = pump(tree, BlobStore::build(tree), v, sources);
+    INFO("version " << n << ": " << r.server_error);
+    REQUIRE(r.ok);
+    CHECK(r.result->files_sent == (n == 0 ? 20u : 0u));
+    CHECK(r.result->files_linked == (n == 0 ? 0u : 20u));
+    require_matches_manifest(v, r.stored);
+    sources.insert(sources.begin(), LocalSource{v.string(), r.stored, {}});  // newest first, as receive orders them
+    for (const auto& [path, node] : snapshot(v))
+      if (node.type == 'f' && inodes.insert(node.ino).second) bytes += fs::file_size(v / path);
+  }
+  std::uintmax_t one_copy = 0;
+  for (const auto& e : fs::directory_iterator(t.path / "src")) one_copy += e.file_size();
+  CHECK(inodes.size() == 20);
+  CHECK(bytes == one_copy);
+}
+
+TEST_CASE("with exact mtimes, same content under a new mtime is copied and keeps the build's mtime") {
+  TempDir t;
+  write_file(t.path / "dist/a", "same a");
+  write_file(t.path / "dist/b", "same b");
+  rewrite_mtimes(t.path / "dist", 1'700'000'000);
+  fs::create_directories(t.path / "v1");
+  auto tree1 = tree_of(t.path / "dist");
+  auto r1 = pump(tree1, BlobStore::build(tree1), t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::exact_mtime);
+  REQUIRE(r1.ok);
+  ::utimensat(AT_FDCWD, (t.path / "dist/a").c_str(), std::array<timespec, 2>{{{1'700'000'900, 0}, {1'700'000'900, 0}}}.data(), 0);
+  fs::create_directories(t.path / "v2");
+  auto tree2 = tree_of(t.path / "dist");
+  auto r2 = pump(tree2, BlobStore::build(tree2), t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}},
+                 nullptr, SIZE_MAX, LinkRule::exact_mtime);
+  REQUIRE(r2.ok);
+  CHECK(r2.result->files_sent == 0);
+  CHECK(r2.result->files_copied == 1);  // a: new mtime
+  CHECK(r2.result->files_linked == 1);  // b: same mtime
+  auto v1 = snapshot(t.path / "v1"), v2 = snapshot(t.path / "v2");
+  CHECK(v2["a"].ino != v1["a"].ino);
+  CHECK(v2["b"].ino == v1["b"].ino);
+  CHECK(v2 == snapshot(t.path / "dist"));  // mtimes exactly the build's
+  CHECK(r2.stored.digest() == tree2.manifest.digest());
+}
+
+TEST_CASE("files of one upload with the same content and mode share one inode and the first one's mtime") {
+  TempDir t;
+  write_file(t.path / "dist/x/LICENSE", "MIT");
+  write_file(t.path / "dist/y/LICENSE", "MIT");
+  write_file(t.path / "dist/z/LICENSE", "MIT", 0600);  // another mode: its own inode
+  ::utimensat(AT_FDCWD, (t.path / "dist/y/LICENSE").c_str(), std::array<timespec, 2>{{{1'600'000'000, 0}, {1'600'000'000, 0}}}.data(), 0);
+  fs::create_directories(t.path / "v1");
+  auto tree = tree_of(t.path / "dist");
+  auto r = pump(tree, BlobStore::build(tree), t.path / "v1", {});
+  REQUIRE(r.ok);
+  CHECK(r.result->files_sent == 1);
+  CHECK(r.result->files_linked == 1);
+  CHECK(r.result->files_copied == 1);
+  auto v = snapshot(t.path / "v1");
+  CHECK(v["x/LICENSE"].ino == v["y/LICENSE"].ino);
+  CHECK(v["z/LICENSE"].ino != v["x/LICENSE"].ino);
+  CHECK(v["z/LICENSE"].mode == 0600);
+  require_matches_manifest(t.path / "v1", r.stored);
+}
+
+TEST_CASE("a file changed in place with its size and mtime put back is never linked, whatever the rule") {
+  for (auto rule : {LinkRule::content, LinkRule::exact_mtime}) {
+    TempDir t;
+    write_file(t.path / "dist/a", "original");
+    fs::create_directories(t.path / "v1");
+    auto tree1 = tree_of(t.path / "dist");
+    auto r1 = pump(tree1, BlobStore::build(tree1), t.path / "v1", {}, nullptr, SIZE_MAX, rule);
+    REQUIRE(r1.ok);
+    // Edited in place after v1 was sealed, then disguised (same size, mtime
+    // set back): only its content says it changed.
+    struct stat before;
+    REQUIRE(::stat((t.path / "v1/a").c_str(), &before) == 0);
+    { std::ofstream(t.path / "v1/a", std::ios::binary | std::ios::in) << "TAMPERED"; }
+    const timespec ts[2] = {before.st_mtim, before.st_mtim};
+    REQUIRE(::utimensat(AT_FDCWD, (t.path / "v1/a").c_str(), ts, 0) == 0);
+    rewrite_mtimes(t.path / "dist", 1'700'000'000);
+    fs::create_directories(t.path / "v2");
+    auto tree2 = tree_of(t.path / "dist");
+    auto r2 = pump(tree2, BlobStore::build(tree2), t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}},
+                   nullptr, SIZE_MAX, rule);
+    REQUIRE(r2.ok);
+    CHECK(r2.result->files_sent == 1);
+    CHECK(r2.result->files_linked == 0);
+    CHECK(read_file(t.path / "v2/a") == "original");
+    CHECK(snapshot(t.path / "v2")["a"].ino != snapshot(t.path / "v1")["a"].ino);
+  }
 }
