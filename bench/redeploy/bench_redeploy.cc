@@ -11,14 +11,20 @@
 //   same      the same tree again (nothing changed): a deploy's fixed cost.
 //   same/exec the same with PLUGBOX_SESSION=off (one exec per step, as
 //             before the session protocol).
+//   rebuilt   the same contents with every file's mtime rewritten, as `cp -r`
+//             or `npm ci` do (issue 13 item 2): hosts link by content.
+//   rebuilt/exact  the same once more with `exact_mtimes = true`: each
+//             rewritten file is a local copy, as before item 2 (the peer).
 //   floor     once more, after, to see how much the machine drifted.
 // Each row: wall time; the client's CPU (plugbox, from wait4) and peak RSS;
 // the hosts' CPU in all and per host; bytes of upload stream sent (from the
-// run's journal: the hosts' `wire_bytes`); the exit status.
+// run's journal: the hosts' `wire_bytes`); what the row added to each host's
+// disk (its versions' blocks, each inode once); the exit status.
 //
 // Usage (root): bench_redeploy [--hosts 50] [--files 2000] [--mib 50] [--changed-percent 5] [--keep]
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +37,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,8 +100,38 @@ struct Row {
   std::string name;
   double wall = 0, client_cpu = 0, client_peak_mb = 0, hosts_cpu = 0;
   std::uint64_t wire = 0;
+  double disk_mb = -1;  // what the row added to a host's disk, on average (-1: not a deploy)
   int status = -1;
 };
+
+// The bytes of blocks under `dir`, each inode counted once (hard links are
+// one copy on disk), as `du` counts.
+std::uint64_t disk_bytes(const fs::path& dir) {
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::uint64_t sum = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) == 0 && seen.emplace(st.st_dev, st.st_ino).second)
+      sum += std::uint64_t(st.st_blocks) * 512;
+  }
+  return sum;
+}
+
+// Every host's disk use of its versions, on average, in MB.
+double fleet_disk_mb(const pb::HostData& data, const std::vector<std::string>& names) {
+  std::uint64_t sum = 0;
+  for (const auto& n : names) sum += disk_bytes(fs::path(data.dir(n)) / "svc" / "deploy");
+  return double(sum) / double(names.size()) / 1e6;
+}
+
+// Gives every file of the tree a new mtime, contents unchanged: a rebuild.
+void rewrite_mtimes(const fs::path& root, std::int64_t sec) {
+  const timespec ts[2] = {{sec, 0}, {sec, 0}};
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file() && !e.is_symlink()) ::utimensat(AT_FDCWD, e.path().c_str(), ts, AT_SYMLINK_NOFOLLOW);
+}
 
 // Runs plugbox to its end (its output to `log`), measuring it and the hosts.
 Row run_plugbox(const std::string& name, const std::vector<std::string>& args, const fs::path& log,
@@ -152,8 +189,9 @@ std::uint64_t journal_wire_bytes(const fs::path& runs) {
 }
 
 void print_row(const Row& r, int hosts) {
-  std::cout << fmt::format("{:<10} {:>8.2f} {:>10.2f} {:>10.1f} {:>9.2f} {:>10.1f} {:>12} {:>5}\n", r.name, r.wall,
-                           r.client_cpu, r.client_peak_mb, r.hosts_cpu, r.hosts_cpu * 1000 / hosts, r.wire, r.status);
+  std::cout << fmt::format("{:<13} {:>8.2f} {:>10.2f} {:>10.1f} {:>9.2f} {:>10.1f} {:>12} {:>11} {:>5}\n", r.name,
+                           r.wall, r.client_cpu, r.client_peak_mb, r.hosts_cpu, r.hosts_cpu * 1000 / hosts, r.wire,
+                           r.disk_mb < 0 ? std::string("-") : fmt::format("{:.1f}", r.disk_mb), r.status);
 }
 
 }  // namespace
@@ -204,10 +242,12 @@ int main(int argc, char** argv) {
   const fs::path svc = work.path() / "service";
   fs::create_directories(svc);
   std::ofstream(svc / "inventory.toml") << inv;
-  std::ofstream(svc / "plugbox.toml") << "[service]\n"
+  auto write_service = [&](bool exact_mtimes) {
+    std::ofstream(svc / "plugbox.toml") << "[service]\n"
                                           "name = \"bench\"\n"
                                           "upload_version = \"app\"\n"
-                                          "stop = [\"true\"]\n"
+                                       << (exact_mtimes ? "exact_mtimes = true\n" : "")
+                                       << "stop = [\"true\"]\n"
                                           "start = [\"true\"]\n"
                                           "health = \"true\"\n"
                                           "\n[deploy]\n"
@@ -216,6 +256,8 @@ int main(int argc, char** argv) {
                                           "max_fail = 0\n"
                                           "keep = 3\n"
                                           "health_retries = 1\n";
+  };
+  write_service(false);
   const fs::path state = work.path() / "state";
   ::setenv("XDG_STATE_HOME", state.c_str(), 1);
   const fs::path log = work.path() / "plugbox.log";
@@ -235,44 +277,58 @@ int main(int argc, char** argv) {
   floor_args.insert(floor_args.end(), {"fleet", "exec", "--group", "all", "--", "true"});
 
   std::vector<Row> rows;
+  double disk_before = 0;
+  auto deploy_row = [&](const std::string& name) {
+    // Version names are seconds: each deploy must be in a second of its own.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    rows.push_back(run_plugbox(name, deploy_args, log, cpu.get(), sshd_pids));
+    rows.back().wire = journal_wire_bytes(state / "plugbox" / "runs");
+    const double disk_now = fleet_disk_mb(data, names);
+    rows.back().disk_mb = disk_now - disk_before;
+    disk_before = disk_now;
+  };
   rows.push_back(run_plugbox("floor", floor_args, log, cpu.get(), sshd_pids));
   pb::write_app(app1, svc / "app");
-  rows.push_back(run_plugbox("first", deploy_args, log, cpu.get(), sshd_pids));
-  rows.back().wire = journal_wire_bytes(state / "plugbox" / "runs");
+  deploy_row("first");
   fs::remove_all(svc / "app");
   pb::write_app(app2, svc / "app");
-  // Version names are seconds: the next deploy must be in a second of its own.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  rows.push_back(run_plugbox("redeploy", deploy_args, log, cpu.get(), sshd_pids));
-  rows.back().wire = journal_wire_bytes(state / "plugbox" / "runs");
+  deploy_row("redeploy");
   // The fixed cost of a deploy, with and without the session protocol: the
   // same tree again (nothing to send but the manifest, every file linked),
   // over one session per host, then with one exec per step as before it.
   // Equal work for both, unlike two different 5% changes (which files a
   // change picks swings the bytes sent threefold).
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  rows.push_back(run_plugbox("same", deploy_args, log, cpu.get(), sshd_pids));
-  rows.back().wire = journal_wire_bytes(state / "plugbox" / "runs");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  deploy_row("same");
   ::setenv("PLUGBOX_SESSION", "off", 1);
-  rows.push_back(run_plugbox("same/exec", deploy_args, log, cpu.get(), sshd_pids));
+  deploy_row("same/exec");
   ::unsetenv("PLUGBOX_SESSION");
-  rows.back().wire = journal_wire_bytes(state / "plugbox" / "runs");
+  // A rebuild: the same contents, every mtime new. Hosts link by content
+  // (nothing added to their disks); the peer is plugbox with exact mtimes,
+  // where each rewritten file is a local copy (as before issue 13 item 2).
+  rewrite_mtimes(svc / "app", 1'800'000'000);
+  deploy_row("rebuilt");
+  rewrite_mtimes(svc / "app", 1'800'000'100);
+  write_service(true);
+  deploy_row("rebuilt/exact");
+  write_service(false);
   rows.push_back(run_plugbox("floor", floor_args, log, cpu.get(), sshd_pids));
 
   std::cout << fmt::format("{} sshd hosts, app {} files / {} MiB, redeploy with {} files changed; plugbox's output: {}\n",
                            p.hosts, p.files, p.mib, changed.size(), log.string());
-  std::cout << fmt::format("{:<10} {:>8} {:>10} {:>10} {:>9} {:>10} {:>12} {:>5}\n", "run", "wall s", "client s",
-                           "client MB", "hosts s", "ms/host", "upload B", "exit");
+  std::cout << fmt::format("{:<13} {:>8} {:>10} {:>10} {:>9} {:>10} {:>12} {:>11} {:>5}\n", "run", "wall s",
+                           "client s", "client MB", "hosts s", "ms/host", "upload B", "+disk MB/h", "exit");
   for (const auto& r : rows) print_row(r, p.hosts);
   const Row& re = rows[2];
-  const double floor_wall = std::min(rows[0].wall, rows[5].wall);
-  const double floor_ms = std::min(rows[0].hosts_cpu, rows[5].hosts_cpu) * 1000 / p.hosts;
+  const double floor_wall = std::min(rows[0].wall, rows.back().wall);
+  const double floor_ms = std::min(rows[0].hosts_cpu, rows.back().hosts_cpu) * 1000 / p.hosts;
   auto ms = [&](const Row& r) { return r.hosts_cpu * 1000 / p.hosts; };
   std::cout << fmt::format("redeploy: {:.1f} ms of host CPU per host (target <= 40; the floor's {:.1f}), wall {:.2f}x the floor (target <= 2)\n",
                            ms(re), floor_ms, re.wall / floor_wall);
   std::cout << fmt::format("unchanged redeploy: {:.1f} ms per host over one session, {:.1f} ms with one exec per step; wall {:.2f}x and {:.2f}x the floor\n",
                            ms(rows[3]), ms(rows[4]), rows[3].wall / floor_wall, rows[4].wall / floor_wall);
+  std::cout << fmt::format("rebuilt (every mtime new, contents the same): +{:.1f} MB per host linking by content, "
+                           "+{:.1f} MB with exact mtimes; host CPU {:.1f} and {:.1f} ms per host\n",
+                           rows[5].disk_mb, rows[6].disk_mb, ms(rows[5]), ms(rows[6]));
   bool ok = true;
   for (const auto& r : rows)
     if (r.status != 0) {
