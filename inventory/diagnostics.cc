@@ -31,6 +31,13 @@ void Diagnostics::add(Loc at, std::string message, bool warning) {
   if (!warning) ++errors_;
 }
 
+void Diagnostics::error(const SourcePos& at, std::string message) {
+  for (const auto& d : all_)
+    if (d.pos.file == at.file && d.pos.line == at.line && d.message == message) return;
+  all_.push_back(Diagnostic{at, std::move(message), false});
+  ++errors_;
+}
+
 std::vector<Diagnostic> Diagnostics::sorted() const {
   std::vector<Diagnostic> out = all_;
   std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {

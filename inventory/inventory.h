@@ -64,6 +64,13 @@ struct Host {
   std::vector<std::string> groups;       // every group the host is in, children included (sorted by name)
   std::map<std::string, std::string> vars;  // free-form vars after precedence
   SourcePos pos;                    // where the host (or its range) was declared
+  // Where each of address, port, user, identity, known_hosts and jump came
+  // from: the inventory (file:line:col) or an ssh config (file:line, column 0).
+  // A value left at plugbox's default has no entry.
+  std::map<std::string, SourcePos> origin;
+  // Declared only by an ssh config's ProxyJump: a hop on the way to inventory
+  // hosts, in no group, never matched by a --host glob.
+  bool jump_only = false;
 };
 
 struct Group {

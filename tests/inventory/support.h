@@ -43,7 +43,7 @@ struct Stages {
     return out;
   }
   Diagnostics diag{"inv.toml"};
-  ReadContext ctx{"/etc/fleet", "/home/op"};
+  ReadContext ctx{"/etc/fleet", "/home/op", "op"};
   Document doc;
   HostTable hosts;
 };
