@@ -4,16 +4,18 @@
 
 namespace plugbox::inventory {
 
+std::string to_string(const SourcePos& pos) {
+  std::string out = pos.file;
+  if (pos.line > 0) {
+    out += ":" + std::to_string(pos.line);
+    if (pos.column > 0) out += ":" + std::to_string(pos.column);
+  }
+  return out;
+}
+
 std::string Diagnostic::str() const {
   std::string out;
-  if (!pos.file.empty()) {
-    out += pos.file;
-    if (pos.line > 0) {
-      out += ":" + std::to_string(pos.line);
-      if (pos.column > 0) out += ":" + std::to_string(pos.column);
-    }
-    out += ": ";
-  }
+  if (!pos.file.empty()) out += to_string(pos) + ": ";
   if (warning) out += "warning: ";
   return out + message;
 }

@@ -19,6 +19,9 @@ struct SourcePos {
   int column = 0;  // 1-based; 0 = unknown
 };
 
+// "FILE:LINE:COL", "FILE:LINE" (column 0: an ssh config's line), "FILE".
+std::string to_string(const SourcePos& pos);
+
 // One problem found while loading. str() is "FILE:LINE:COL: message"
 // ("FILE:LINE:COL: warning: message" for a warning; without a position, or
 // without a file, those parts are left out).
