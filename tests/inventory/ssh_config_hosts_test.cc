@@ -6,20 +6,10 @@
 #include "tests/inventory/support.h"
 
 using namespace plugbox::inventory;
+using plugbox::inventory::test::render;
 using plugbox::inventory::test::TempDir;
 
 namespace {
-
-// "edge[web01*]": '*' marks a target, brackets hold the sessions tunnelled through a host.
-std::string render(const std::vector<SessionNode>& nodes) {
-  std::string out;
-  for (const auto& n : nodes) {
-    if (!out.empty()) out += " ";
-    out += n.host + (n.target ? "*" : "");
-    if (!n.children.empty()) out += "[" + render(n.children) + "]";
-  }
-  return out;
-}
 
 struct Fixture {
   TempDir dir;

@@ -48,6 +48,18 @@ struct Stages {
   HostTable hosts;
 };
 
+// "edge[bastion-eu[web01* web02*]]": '*' marks a target, brackets hold the
+// sessions tunnelled through a host.
+inline std::string render(const std::vector<SessionNode>& nodes) {
+  std::string out;
+  for (const auto& n : nodes) {
+    if (!out.empty()) out += " ";
+    out += n.host + (n.target ? "*" : "");
+    if (!n.children.empty()) out += "[" + render(n.children) + "]";
+  }
+  return out;
+}
+
 class TempDir {
  public:
   TempDir() {

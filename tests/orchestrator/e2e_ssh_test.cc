@@ -178,6 +178,24 @@ TEST_CASE("sshd e2e: a deploy through bastions declared only in the ssh config",
   CHECK(listed.at("deep").at("port") == f->sshd().host("deep").port);
   CHECK(listed.at("bastion").at("address") == f->sshd().host("bastion").address);
 
+  // A config plugbox cannot follow stops the deploy before anything happens:
+  // one line naming the config's file and line, exit 2, nothing changed.
+  const std::string cfg = (f->dir() / "bad_ssh_config").string();
+  write_file(cfg, slurp(f->sshd().ssh_config_path()) + "Host solo\n  ProxyCommand nc %h %p\n");
+  std::string bad_inv = inv;
+  bad_inv.replace(bad_inv.find(f->sshd().ssh_config_path()), f->sshd().ssh_config_path().size(), cfg);
+  write_file(f->inventory(), bad_inv);
+  const Snapshot before = f->snapshot_all();
+  const int accepted_before = f->sshd().accepted_connections("bastion");
+  RunResult bad = f->plugbox({"fleet", "deploy", "--group", "app"});
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.rfind(cfg + ":", 0) == 0);
+  CHECK(bad.err.find("ProxyCommand") != std::string::npos);
+  CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);
+  CHECK(snapshot_diff(before, f->snapshot_all()) == "");
+  CHECK(f->sshd().accepted_connections("bastion") == accepted_before);
+  write_file(f->inventory(), inv);
+
   const int bastion_before = f->sshd().authenticated_connections("bastion");
   Deployed d = deploy(*f);
   INFO(d.run.describe());
