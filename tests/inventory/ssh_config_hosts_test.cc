@@ -6,7 +6,9 @@
 #include "tests/inventory/support.h"
 
 using namespace plugbox::inventory;
+using plugbox::inventory::test::all;
 using plugbox::inventory::test::render;
+using plugbox::inventory::test::ssh_g;
 using plugbox::inventory::test::TempDir;
 
 namespace {
@@ -215,4 +217,51 @@ TEST_CASE("bad ssh configs: one line naming the file and line and the fix", "[ss
           std::vector<std::string>{"inv.toml:2:14: 'ssh_config' of [defaults] must be true, false or the path of an "
                                    "ssh config, not an integer"});
   }
+}
+
+TEST_CASE("hosts with nothing in the inventory get what ssh -G prints", "[ssh_config_hosts]") {
+  Fixture f;
+  const std::string inc = (f.dir.path() / "inc.conf").string();
+  std::ofstream(inc) << "Host db?\n  HostName %h.DB.example\n  Port 2300\n  ProxyJump ops@gw1:2222\n";
+  f.config("Include " + inc + R"(
+Host alias
+  HostName Real.Example
+Match host real.example
+  Port 2201
+  UserKnownHostsFile /kh/%h_%p
+Host web* !web9
+  ProxyJump gw1,gw2
+Host gw2
+  ProxyJump gw1
+Host gw*
+  HostName %h.bastion
+Host *
+  User fleet
+  IdentityFile /keys/fleet
+)");
+  const Inventory inv = test::parse(f.inv(
+      "[defaults]\nssh_config = \"@CFG@\"\n[hosts.alias]\n[hosts.db1]\n[hosts.web1]\n[hosts.web9]\n[hosts.gw2]\n"));
+  for (const char* name : {"alias", "db1", "web1", "web9", "gw2", "gw1"}) {
+    INFO("host " << name);
+    const auto g = ssh_g(f.cfg, name);
+    const Host& h = *inv.find(name);
+    CHECK(all(g, "hostname") == std::vector<std::string>{h.address});
+    CHECK(all(g, "user") == std::vector<std::string>{h.user});
+    CHECK(all(g, "port") == std::vector<std::string>{std::to_string(h.port)});
+    CHECK(all(g, "identityfile") == std::vector<std::string>{h.identity});
+    if (!h.known_hosts.empty()) CHECK(all(g, "userknownhostsfile") == std::vector<std::string>{h.known_hosts});
+    // The last jump host is the one ssh -G's proxyjump names last.
+    const auto pj = all(g, "proxyjump");
+    if (pj.empty()) {
+      CHECK(h.jump_chain.empty());
+    } else {
+      REQUIRE_FALSE(h.jump_chain.empty());
+      const std::string& list = pj.front();
+      CHECK(list.substr(list.rfind(',') == std::string::npos ? 0 : list.rfind(',') + 1) == h.jump_chain.back());
+    }
+  }
+  CHECK(inv.find("alias")->known_hosts == "/kh/real.example_2201");
+  CHECK(inv.find("web1")->jump_chain == std::vector<std::string>{"gw1", "gw2"});
+  CHECK(inv.find("db1")->jump_chain == std::vector<std::string>{"ops@gw1:2222"});
+  CHECK(inv.find("web9")->jump_chain.empty());
 }

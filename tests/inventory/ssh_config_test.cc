@@ -1,8 +1,6 @@
 #include "inventory/ssh_config.h"
 
 #include <pwd.h>
-#include <stdio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -12,6 +10,8 @@
 #include "tests/inventory/support.h"
 
 using namespace plugbox::inventory;
+using plugbox::inventory::test::all;
+using plugbox::inventory::test::ssh_g;
 using plugbox::inventory::test::TempDir;
 
 namespace {
@@ -27,29 +27,6 @@ void write(const std::filesystem::path& p, std::string text, const std::filesyst
   for (size_t at; (at = text.find("@DIR@")) != std::string::npos;) text.replace(at, 5, dir.string());
   std::filesystem::create_directories(p.parent_path());
   std::ofstream(p) << text;
-}
-
-// `ssh -F cfg -G host`: keyword -> values, in order.
-std::multimap<std::string, std::string> ssh_g(const std::filesystem::path& cfg, const std::string& host) {
-  const std::string cmd = "ssh -F '" + cfg.string() + "' -G '" + host + "' 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::multimap<std::string, std::string> out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) {
-    std::string line(buf);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    const auto sp = line.find(' ');
-    out.emplace(line.substr(0, sp), sp == std::string::npos ? "" : line.substr(sp + 1));
-  }
-  REQUIRE(WEXITSTATUS(pclose(p)) == 0);
-  return out;
-}
-
-std::vector<std::string> all(const std::multimap<std::string, std::string>& m, const std::string& k) {
-  std::vector<std::string> out;
-  for (auto [a, b] = m.equal_range(k); a != b; ++a) out.push_back(a->second);
-  return out;
 }
 
 std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); }
