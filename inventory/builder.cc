@@ -10,6 +10,7 @@
 #include "inventory/precedence.h"
 #include "inventory/range.h"
 #include "inventory/settings.h"
+#include "inventory/ssh_config_hosts.h"
 
 namespace plugbox::inventory {
 namespace {
@@ -36,6 +37,7 @@ Built build_inventory(const Document& doc, const ReadContext& ctx, Diagnostics& 
   Precedence precedence(doc.defaults, doc.groups, tree);
   const size_t n = table.hosts.size();
   out.hosts.resize(n);
+  std::vector<Effective> effective(n);
   for (size_t i = 0; i < n; ++i) {
     const ExpandedHost& e = table.hosts[i];
     const HostDecl& decl = doc.hosts[e.decl];
@@ -43,8 +45,13 @@ Built build_inventory(const Document& doc, const ReadContext& ctx, Diagnostics& 
     h.name = e.name;
     h.address = e.address;
     h.pos = diag.pos(decl.name.loc);
-    const Effective eff = precedence.resolve(i, e.name, decl.layer);
+    effective[i] = precedence.resolve(i, e.name, decl.layer);
+    const Effective& eff = effective[i];
     apply_layer(eff, h);
+    if (decl.address) h.origin["address"] = diag.pos(decl.address->loc);
+    for (const auto& [key, value] : eff)
+      if (is_setting(key)) h.origin[std::string(key)] = diag.pos(value->loc);
+    if (links.via[i]) h.origin["jump"] = diag.pos(links.via_loc[i]);
 
     const auto home = eff.find("home");
     if (home != eff.end() && !e.number.empty() && decl.layer.count("home")) h.home = substitute_number(h.home, e.number);
@@ -75,9 +82,8 @@ Built build_inventory(const Document& doc, const ReadContext& ctx, Diagnostics& 
     if (links.via[i] && out.hosts[*links.via[i]].transport == TransportKind::local)
       diag.error(links.via_loc[i], fmt::format("'{}' has transport = \"local\": no host can jump through it",
                                                out.hosts[*links.via[i]].name));
-  if (links.resolved)
-    for (size_t i = 0; i < n; ++i)
-      for (size_t j : links.chains[i]) out.hosts[i].jump_chain.push_back(out.hosts[j].name);
+  // Jump chains last: ssh configs may add jump hosts and chains the inventory's jumps extend.
+  SshConfigHosts(doc, ctx, diag, out.hosts, effective, links).apply();
 
   for (size_t gi = 0; gi < doc.groups.size(); ++gi) {
     const GroupDecl& d = doc.groups[gi];

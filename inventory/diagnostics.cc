@@ -4,16 +4,18 @@
 
 namespace plugbox::inventory {
 
+std::string to_string(const SourcePos& pos) {
+  std::string out = pos.file;
+  if (pos.line > 0) {
+    out += ":" + std::to_string(pos.line);
+    if (pos.column > 0) out += ":" + std::to_string(pos.column);
+  }
+  return out;
+}
+
 std::string Diagnostic::str() const {
   std::string out;
-  if (!pos.file.empty()) {
-    out += pos.file;
-    if (pos.line > 0) {
-      out += ":" + std::to_string(pos.line);
-      if (pos.column > 0) out += ":" + std::to_string(pos.column);
-    }
-    out += ": ";
-  }
+  if (!pos.file.empty()) out += to_string(pos) + ": ";
   if (warning) out += "warning: ";
   return out + message;
 }
@@ -29,6 +31,13 @@ void Diagnostics::add(Loc at, std::string message, bool warning) {
   if (!seen_.emplace(at.line, at.column, message).second) return;
   all_.push_back(Diagnostic{pos(at), std::move(message), warning});
   if (!warning) ++errors_;
+}
+
+void Diagnostics::error(const SourcePos& at, std::string message) {
+  for (const auto& d : all_)
+    if (d.pos.file == at.file && d.pos.line == at.line && d.message == message) return;
+  all_.push_back(Diagnostic{at, std::move(message), false});
+  ++errors_;
 }
 
 std::vector<Diagnostic> Diagnostics::sorted() const {

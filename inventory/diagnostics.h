@@ -24,6 +24,8 @@ class Diagnostics {
 
   void error(Loc at, std::string message) { add(at, std::move(message), false); }
   void warning(Loc at, std::string message) { add(at, std::move(message), true); }
+  // A problem in another file (an ssh config): `at` names it.
+  void error(const SourcePos& at, std::string message);
 
   bool has_errors() const { return errors_ > 0; }
   const std::string& file() const { return file_; }

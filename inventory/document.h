@@ -58,6 +58,7 @@ struct Document {
 struct ReadContext {
   std::filesystem::path base_dir;  // the inventory file's directory
   std::string home_dir;            // $HOME
+  std::string local_user;          // for ssh configs: %u, Match localuser
 };
 
 }  // namespace plugbox::inventory

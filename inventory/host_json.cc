@@ -5,6 +5,13 @@ namespace {
 
 nlohmann::ordered_json or_null(const std::string& s) { return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s); }
 
+// Where each value came from; a value at its default has no entry.
+nlohmann::ordered_json origin_json(const Host& h) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [key, pos] : h.origin) out[key] = to_string(pos);
+  return out;
+}
+
 }  // namespace
 
 nlohmann::ordered_json host_to_json(const Host& h) {
@@ -23,6 +30,7 @@ nlohmann::ordered_json host_to_json(const Host& h) {
       {"host_key_check", std::string(to_string(h.host_key_check))},
       {"transport", std::string(to_string(h.transport))},
       {"vars", h.vars},
+      {"origin", origin_json(h)},
   };
 }
 

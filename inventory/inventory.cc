@@ -26,6 +26,12 @@ std::string home_dir() {
   return "";
 }
 
+std::string local_user() {
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
+  if (const char* u = std::getenv("USER"); u && *u) return u;
+  return "";
+}
+
 }  // namespace
 
 std::string_view to_string(HostKeyCheck v) {
@@ -56,7 +62,7 @@ Inventory Inventory::load(const std::filesystem::path& file) {
 Inventory Inventory::parse(std::string_view toml_text, const std::string& file_name) {
   Diagnostics diag(file_name);
   std::error_code ec;
-  ReadContext ctx{std::filesystem::absolute(file_name, ec).parent_path(), home_dir()};
+  ReadContext ctx{std::filesystem::absolute(file_name, ec).parent_path(), home_dir(), local_user()};
   Document doc = read_document(toml_text, ctx, diag);
   Built built;
   if (doc.parsed) built = build_inventory(doc, ctx, diag);

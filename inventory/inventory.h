@@ -19,6 +19,9 @@ struct SourcePos {
   int column = 0;  // 1-based; 0 = unknown
 };
 
+// "FILE:LINE:COL", "FILE:LINE" (column 0: an ssh config's line), "FILE".
+std::string to_string(const SourcePos& pos);
+
 // One problem found while loading. str() is "FILE:LINE:COL: message"
 // ("FILE:LINE:COL: warning: message" for a warning; without a position, or
 // without a file, those parts are left out).
@@ -64,6 +67,13 @@ struct Host {
   std::vector<std::string> groups;       // every group the host is in, children included (sorted by name)
   std::map<std::string, std::string> vars;  // free-form vars after precedence
   SourcePos pos;                    // where the host (or its range) was declared
+  // Where each of address, port, user, identity, known_hosts and jump came
+  // from: the inventory (file:line:col) or an ssh config (file:line, column 0).
+  // A value left at plugbox's default has no entry.
+  std::map<std::string, SourcePos> origin;
+  // Declared only by an ssh config's ProxyJump: a hop on the way to inventory
+  // hosts, in no group, never matched by a --host glob.
+  bool jump_only = false;
 };
 
 struct Group {

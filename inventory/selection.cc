@@ -59,7 +59,7 @@ std::vector<const Host*> Inventory::select(const Selection& sel) const {
     }
     bool any = false;
     for (const auto& h : hosts_)
-      if (fnmatch(pattern.c_str(), h.name.c_str(), 0) == 0) {
+      if (!h.jump_only && fnmatch(pattern.c_str(), h.name.c_str(), 0) == 0) {
         choose(h.name);
         any = true;
       }

@@ -46,6 +46,12 @@ const std::vector<base::ConfigKey>& setting_docs() {
       {"transport", "\"ssh\" or \"local\"", "\"ssh\"",
        "\"local\": the host is its home directory on this machine and its commands run here (the quickstart and "
        "tests)."},
+      {"ssh_config", "true, false or string (path)", "false",
+       "Read the host's address (HostName), user, port, identity (the first IdentityFile), known_hosts "
+       "(UserKnownHostsFile) and jump chain (ProxyJump) from an OpenSSH client config where the inventory does not "
+       "set them: true reads ~/.ssh/config, a path reads that file. The host's name is the ssh alias looked up; Host "
+       "patterns, Match host/originalhost/user/localuser/all and Include are followed; ProxyCommand and Match "
+       "exec/canonical/final are refused. The inventory always wins."},
   };
   return keys;
 }

@@ -9,7 +9,8 @@ namespace plugbox::inventory {
 
 const std::vector<std::string>& setting_names() {
   static const std::vector<std::string> names{"user",        "port",           "identity",  "home", "server",
-                                              "server_install", "known_hosts", "host_key_check", "transport"};
+                                              "server_install", "known_hosts", "host_key_check", "transport",
+                                              "ssh_config"};
   return names;
 }
 
@@ -31,7 +32,7 @@ std::string misspelt_setting(std::string_view key) {
       {"proxyjump", "jump"},     {"proxy_jump", "jump"},      {"jump_host", "jump"},   {"jumphost", "jump"},
       {"username", "user"},      {"ssh_user", "user"},        {"ssh_port", "port"},    {"identity_file", "identity"},
       {"identityfile", "identity"}, {"key_file", "identity"}, {"userknownhostsfile", "known_hosts"},
-      {"stricthostkeychecking", "host_key_check"}};
+      {"stricthostkeychecking", "host_key_check"}, {"sshconfig", "ssh_config"}};
   std::string norm;
   for (char c : key) norm.push_back(c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   for (const auto& [alias, setting] : aliases)
@@ -81,6 +82,7 @@ void apply_layer(const std::map<std::string_view, const Value*>& layer, Host& ho
     else if (key == "host_key_check")
       host.host_key_check = v == "off" ? HostKeyCheck::off : v == "accept-new" ? HostKeyCheck::accept_new : HostKeyCheck::strict;
     else if (key == "transport") host.transport = v == "local" ? TransportKind::local : TransportKind::ssh;
+    else if (key == "ssh_config") continue;  // read by the builder (ssh_config_hosts.h)
     else host.vars.emplace(std::string(key), v);
   }
 }

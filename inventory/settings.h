@@ -12,7 +12,7 @@
 
 namespace plugbox::inventory {
 
-// user, port, identity, home, server, server_install, known_hosts, host_key_check, transport.
+// user, port, identity, home, server, server_install, known_hosts, host_key_check, transport, ssh_config.
 const std::vector<std::string>& setting_names();
 bool is_setting(std::string_view key);
 

@@ -295,7 +295,8 @@ class Reader {
       return std::nullopt;
     }
     char bad = 0;
-    if (key != "server" && key != "home" && key != "identity" && key != "known_hosts" && has_space_or_control(v, &bad)) {
+    if (key != "server" && key != "home" && key != "identity" && key != "known_hosts" && key != "ssh_config" &&
+        has_space_or_control(v, &bad)) {
       diag_.error(at, fmt::format("'{}' of {} contains {}: '{}'", key, what, bad == ' ' ? "a space" : "a control character", v));
       return std::nullopt;
     }
@@ -316,6 +317,14 @@ class Reader {
       }
       return Value{std::to_string(i->get()), at};
     }
+    if (key == "ssh_config") {
+      if (const auto* b = node.as_boolean()) return Value{b->get() ? "true" : "false", at};
+      if (!node.is_string()) {
+        diag_.error(at, fmt::format("'ssh_config' of {} must be true, false or the path of an ssh config, not {}",
+                                    what, type_name(node)));
+        return std::nullopt;
+      }
+    }
     if (key == "server_install") {
       const auto* b = node.as_boolean();
       if (!b) {
@@ -330,7 +339,7 @@ class Reader {
       diag_.error(at, fmt::format("'user' of {} is '{}': a user name has no '@' or ':'", what, v->text));
       return std::nullopt;
     }
-    if (key == "identity" || key == "known_hosts") {
+    if (key == "identity" || key == "known_hosts" || key == "ssh_config") {
       std::string why;
       auto p = expand_path(v->text, ctx_, &why);
       if (!p) {

@@ -50,10 +50,40 @@ void print_table(const std::vector<const inv::Host*>& hosts) {
   std::cout << out;
 }
 
+// Each host's values with where they came from: the inventory's file:line:col,
+// an ssh config's file:line (ssh_config), or plugbox's default.
+void print_origins(const std::vector<const inv::Host*>& hosts) {
+  std::string out;
+  for (const auto* h : hosts) {
+    out += h->name + (h->jump_only ? "  (jump host from an ssh config's ProxyJump)" : "") + "\n";
+    const std::vector<std::pair<std::string, std::string>> values{
+        {"address", h->address},
+        {"port", std::to_string(h->port)},
+        {"user", or_dash(h->user)},
+        {"identity", or_dash(h->identity)},
+        {"known_hosts", or_dash(h->known_hosts)},
+        {"jump", joined(h->jump_chain, "->")},
+        {"home", or_dash(h->home)},
+        {"server", or_dash(h->server)},
+        {"host_key_check", std::string(inv::to_string(h->host_key_check))},
+        {"transport", std::string(inv::to_string(h->transport))},
+    };
+    size_t width = 0;
+    for (const auto& [k, v] : values) width = std::max(width, v.size());
+    for (const auto& [k, v] : values) {
+      auto it = h->origin.find(k);
+      fmt::format_to(std::back_inserter(out), "  {:<14}  {:<{}}  {}\n", k, v, width,
+                     it == h->origin.end() ? "default" : inv::to_string(it->second));
+    }
+  }
+  std::cout << out;
+}
+
 struct ListOptions {
   std::vector<std::string> groups;
   std::vector<std::string> hosts;
   bool json = false;
+  bool origin = false;
 };
 
 }  // namespace
@@ -82,7 +112,10 @@ void add_inventory_commands(CLI::App& app, GlobalOptions& opts) {
       ->delimiter(',');
   list->add_flag("--json", list_opts->json,
                  "JSON array: name, address, port, user, jump_chain, groups, home, server, identity, known_hosts, "
-                 "host_key_check, transport, vars");
+                 "host_key_check, transport, vars, origin");
+  list->add_flag("--origin", list_opts->origin,
+                 "Each host's values and where each came from: inventory FILE:LINE:COL, ssh config FILE:LINE "
+                 "(ssh_config), or default");
   list->callback([&opts, list_opts] {
     const inv::Inventory i = load(opts);
     std::vector<const inv::Host*> hosts;
@@ -97,6 +130,8 @@ void add_inventory_commands(CLI::App& app, GlobalOptions& opts) {
     }
     if (list_opts->json)
       std::cout << inv::hosts_to_json(hosts).dump(2) << "\n";
+    else if (list_opts->origin)
+      print_origins(hosts);
     else
       print_table(hosts);
   });

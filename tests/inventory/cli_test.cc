@@ -230,3 +230,43 @@ TEST_CASE("plugbox --version prints the release, the commit and the host protoco
                                    "host protocols: upload 1, session 1\n"));
   CHECK(r.err.empty());
 }
+
+TEST_CASE("list --origin: each value and the inventory or ssh config line it came from", "[cli]") {
+  TempDir dir;
+  std::ofstream(dir.path() / "ssh_config") << "Host web01\n  HostName 10.0.0.1\n  User alice\n  ProxyJump gw\n"
+                                              "Host gw\n  HostName 192.0.2.9\n  Port 2222\n";
+  // A relative ssh_config is next to the inventory, like every other path in it.
+  std::ofstream(dir.path() / "inv.toml") << "[defaults]\nssh_config = \"ssh_config\"\n[hosts.web01]\nport = 2201\n";
+  const std::string cfg = (dir.path() / "ssh_config").string();
+  Run r = run_plugbox({"-i", "inv.toml", "inventory", "list", "--origin"}, dir.path());
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out == "web01\n"
+                 "  address         10.0.0.1  " + cfg + ":2\n"
+                 "  port            2201      inv.toml:4:8\n"
+                 "  user            alice     " + cfg + ":3\n"
+                 "  identity        -         default\n"
+                 "  known_hosts     -         default\n"
+                 "  jump            gw        " + cfg + ":4\n"
+                 "  home            -         default\n"
+                 "  server          -         default\n"
+                 "  host_key_check  strict    default\n"
+                 "  transport       ssh       default\n"
+                 "gw  (jump host from an ssh config's ProxyJump)\n"
+                 "  address         192.0.2.9  " + cfg + ":6\n"
+                 "  port            2222       " + cfg + ":7\n"
+                 "  user            -          default\n"
+                 "  identity        -          default\n"
+                 "  known_hosts     -          default\n"
+                 "  jump            -          default\n"
+                 "  home            -          default\n"
+                 "  server          -          default\n"
+                 "  host_key_check  strict     default\n"
+                 "  transport       ssh        default\n");
+  std::ofstream(dir.path() / "ssh_config") << "Host web01\n  ProxyCommand nc %h %p\n";
+  Run bad = run_plugbox({"-i", "inv.toml", "inventory", "list"}, dir.path());
+  CHECK(bad.status == 2);
+  CHECK(bad.out.empty());
+  CHECK(bad.err == cfg + ":2: plugbox does not support ProxyCommand (for host 'web01'): use ProxyJump, or set the "
+                         "host's jump in the inventory (host 'web01', ssh_config at inv.toml:2:14)\n");
+}

@@ -9,7 +9,9 @@ using namespace plugbox::inventory;
 
 TEST_CASE("a host's JSON has the docs/DESIGN.md §4 fields, unset defaults as null", "[json]") {
   const Inventory inv = test::parse(test::kFleet);
-  CHECK(host_to_json(*inv.find("web03")).dump() ==
+  auto web03 = host_to_json(*inv.find("web03"));
+  web03.erase("origin");
+  CHECK(web03.dump() ==
         R"({"name":"web03","address":"web03.eu","port":22,"user":"shop","jump_chain":["edge","bastion-eu"],)"
         R"("groups":["prod","web"],"home":"/srv/shop","server":null,"server_install":true,"identity":null,)"
         R"("known_hosts":null,"host_key_check":"strict","transport":"ssh","vars":{}})");
@@ -21,4 +23,19 @@ TEST_CASE("a host's JSON has the docs/DESIGN.md §4 fields, unset defaults as nu
   CHECK(all[1]["jump_chain"] == nlohmann::ordered_json::array({"bastion-us"}));
   CHECK(all[1]["port"] == 22);
   CHECK(host_to_json(*inv.find("bastion-us"))["port"] == 2222);
+}
+
+TEST_CASE("a host's JSON says where each set value came from", "[json]") {
+  const Inventory inv = test::parse(R"([defaults]
+user = "shop"
+[hosts.edge]
+[hosts.web]
+address = "10.0.0.1"
+port = 2201
+jump = "edge"
+)");
+  CHECK(host_to_json(*inv.find("web"))["origin"] ==
+        nlohmann::ordered_json{{"address", "inv.toml:5:11"}, {"jump", "inv.toml:7:8"}, {"port", "inv.toml:6:8"},
+                               {"user", "inv.toml:2:8"}});
+  CHECK(host_to_json(*inv.find("edge"))["origin"] == nlohmann::ordered_json{{"user", "inv.toml:2:8"}});
 }

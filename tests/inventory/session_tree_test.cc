@@ -5,19 +5,7 @@
 
 using namespace plugbox::inventory;
 using plugbox::inventory::test::kFleet;
-
-namespace {
-// "edge[bastion-eu[web01* web02*]]": '*' marks a target, brackets hold the sessions tunnelled through a host.
-std::string render(const std::vector<SessionNode>& nodes) {
-  std::string out;
-  for (const auto& n : nodes) {
-    if (!out.empty()) out += " ";
-    out += n.host + (n.target ? "*" : "");
-    if (!n.children.empty()) out += "[" + render(n.children) + "]";
-  }
-  return out;
-}
-}  // namespace
+using plugbox::inventory::test::render;
 
 TEST_CASE("the session tree opens each bastion once and tunnels every host behind it", "[session_tree]") {
   const Inventory inv = test::parse(kFleet);

@@ -6,7 +6,7 @@ using namespace plugbox::inventory;
 
 TEST_CASE("the settings are the ones docs/DESIGN.md §4 lists", "[settings]") {
   CHECK(setting_names() == std::vector<std::string>{"user", "port", "identity", "home", "server", "server_install", "known_hosts",
-                                                     "host_key_check", "transport"});
+                                                     "host_key_check", "transport", "ssh_config"});
   CHECK(is_setting("known_hosts"));
   CHECK_FALSE(is_setting("address"));  // host-only, not a setting of [defaults] or a group
   CHECK(host_only_keys() == std::vector<std::string>{"address", "jump"});
@@ -30,7 +30,7 @@ TEST_CASE("a var that looks like a misspelt setting is caught, and plain vars ar
 }
 
 TEST_CASE("paths: ~ is $HOME, relative paths are relative to the inventory", "[settings]") {
-  ReadContext ctx{"/etc/fleet", "/home/op"};
+  ReadContext ctx{"/etc/fleet", "/home/op", "op"};
   std::string why;
   CHECK(expand_path("~", ctx, &why) == "/home/op");
   CHECK(expand_path("~/.ssh/id", ctx, &why) == "/home/op/.ssh/id");
@@ -38,7 +38,7 @@ TEST_CASE("paths: ~ is $HOME, relative paths are relative to the inventory", "[s
   CHECK(expand_path("/abs/k", ctx, &why) == "/abs/k");
   CHECK_FALSE(expand_path("~bob/k", ctx, &why));
   CHECK(why == "only '~' and '~/' are expanded; write the full path");
-  ReadContext no_home{"/etc/fleet", ""};
+  ReadContext no_home{"/etc/fleet", "", "op"};
   CHECK_FALSE(expand_path("~/k", no_home, &why));
   CHECK(why == "'~' cannot be expanded: $HOME is not set");
 }

@@ -3,10 +3,14 @@
 // temporary directory that is removed whatever happens.
 #pragma once
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,10 +47,45 @@ struct Stages {
     return out;
   }
   Diagnostics diag{"inv.toml"};
-  ReadContext ctx{"/etc/fleet", "/home/op"};
+  ReadContext ctx{"/etc/fleet", "/home/op", "op"};
   Document doc;
   HostTable hosts;
 };
+
+// "edge[bastion-eu[web01* web02*]]": '*' marks a target, brackets hold the
+// sessions tunnelled through a host.
+inline std::string render(const std::vector<SessionNode>& nodes) {
+  std::string out;
+  for (const auto& n : nodes) {
+    if (!out.empty()) out += " ";
+    out += n.host + (n.target ? "*" : "");
+    if (!n.children.empty()) out += "[" + render(n.children) + "]";
+  }
+  return out;
+}
+
+// `ssh -F cfg -G host`: keyword -> values, in order.
+inline std::multimap<std::string, std::string> ssh_g(const std::filesystem::path& cfg, const std::string& host) {
+  const std::string cmd = "ssh -F '" + cfg.string() + "' -G '" + host + "' 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::multimap<std::string, std::string> out;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, p)) {
+    std::string line(buf);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    const auto sp = line.find(' ');
+    out.emplace(line.substr(0, sp), sp == std::string::npos ? "" : line.substr(sp + 1));
+  }
+  REQUIRE(WEXITSTATUS(pclose(p)) == 0);
+  return out;
+}
+
+inline std::vector<std::string> all(const std::multimap<std::string, std::string>& m, const std::string& k) {
+  std::vector<std::string> out;
+  for (auto [a, b] = m.equal_range(k); a != b; ++a) out.push_back(a->second);
+  return out;
+}
 
 class TempDir {
  public:

@@ -154,3 +154,58 @@ TEST_CASE("sshd e2e: a host lost mid-switch cannot be rolled back: exit 3 naming
   E2E_SSH_FLEET_OR_SKIP(f);
   scenario_host_lost_mid_switch(*f);
 }
+
+TEST_CASE("sshd e2e: a deploy through bastions declared only in the ssh config", "[e2e][sshd]") {
+  E2E_SSH_FLEET_OR_SKIP(f);
+  // The inventory names the hosts and their homes only: address, port, user,
+  // key, known_hosts and both bastions (deep is two hops in) come from the
+  // harness's ssh config, which declares them with HostName/ProxyJump.
+  auto q = [](const std::string& s) { return nlohmann::json(s).dump(); };
+  std::string inv = "[defaults]\nssh_config = " + q(f->sshd().ssh_config_path()) + "\nserver = " + q(f->server_bin()) +
+                    "\nhost_key_check = \"strict\"\n";
+  for (const auto& h : f->hosts()) inv += "\n[hosts." + h.name + "]\nhome = " + q(h.home.string()) + "\n";
+  inv += "\n[groups.app]\nhosts = [\"web1\", \"web2\", \"deep\", \"solo\"]\n";
+  write_file(f->inventory(), inv);
+
+  RunResult list = f->plugbox({"inventory", "list", "--json"});
+  REQUIRE(list.rc == 0);
+  std::map<std::string, nlohmann::json> listed;
+  for (const auto& h : nlohmann::json::parse(list.out)) listed[h.at("name").get<std::string>()] = h;
+  CHECK(listed.at("deep").at("jump_chain") == nlohmann::json::array({"bastion", "b2"}));
+  CHECK(listed.at("web1").at("jump_chain") == nlohmann::json::array({"bastion"}));
+  CHECK(listed.at("solo").at("jump_chain").empty());
+  CHECK(listed.at("web1").at("address") == f->sshd().host("web1").address);
+  CHECK(listed.at("deep").at("port") == f->sshd().host("deep").port);
+  CHECK(listed.at("bastion").at("address") == f->sshd().host("bastion").address);
+
+  // A config plugbox cannot follow stops the deploy before anything happens:
+  // one line naming the config's file and line, exit 2, nothing changed.
+  const std::string cfg = (f->dir() / "bad_ssh_config").string();
+  write_file(cfg, slurp(f->sshd().ssh_config_path()) + "Host solo\n  ProxyCommand nc %h %p\n");
+  std::string bad_inv = inv;
+  bad_inv.replace(bad_inv.find(f->sshd().ssh_config_path()), f->sshd().ssh_config_path().size(), cfg);
+  write_file(f->inventory(), bad_inv);
+  const Snapshot before = f->snapshot_all();
+  const int accepted_before = f->sshd().accepted_connections("bastion");
+  RunResult bad = f->plugbox({"fleet", "deploy", "--group", "app"});
+  CHECK(bad.rc == 2);
+  CHECK(bad.err.rfind(cfg + ":", 0) == 0);
+  CHECK(bad.err.find("ProxyCommand") != std::string::npos);
+  CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);
+  CHECK(snapshot_diff(before, f->snapshot_all()) == "");
+  CHECK(f->sshd().accepted_connections("bastion") == accepted_before);
+  write_file(f->inventory(), inv);
+
+  const int bastion_before = f->sshd().authenticated_connections("bastion");
+  Deployed d = deploy(*f);
+  INFO(d.run.describe());
+  REQUIRE(d.run.rc == 0);
+  for (const auto& n : f->names()) {
+    INFO("host " << n);
+    CHECK(f->home_of(n).live == d.version);
+    CHECK(d.host(n).value("state", "") == "deployed");
+    CHECK(f->service_log(n) == "start " + d.version + " " + d.version + "\n");
+  }
+  // One session to the bastion carries web1, web2 and b2 (and deep behind b2).
+  CHECK(f->sshd().authenticated_connections("bastion") - bastion_before == 1);
+}
