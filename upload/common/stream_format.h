@@ -37,6 +37,9 @@ enum FrameKind : std::uint8_t {
 // the base in memory while it decodes, and the frame's window covers both
 // (zstd's decoder refuses windows above 2^27 by default).
 inline constexpr std::uint64_t kMaxPatchBytes = 48ull << 20;
+// Contents smaller than this are never patched: a patch would save a few
+// hundred bytes and cost the host a read and a hash of its base.
+inline constexpr std::uint64_t kMinPatchBytes = 1024;
 
 // Client side: frame builders (pure; tests compare bytes).
 std::string encode_hello();

@@ -147,10 +147,6 @@ bool read_whole(int dirfd, const std::string& name, std::uint64_t size, std::str
   return true;
 }
 
-// Contents smaller than this are never offered a base: a patch would save a
-// few hundred bytes and cost the host a read and a hash of its base.
-constexpr std::uint64_t kMinPatchBytes = 1024;
-
 }  // namespace
 
 struct Receiver::Impl {
