@@ -3,9 +3,12 @@
 // plan (--dry-run) or prepare here, build the manifest, and run the plan
 // (DeployRun) on the event loop.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "orchestrator/commands.h"
+#include "orchestrator/content_cache_setting.h"
 #include "orchestrator/deploy_run.h"
 #include "orchestrator/event_loop.h"
 #include "orchestrator/inputs.h"
@@ -13,6 +16,7 @@
 #include "orchestrator/local_prepare.h"
 #include "orchestrator/run_identity.h"
 #include "upload/client/blob_store.h"
+#include "upload/client/content_cache.h"
 #include "upload/client/manifest_builder.h"
 
 namespace plugbox::cli {
@@ -30,6 +34,11 @@ struct DeployArgs {
 orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string& default_group) {
   Loaded l = load(g, a.sel, true, default_group);
   const auto& svc = *l.service;
+  std::string cache_why;
+  const auto cache_setting_read = orch::parse_cache_setting(std::getenv("PLUGBOX_CACHE_MB"), std::getenv("XDG_CACHE_HOME"),
+                                                            std::getenv("HOME"), &cache_why);
+  if (!cache_setting_read) bad_input(cache_why);
+  const orch::CacheSetting cache_setting = *cache_setting_read;
   orch::DeployOptions o;
   if (!a.batches.empty()) {
     std::vector<orch::BatchSize> b;
@@ -78,8 +87,15 @@ orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string
   } catch (const std::exception& e) {
     bad_input(std::string(e.what()) + " (nothing was sent)");
   }
-  // Compressed as the hosts ask for contents: only what some host lacks.
+  // Compressed as the hosts ask for contents: only what some host lacks; a
+  // changed file as a patch against its old content where this machine
+  // deployed that content before (the content cache) and the host has it.
   auto blobs = upload::BlobStore::lazy(tree);
+  std::optional<upload::ContentCache> cache;
+  if (cache_setting.max_bytes > 0) {
+    cache.emplace(cache_setting.dir, cache_setting.max_bytes);
+    blobs.set_bases(&*cache);
+  }
   orch::Journal journal = open_journal("deploy", plan.version);
   // The first record names the service: a `fleet rollback` from this machine
   // finds the run even if it died before touching any host.
@@ -98,6 +114,11 @@ orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string
   auto task = [&]() -> transport::Awaitable<void> { outcome = co_await run.run(); };
   orch::run_loop(io, *t, interrupt, task);
   reporter->finish();
+  // For the next deploy's patches: whatever this one left on the hosts
+  // (staged, live, or rolled back to), those contents are now cached here.
+  if (cache)
+    if (std::string err = cache->put(tree); !err.empty())
+      std::cerr << "plugbox: warning: content cache: " << err << " (the next deploy sends changed files whole)\n";
   const orch::ExitStatus exit = print_outcome(outcome, a.sel.json, &journal);
   const bool ok = outcome.exit == orch::ExitStatus::ok;
   run_after_hooks(svc, {{"after_deploy", ok ? hooks.after_deploy : ""}, {"on_failure", ok ? "" : hooks.on_failure}},

@@ -131,11 +131,13 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   }
   h.state = HostState::staged_kept;
   report("stage", &h,
-         "staged " + V + " (" + std::to_string(up.stats.files_sent) + " files sent, " +
-             std::to_string(up.stats.files_linked) + " linked, " + std::to_string(up.stats.files_copied) +
+         "staged " + V + " (" + std::to_string(up.stats.files_sent) + " files sent" +
+             (up.stats.files_patched ? " (" + std::to_string(up.stats.files_patched) + " as patches)" : std::string()) +
+             ", " + std::to_string(up.stats.files_linked) + " linked, " + std::to_string(up.stats.files_copied) +
              " copied here, " + std::to_string(up.stats.bytes_sent) + " bytes on the wire)",
          Event::Level::ok,
-         {{"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked}, {"bytes_sent", up.stats.bytes_sent}});
+         {{"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
+          {"files_patched", up.stats.files_patched}, {"bytes_sent", up.stats.bytes_sent}});
 }
 
 transport::Awaitable<bool> DeployRun::health(Host& h) {

@@ -306,6 +306,7 @@ transport::Awaitable<HostUploadResult> HostConn::upload(const std::string& versi
   auto up = co_await upload_to_host(*session_, std::move(cmd), manifest, blobs, after(timeout_s));
   journal_.record({{"host", name()}, {"step", "upload"}, {"ok", up.ok}, {"error", up.error},
                    {"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
+                   {"files_patched", up.stats.files_patched}, {"patches_failed", up.stats.patches_failed},
                    {"bytes_sent", up.stats.bytes_sent}, {"wire_bytes", up.wire_bytes}});
   if (!up.ok) error_ = up.error;
   co_return up;

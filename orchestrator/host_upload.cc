@@ -32,7 +32,12 @@ transport::Awaitable<std::optional<std::string>> next_piece(std::shared_ptr<Uplo
   while (!st->client.need_known() && st->client.error().empty() && !st->ended) co_await st->wake.wait();
   if (!st->client.error().empty() || st->ended) co_return std::nullopt;
   std::string chunk;
-  if (!st->client.next_chunk(&chunk, 256 * 1024)) co_return std::nullopt;
+  // Patches sent and not answered yet: the end frame waits for the host's
+  // answers (a `resend` puts a content back in the queue).
+  while (!st->client.next_chunk(&chunk, 256 * 1024)) {
+    if (!st->client.waiting() || !st->client.error().empty() || st->ended) co_return std::nullopt;
+    co_await st->wake.wait();
+  }
   st->wire_bytes += chunk.size();
   co_return chunk;
 }

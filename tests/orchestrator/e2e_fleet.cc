@@ -263,6 +263,7 @@ RunOptions E2eFleet::options() const {
   RunOptions o;
   o.cwd = dir();
   o.env["XDG_STATE_HOME"] = state_dir().string();
+  o.env["XDG_CACHE_HOME"] = cache_dir().string();
   return o;
 }
 

@@ -81,6 +81,7 @@ class E2eFleet {
   fs::path service_file() const { return service_dir() / "plugbox.toml"; }
   fs::path state_dir() const { return dir() / "state"; }      // XDG_STATE_HOME: run journals
   fs::path runs_dir() const { return state_dir() / "plugbox" / "runs"; }
+  fs::path cache_dir() const { return dir() / "cache"; }  // XDG_CACHE_HOME: the content cache
   const std::string& server_bin() const { return server_bin_; }
 
   // plugbox.toml: [service] as described above plus `service_extra` lines,
@@ -91,8 +92,8 @@ class E2eFleet {
   // The source tree's release (dist/ is built from it by the prepare step).
   void write_release(const Release& r);
 
-  // The environment every plugbox run gets (journal directory, no inherited
-  // PLUGBOX_INVENTORY).
+  // The environment every plugbox run gets (journal and content cache
+  // directories, no inherited PLUGBOX_INVENTORY).
   RunOptions options() const;
   // `plugbox -i INVENTORY -f SERVICE ARGS...`.
   RunResult plugbox(const std::vector<std::string>& args, RunOptions o) const;

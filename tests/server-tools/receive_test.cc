@@ -261,8 +261,9 @@ std::vector<std::string> upload_via_binary(const fs::path& home, const std::stri
   for (;;) {
     auto line = rx.read_line(std::chrono::seconds(20));
     REQUIRE(line);
-    if (line->rfind("{\"need\"", 0) != 0) continue;
-    need = nlohmann::json::parse(*line)["need"].get<std::vector<std::string>>();
+    const auto j = nlohmann::json::parse(*line);
+    if (!j.contains("need")) continue;
+    need = j["need"].get<std::vector<std::string>>();
     REQUIRE(c.on_line(*line));
     break;
   }

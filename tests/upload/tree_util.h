@@ -118,7 +118,13 @@ inline PumpResult pump(const LocalTree& tree, const BlobStore& blobs, const fs::
   bool ok = send(client.initial_bytes());
   ok = drain() && ok;
   std::string chunk;
-  while (ok && client.need_known() && client.next_chunk(&chunk, 256 * 1024)) ok = send(chunk);
+  // The receiver answers each patch as its last byte arrives: a client
+  // waiting for answers has them after the drain.
+  while (ok && client.need_known()) {
+    if (client.next_chunk(&chunk, 256 * 1024)) ok = send(chunk);
+    else if (!client.waiting() || lines.empty()) break;
+    ok = drain() && ok;
+  }
   if (sent < cut_after) ok = rx.finish() && ok;
   else rx.finish();
   drain();

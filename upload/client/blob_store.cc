@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include "upload/common/stream_format.h"
+
 #include <atomic>
 #include <fstream>
 #include <stdexcept>
@@ -30,20 +32,26 @@ struct CCtx {
 
 }  // namespace
 
-std::string BlobStore::compress_into(const std::filesystem::path& path, void* cctx, Blob* b) {
+std::string BlobStore::read_raw(const std::filesystem::path& path, std::uint64_t size, std::string* raw) {
   // One read of the size the manifest recorded (plus one byte, to notice a
   // file that grew): istreambuf_iterator went byte by byte.
-  std::string raw(b->raw_size + 1, '\0');
+  raw->assign(size + 1, '\0');
   std::size_t got = 0;
   {
     std::ifstream in(path, std::ios::binary);
     if (!in) return "upload: cannot read " + path.string();
-    in.read(raw.data(), std::streamsize(raw.size()));
+    in.read(raw->data(), std::streamsize(raw->size()));
     if (in.bad()) return "upload: cannot read " + path.string();
     got = std::size_t(in.gcount());
   }
-  if (got != b->raw_size) return "upload: " + path.string() + " changed after it was hashed: run prepare again";
-  raw.resize(got);
+  if (got != size) return "upload: " + path.string() + " changed after it was hashed: run prepare again";
+  raw->resize(got);
+  return "";
+}
+
+std::string BlobStore::compress_into(const std::filesystem::path& path, void* cctx, Blob* b) {
+  std::string raw;
+  if (std::string err = read_raw(path, b->raw_size, &raw); !err.empty()) return err;
   std::string out(ZSTD_compressBound(raw.size()), '\0');
   size_t n = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx), out.data(), out.size(), raw.data(), raw.size());
   if (ZSTD_isError(n)) return std::string("upload: zstd failed: ") + ZSTD_getErrorName(n);
@@ -116,6 +124,42 @@ const BlobStore::Blob* BlobStore::find(const Digest& d, std::string* error) cons
     compressed_bytes_ += b.compressed.size();
     ++compressed_count_;
   }
+  return &b;
+}
+
+// The frame's window must reach back over the whole base (zstd's patch-from,
+// as `zstd --patch-from` sets it), and the host's decoder takes up to 2^27.
+const BlobStore::Blob* BlobStore::find_patch(const Digest& d, const Digest& base, std::string* error) const {
+  auto it = blobs_.find(d);
+  if (it == blobs_.end() || !bases_) {
+    if (error) *error = "upload: content " + to_hex(d) + " is not in this release";
+    return nullptr;
+  }
+  std::lock_guard lk(*mu_);
+  if (auto p = patches_.find({d, base}); p != patches_.end()) return &p->second;
+  std::optional<std::string> base_raw = bases_->read(base);
+  if (!base_raw || base_raw->size() > kMaxPatchBytes || it->second.raw_size > kMaxPatchBytes) return nullptr;
+  std::string raw;
+  if (std::string err = read_raw(*paths_.at(d), it->second.raw_size, &raw); !err.empty()) {
+    if (error) *error = err;
+    return nullptr;
+  }
+  CCtx cctx(level_);
+  int window_log = 10;  // zstd's smallest window
+  while (window_log < 27 && (std::uint64_t(1) << window_log) < base_raw->size() + raw.size()) ++window_log;
+  ZSTD_CCtx_setParameter(cctx.p, ZSTD_c_windowLog, window_log);
+  ZSTD_CCtx_refPrefix(cctx.p, base_raw->data(), base_raw->size());
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  size_t n = ZSTD_compress2(cctx.p, out.data(), out.size(), raw.data(), raw.size());
+  if (ZSTD_isError(n)) {
+    if (error) *error = std::string("upload: zstd failed: ") + ZSTD_getErrorName(n);
+    return nullptr;
+  }
+  out.resize(n);
+  Blob& b = patches_[{d, base}];
+  b.raw_size = raw.size();
+  b.compressed = std::move(out);
+  b.ready = true;
   return &b;
 }
 

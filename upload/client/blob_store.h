@@ -14,11 +14,24 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "upload/client/manifest_builder.h"
 
 namespace plugbox::upload {
+
+// Contents of earlier releases this client can patch against (the content
+// cache, content_cache.h): a host that still runs one is sent only the
+// difference (stream_format.h kPatchBegin).
+class BaseSource {
+ public:
+  virtual ~BaseSource() = default;
+  virtual bool has(const Digest& d) const = 0;
+  // The content, or nullopt when it cannot be had after all.
+  virtual std::optional<std::string> read(const Digest& d) const = 0;
+};
 
 class BlobStore {
  public:
@@ -38,6 +51,14 @@ class BlobStore {
   // set, one line naming the file) when it cannot be read or has changed
   // since the manifest was built.
   const Blob* find(const Digest& d, std::string* error = nullptr) const;
+  // Patches against contents of `bases`, which must outlive the store. Set
+  // before the store is shared.
+  void set_bases(const BaseSource* bases) { bases_ = bases; }
+  bool can_patch(const Digest& base) const { return bases_ && bases_->has(base); }
+  // Content d as one zstd frame against `base` (made on first use and shared
+  // by every host that asks for the same pair); nullptr when the base cannot
+  // be read after all (send d whole), or, with `error` set, when d cannot.
+  const Blob* find_patch(const Digest& d, const Digest& base, std::string* error = nullptr) const;
   std::uint64_t compressed_bytes() const;  // of the contents compressed so far
   std::size_t size() const { return blobs_.size(); }
   std::size_t compressed_count() const;
@@ -45,9 +66,13 @@ class BlobStore {
  private:
   // Reads and compresses the file of `d` into `b`; "" or the error.
   static std::string compress_into(const std::filesystem::path& path, void* cctx, Blob* b);
+  // The file's content, if it still has the size the manifest recorded; "" or the error.
+  static std::string read_raw(const std::filesystem::path& path, std::uint64_t size, std::string* raw);
 
   std::map<Digest, Blob> blobs_;  // node-based: a Blob* stays valid
   std::map<Digest, const std::filesystem::path*> paths_;
+  const BaseSource* bases_ = nullptr;
+  mutable std::map<std::pair<Digest, Digest>, Blob> patches_;  // (content, base) -> patch
   int level_ = 3;
   // Lazy compression happens inside const find(); the store is shared by
   // every host's stream.

@@ -19,13 +19,29 @@ bool UploadClient::on_line(const std::string& line) {
     return true;
   }
   if (j.contains("need") && j["need"].is_array() && !need_known_) {
+    const nlohmann::json no_bases = nlohmann::json::object();
+    const auto& bases = j.contains("bases") && j["bases"].is_object() ? j["bases"] : no_bases;
     for (const auto& h : j["need"]) {
       Digest d;
       if (!h.is_string() || !from_hex(h.get<std::string>(), &d) || !blobs_.has(d))
         return error_ = "upload: the host asked for content that is not in this release", false;
-      need_.push_back(d);
+      Item item{d, std::nullopt};
+      Digest base;
+      if (auto b = bases.find(h.get<std::string>());
+          b != bases.end() && b->is_string() && from_hex(b->get<std::string>(), &base) && blobs_.can_patch(base))
+        item.base = base;
+      queue_.push_back(item);
     }
     need_known_ = true;
+    return true;
+  }
+  for (const char* verdict : {"patched", "resend"}) {
+    if (!j.contains(verdict)) continue;
+    Digest d;
+    if (!j[verdict].is_string() || !from_hex(j[verdict].get<std::string>(), &d) || !unanswered_.erase(d))
+      return error_ = "upload: the host answered a patch that was not sent: " + line.substr(0, 200), false;
+    if (std::string_view(verdict) == "resend") queue_.push_back({d, std::nullopt});
+    waiting_ = false;
     return true;
   }
   if (j.contains("done") && j["done"].is_object()) {
@@ -36,6 +52,8 @@ bool UploadClient::on_line(const std::string& line) {
     r.bytes_sent = d.value("bytes_sent", 0ull);
     r.files_linked = d.value("files_linked", 0ull);
     r.files_copied = d.value("files_copied", 0ull);
+    r.files_patched = d.value("files_patched", 0ull);
+    r.patches_failed = d.value("patches_failed", 0ull);
     result_ = r;
     return true;
   }
@@ -44,25 +62,37 @@ bool UploadClient::on_line(const std::string& line) {
 
 bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
   out->clear();
+  waiting_ = false;
   if (!need_known_ || end_sent_) return false;
-  while (out->size() < max_bytes && next_blob_ < need_.size()) {
-    const auto* blob = blobs_.find(need_[next_blob_], &error_);
-    if (!blob) return false;  // unreadable or changed since hashed: error() says which
-    if (!blob_started_) {
-      *out += encode_file_begin(need_[next_blob_], blob->raw_size, blob->compressed.size());
-      blob_started_ = true;
+  while (out->size() < max_bytes && !queue_.empty()) {
+    Item& item = queue_.front();
+    if (!cur_) {
+      if (item.base) {
+        cur_ = blobs_.find_patch(item.d, *item.base, &error_);
+        if (!cur_ && !error_.empty()) return false;
+        if (!cur_) item.base.reset();  // the base cannot be read after all: whole
+      }
+      if (!cur_) cur_ = blobs_.find(item.d, &error_);
+      if (!cur_) return false;  // unreadable or changed since hashed: error() says which
+      *out += item.base ? encode_patch_begin(item.d, cur_->raw_size, cur_->compressed.size(), *item.base)
+                        : encode_file_begin(item.d, cur_->raw_size, cur_->compressed.size());
       blob_offset_ = 0;
     }
-    std::size_t take = std::min(max_bytes - std::min(max_bytes, out->size()), blob->compressed.size() - blob_offset_);
-    if (take == 0 && blob_offset_ < blob->compressed.size()) break;
-    encode_file_data(std::string_view(blob->compressed).substr(blob_offset_, take), out);
+    std::size_t take = std::min(max_bytes - std::min(max_bytes, out->size()), cur_->compressed.size() - blob_offset_);
+    if (take == 0 && blob_offset_ < cur_->compressed.size()) break;
+    encode_file_data(std::string_view(cur_->compressed).substr(blob_offset_, take), out);
     blob_offset_ += take;
-    if (blob_offset_ == blob->compressed.size()) {
-      ++next_blob_;
-      blob_started_ = false;
+    if (blob_offset_ == cur_->compressed.size()) {
+      if (item.base) unanswered_.insert(item.d);
+      queue_.pop_front();
+      cur_ = nullptr;
     }
   }
-  if (next_blob_ == need_.size() && out->size() < max_bytes) {
+  if (queue_.empty() && !unanswered_.empty()) {
+    waiting_ = true;  // a `resend` may still come: the end frame waits for every answer
+    return !out->empty();
+  }
+  if (queue_.empty() && out->size() < max_bytes) {
     *out += encode_end();
     end_sent_ = true;
   }

@@ -1,12 +1,20 @@
 // Client side of one host's upload, as a state machine independent of the
 // transport: the transport writes initial_bytes(), feeds each line the server
 // prints to on_line(), and after the need list pulls next_chunk() until it
-// returns false (then closes stdin). Backpressure is the caller's: it pulls
-// only when the channel can take more.
+// returns false; then, if waiting(), it pulls again after the next line,
+// else it closes stdin. Backpressure is the caller's: it pulls only when the
+// channel can take more.
+//
+// A content the host offered a base for, which the store can patch against
+// (BlobStore::can_patch), goes as a patch; the host answers each patch with
+// `patched` or `resend`, and the stream ends only when every patch is
+// answered (a resent content goes whole).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +25,7 @@ namespace plugbox::upload {
 
 struct UploadResult {
   std::uint64_t files = 0, files_sent = 0, bytes_sent = 0, files_linked = 0, files_copied = 0;
+  std::uint64_t files_patched = 0, patches_failed = 0;
 };
 
 class UploadClient {
@@ -34,6 +43,9 @@ class UploadClient {
   // sent, or when a content cannot be read (then error() says why and the
   // stream must be cut: the host sees it truncated).
   bool next_chunk(std::string* out, std::size_t max_bytes = 1 << 20);
+  // Everything is sent but patches the host has not answered yet: pull
+  // again after its next line.
+  bool waiting() const { return waiting_; }
   bool done() const { return result_.has_value(); }
   const std::optional<UploadResult>& result() const { return result_; }
   const std::string& error() const { return error_; }
@@ -42,9 +54,17 @@ class UploadClient {
   const Manifest& manifest_;
   const BlobStore& blobs_;
   bool need_known_ = false, created_ = false;
-  std::vector<Digest> need_;
-  std::size_t next_blob_ = 0, blob_offset_ = 0;
-  bool blob_started_ = false, end_sent_ = false;
+  // What is still to send, in order: a content, and the base to patch it
+  // against if any.
+  struct Item {
+    Digest d;
+    std::optional<Digest> base;
+  };
+  std::deque<Item> queue_;
+  std::set<Digest> unanswered_;  // patches sent, neither patched nor resend yet
+  const BlobStore::Blob* cur_ = nullptr;  // the blob of queue_.front() once begun
+  std::size_t blob_offset_ = 0;
+  bool end_sent_ = false, waiting_ = false;
   std::optional<UploadResult> result_;
   std::string error_;
 };

@@ -40,6 +40,17 @@ std::string encode_file_begin(const Digest& d, std::uint64_t raw_size, std::uint
   return out;
 }
 
+std::string encode_patch_begin(const Digest& d, std::uint64_t raw_size, std::uint64_t compressed_size,
+                               const Digest& base) {
+  std::string p(reinterpret_cast<const char*>(d.data()), d.size());
+  wire::put_u64(p, raw_size);
+  wire::put_u64(p, compressed_size);
+  p.append(reinterpret_cast<const char*>(base.data()), base.size());
+  std::string out;
+  put_frame(&out, kPatchBegin, p);
+  return out;
+}
+
 void encode_file_data(std::string_view compressed, std::string* out) {
   for (size_t off = 0; off < compressed.size(); off += kMaxFramePayload)
     put_frame(out, kFileData, compressed.substr(off, kMaxFramePayload));
@@ -134,17 +145,24 @@ bool StreamParser::frame(std::uint8_t kind, std::string_view payload) {
       }
       return fail("upload stream: expected the manifest, got frame '" + std::string(1, char(kind)) + "'");
     case State::files:
-      if (kind == kFileBegin) {
+      if (kind == kFileBegin || kind == kPatchBegin) {
+        const bool patch = kind == kPatchBegin;
         wire::Reader r(payload);
-        std::string_view d;
+        std::string_view d, b;
         std::uint64_t raw, comp;
-        if (!r.bytes(32, &d) || !r.u64(&raw) || !r.u64(&comp) || !r.empty())
-          return fail("upload file frame is malformed");
-        Digest digest;
+        if (!r.bytes(32, &d) || !r.u64(&raw) || !r.u64(&comp) || (patch && !r.bytes(32, &b)) || !r.empty())
+          return fail(patch ? "upload patch frame is malformed" : "upload file frame is malformed");
+        Digest digest, base{};
         std::memcpy(digest.data(), d.data(), 32);
+        if (patch) std::memcpy(base.data(), b.data(), 32);
         data_left_ = comp;
         state_ = State::file_data;
-        if (ev_.on_file_begin && !ev_.on_file_begin(digest, raw, comp, &err)) return fail(err);
+        if (patch) {
+          if (!ev_.on_patch_begin) return fail("upload stream: a patch frame, which this receiver does not take");
+          if (!ev_.on_patch_begin(digest, raw, comp, base, &err)) return fail(err);
+        } else if (ev_.on_file_begin && !ev_.on_file_begin(digest, raw, comp, &err)) {
+          return fail(err);
+        }
         if (data_left_ == 0) {
           state_ = State::files;
           if (ev_.on_file_end && !ev_.on_file_end(&err)) return fail(err);

@@ -1,7 +1,8 @@
 // The upload stream, protocol version 1 (docs: upload/PROTOCOL.md).
 // The client writes: hello, the manifest in one or more frames, then for each
-// content the server asked for a file-begin frame and its zstd data frames,
-// then an end frame. StreamParser is the server's incremental parser: it takes
+// content the server asked for a file-begin frame (or, against a base the
+// server offered, a patch-begin frame) and its zstd data frames, then an end
+// frame. StreamParser is the server's incremental parser: it takes
 // the bytes in any chunking and emits events, refusing anything out of order,
 // oversized or truncated. It is the libFuzzer target.
 #pragma once
@@ -25,13 +26,27 @@ enum FrameKind : std::uint8_t {
   kManifestEnd = 'm',   // u64 manifest length, 32-byte sha256 of it
   kFileBegin = 'F',     // 32-byte digest, u64 raw size, u64 compressed size
   kFileData = 'D',      // compressed bytes of the current file
+  // 32-byte digest, u64 raw size, u64 compressed size, 32-byte base digest:
+  // the content as one zstd frame compressed with the base's content as its
+  // prefix (zstd's patch-from), which the server has and offered.
   kStreamEnd = 'E',
+  kPatchBegin = 'P',
 };
+
+// A patch's base and its content are each at most this big: the server holds
+// the base in memory while it decodes, and the frame's window covers both
+// (zstd's decoder refuses windows above 2^27 by default).
+inline constexpr std::uint64_t kMaxPatchBytes = 48ull << 20;
+// Contents smaller than this are never patched: a patch would save a few
+// hundred bytes and cost the host a read and a hash of its base.
+inline constexpr std::uint64_t kMinPatchBytes = 1024;
 
 // Client side: frame builders (pure; tests compare bytes).
 std::string encode_hello();
 std::string encode_manifest(const Manifest& m);  // chunk frames + end frame
 std::string encode_file_begin(const Digest& d, std::uint64_t raw_size, std::uint64_t compressed_size);
+std::string encode_patch_begin(const Digest& d, std::uint64_t raw_size, std::uint64_t compressed_size,
+                               const Digest& base);
 // Appends data frames carrying `compressed` to out.
 void encode_file_data(std::string_view compressed, std::string* out);
 std::string encode_end();
@@ -44,6 +59,11 @@ class StreamParser {
     std::function<bool(std::string_view compressed, std::string* error)> on_file_data;
     std::function<bool(std::string* error)> on_file_end;  // after the last data byte of a file
     std::function<bool(std::string* error)> on_end;
+    // A patch (last, so the others keep their places): then its data and
+    // on_file_end, as for a file. Unset: patch frames are refused.
+    std::function<bool(const Digest&, std::uint64_t raw, std::uint64_t compressed, const Digest& base,
+                       std::string* error)>
+        on_patch_begin;
   };
   explicit StreamParser(Events ev) : ev_(std::move(ev)) {}
 

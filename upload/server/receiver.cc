@@ -11,6 +11,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/unique_fd.h"
 
@@ -127,6 +128,25 @@ bool content_matches(int dirfd, const std::string& name, const struct stat& st, 
   return h.finish() == want;
 }
 
+// The whole of the file `name` under `dirfd` into *out, if it has exactly
+// `size` bytes.
+bool read_whole(int dirfd, const std::string& name, std::uint64_t size, std::string* out) {
+  base::UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return false;
+  out->assign(size + 1, '\0');  // one more, to notice a file that grew
+  std::size_t got = 0;
+  while (got < out->size()) {
+    ssize_t n = ::read(fd.get(), out->data() + got, out->size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    got += std::size_t(n);
+  }
+  if (got != size) return false;
+  out->resize(size);
+  return true;
+}
+
 }  // namespace
 
 struct Receiver::Impl {
@@ -158,6 +178,18 @@ struct Receiver::Impl {
   std::string tmp_name;
   Digest cur_digest{};
   std::uint64_t cur_raw = 0, cur_written = 0;
+  // Patches: the local file each offered content may be patched against (the
+  // newest version's file at the same path), the contents asked for whole
+  // after a patch failed, and the current patch's state. base_buf holds the
+  // base while dctx decodes against it (zstd references, never copies it).
+  struct Offer {
+    size_t source;
+    const Entry* entry;
+  };
+  std::unordered_map<Digest, Offer, DigestHash> offers;
+  std::unordered_set<Digest, DigestHash> patch_failed;
+  bool cur_patch = false, cur_dropped = false;
+  std::string base_buf;
   Sha256 hasher;
   ZSTD_DCtx* dctx = nullptr;
   bool frame_done = false;
@@ -305,6 +337,9 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
   ev.on_file_begin = [this](const Digest& d, std::uint64_t raw, std::uint64_t, std::string* err) {
     return on_file_begin(d, raw, err);
   };
+  ev.on_patch_begin = [this](const Digest& d, std::uint64_t raw, std::uint64_t, const Digest& base, std::string* err) {
+    return on_patch_begin(d, raw, base, err);
+  };
   ev.on_file_data = [this](std::string_view data, std::string* err) { return on_file_data(data, err); };
   ev.on_file_end = [this](std::string* err) { return on_file_end(err); };
   ev.on_end = [this](std::string* err) { return on_end(err); };
@@ -317,8 +352,38 @@ bool Receiver::on_manifest(Manifest&& m, std::string* err) {
   if (!clear_earlier_attempt(err) || !create_entries(err)) return false;
   std::vector<std::string> need;
   if (!place_local_contents(&need, err)) return false;
-  reply_(nlohmann::json{{"need", need}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  nlohmann::json reply{{"need", need}};
+  offer_bases(need, &reply);
+  reply_(reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return true;
+}
+
+// A needed content whose path has a file in the newest local version (the
+// live one, when there is one: receive lists it first) may come as a patch
+// against that file. Why that one: a release mostly changes files in place,
+// and the client keeps the contents it deployed before, so it has this base
+// too whenever the host runs a version this client deployed.
+void Receiver::offer_bases(const std::vector<std::string>& need, nlohmann::json* reply) {
+  auto& im = *impl_;
+  if (need.empty() || im.sources.empty() || !im.source_fds[0]) return;
+  std::unordered_map<std::string_view, const Entry*> newest;
+  for (const auto& se : im.sources[0].manifest.entries)
+    if (se.type == EntryType::file) newest.emplace(se.path, &se);
+  nlohmann::json bases = nlohmann::json::object();
+  for (const auto& hex : need) {
+    Digest d;
+    if (!from_hex(hex, &d)) continue;
+    const auto& entries = im.wanted[d];
+    if (entries.front()->size < kMinPatchBytes || entries.front()->size > kMaxPatchBytes) continue;
+    for (const Entry* x : entries) {
+      auto it = newest.find(x->path);
+      if (it == newest.end() || it->second->size == 0 || it->second->size > kMaxPatchBytes) continue;
+      im.offers[d] = {0, it->second};
+      bases[hex] = to_hex(it->second->digest);
+      break;
+    }
+  }
+  if (!bases.empty()) (*reply)["bases"] = std::move(bases);
 }
 
 // A retry after an interrupted upload starts from an empty version: only the
@@ -403,7 +468,48 @@ bool Receiver::place_local_contents(std::vector<std::string>* need, std::string*
 }
 
 bool Receiver::on_file_begin(const Digest& d, std::uint64_t raw, std::string* err) {
+  return begin_content(d, raw, err);
+}
+
+// The base is read and checked against its SHA-256 now: a local file changed
+// since its version was received (whatever its stamp says) only costs this
+// content being asked for whole.
+bool Receiver::on_patch_begin(const Digest& d, std::uint64_t raw, const Digest& base, std::string* err) {
   auto& im = *impl_;
+  auto offer = im.offers.find(d);
+  if (offer == im.offers.end() || offer->second.entry->digest != base)
+    return *err = "upload sent a patch for " + to_hex(d) + " against a base that was not offered", false;
+  if (im.patch_failed.count(d))
+    return *err = "upload sent a patch for " + to_hex(d) + " again after it was asked for whole", false;
+  if (!begin_content(d, raw, err)) return false;
+  im.cur_patch = true;
+  const Entry& be = *offer->second.entry;
+  if (!read_whole(im.source_fds[offer->second.source].get(), be.path, be.size, &im.base_buf) ||
+      sha256(im.base_buf) != be.digest) {
+    drop_patch();
+    return true;
+  }
+  // The frame's window spans base and content (kMaxPatchBytes each).
+  ZSTD_DCtx_setParameter(im.dctx, ZSTD_d_windowLogMax, 27);
+  const size_t r = ZSTD_DCtx_refPrefix(im.dctx, im.base_buf.data(), im.base_buf.size());
+  if (ZSTD_isError(r)) drop_patch();
+  return true;
+}
+
+void Receiver::drop_patch() {
+  auto& im = *impl_;
+  im.cur_dropped = true;
+  if (im.tmp) {
+    ::unlinkat(im.tmp_dir.get(), im.tmp_name.c_str(), 0);
+    im.tmp.reset();
+  }
+  im.hasher.finish();  // resets it for the next content
+  im.base_buf = std::string();
+}
+
+bool Receiver::begin_content(const Digest& d, std::uint64_t raw, std::string* err) {
+  auto& im = *impl_;
+  im.cur_patch = im.cur_dropped = false;
   auto it = im.needed.find(d);
   if (it == im.needed.end()) return *err = "upload sent content " + to_hex(d) + " that was not asked for", false;
   if (it->second) return *err = "upload sent content " + to_hex(d) + " twice", false;
@@ -432,21 +538,32 @@ bool Receiver::on_file_begin(const Digest& d, std::uint64_t raw, std::string* er
 
 // Decompresses into the temporary file, hashing as it goes; a content longer
 // than announced or with bytes after its frame is refused at once.
+//
+// A patch that does not decode (its base on the client was not this host's)
+// is dropped, and asked for whole at its end; a whole content that does not
+// is refused.
 bool Receiver::on_file_data(std::string_view data, std::string* err) {
   auto& im = *impl_;
   stats_.bytes_sent += data.size();
+  if (im.cur_dropped) return true;
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   char outbuf[1 << 16];
   while (in.pos < in.size) {
-    if (im.frame_done)
+    if (im.frame_done) {
+      if (im.cur_patch) return drop_patch(), true;
       return *err = "upload content for " + to_hex(im.cur_digest) + " has bytes after its zstd frame", false;
+    }
     ZSTD_outBuffer out{outbuf, sizeof outbuf, 0};
     size_t r = ZSTD_decompressStream(im.dctx, &out, &in);
-    if (ZSTD_isError(r))
+    if (ZSTD_isError(r)) {
+      if (im.cur_patch) return drop_patch(), true;
       return *err = std::string("upload content is corrupt (zstd: ") + ZSTD_getErrorName(r) + ")", false;
+    }
     if (r == 0) im.frame_done = true;
-    if (im.cur_written + out.pos > im.cur_raw)
+    if (im.cur_written + out.pos > im.cur_raw) {
+      if (im.cur_patch) return drop_patch(), true;
       return *err = "upload content for " + to_hex(im.cur_digest) + " is longer than announced", false;
+    }
     im.hasher.update(outbuf, out.pos);
     for (size_t off = 0; off < out.pos;) {
       ssize_t w = ::write(im.tmp.get(), outbuf + off, out.pos - off);
@@ -465,9 +582,20 @@ bool Receiver::on_file_data(std::string_view data, std::string* err) {
 // entry; the other entries with that digest are linked or copied from it.
 bool Receiver::on_file_end(std::string* err) {
   auto& im = *impl_;
-  if ((im.cur_raw > 0 && !im.frame_done) || im.cur_written != im.cur_raw)
+  const bool whole = !im.cur_dropped && (im.cur_raw == 0 || im.frame_done) && im.cur_written == im.cur_raw;
+  if (!whole && im.cur_patch && !im.cur_dropped) drop_patch();
+  if (!whole && !im.cur_patch)
     return *err = "upload content for '" + im.wanted[im.cur_digest].front()->path + "' is truncated", false;
-  Digest got = im.hasher.finish();
+  Digest got = im.cur_dropped ? Digest{} : im.hasher.finish();
+  if (im.cur_patch && !im.cur_dropped && got != im.cur_digest) drop_patch();
+  if (im.cur_dropped) {
+    // The content was not had from its patch: asked for whole, once.
+    ++stats_.patches_failed;
+    im.patch_failed.insert(im.cur_digest);
+    im.tmp_dir.reset();
+    reply_(nlohmann::json{{"resend", to_hex(im.cur_digest)}}.dump());
+    return true;
+  }
   const auto& entries = im.wanted[im.cur_digest];
   if (got != im.cur_digest)
     return *err = "upload content for '" + entries.front()->path + "' does not match its SHA-256 (sent " +
@@ -488,6 +616,11 @@ bool Receiver::on_file_end(std::string* err) {
   }
   im.needed[im.cur_digest] = true;
   im.tmp_dir.reset();
+  if (im.cur_patch) {
+    ++stats_.files_patched;
+    im.base_buf = std::string();
+    reply_(nlohmann::json{{"patched", to_hex(im.cur_digest)}}.dump());
+  }
   return true;
 }
 
@@ -567,7 +700,9 @@ bool Receiver::finish() {
                           {"bytes_sent", stats_.bytes_sent},
                           {"bytes_written", stats_.bytes_written},
                           {"files_linked", stats_.files_linked},
-                          {"files_copied", stats_.files_copied}}}}
+                          {"files_copied", stats_.files_copied},
+                          {"files_patched", stats_.files_patched},
+                          {"patches_failed", stats_.patches_failed}}}}
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return true;
 }

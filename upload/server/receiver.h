@@ -34,6 +34,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "upload/common/manifest.h"
 #include "upload/common/stream_format.h"
 
@@ -75,6 +77,8 @@ struct ReceiveStats {
   std::uint64_t bytes_written = 0;  // uncompressed bytes of those
   std::uint64_t files_linked = 0;   // hard-linked from a local version
   std::uint64_t files_copied = 0;   // copied from a local file or a duplicate
+  std::uint64_t files_patched = 0;  // of files_sent: came as a patch against a local file
+  std::uint64_t patches_failed = 0; // patches whose base or result did not match: asked for whole
 };
 
 class Receiver {
@@ -106,6 +110,15 @@ class Receiver {
   // each returns false with *err set to refuse the upload.
   bool on_manifest(Manifest&& m, std::string* err);
   bool on_file_begin(const Digest& d, std::uint64_t raw, std::string* err);
+  bool on_patch_begin(const Digest& d, std::uint64_t raw, const Digest& base, std::string* err);
+  // The part of on_file_begin and on_patch_begin that checks the content was
+  // asked for and opens its temporary file.
+  bool begin_content(const Digest& d, std::uint64_t raw, std::string* err);
+  // After need: which needed contents may come as patches, and against what.
+  void offer_bases(const std::vector<std::string>& need, nlohmann::json* reply);
+  // A patch that cannot be used: its data is skipped, and at its end the
+  // content is asked for whole (`resend`).
+  void drop_patch();
   bool on_file_data(std::string_view compressed, std::string* err);
   bool on_file_end(std::string* err);
   bool on_end(std::string* err);

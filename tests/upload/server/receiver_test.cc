@@ -435,3 +435,142 @@ TEST_CASE("a file changed in place with its size and mtime put back is never lin
     CHECK(snapshot(t.path / "v2")["a"].ino != snapshot(t.path / "v1")["a"].ino);
   }
 }
+
+namespace {
+
+// The client's earlier contents, in memory (the content cache's part).
+struct MemoryBases : BaseSource {
+  std::map<Digest, std::string> contents;
+  void add(const std::string& c) { contents[sha256(c)] = c; }
+  bool has(const Digest& d) const override { return contents.count(d) != 0; }
+  std::optional<std::string> read(const Digest& d) const override {
+    auto it = contents.find(d);
+    if (it == contents.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+std::string noisy(std::size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  std::mt19937 rng(seed);
+  for (auto& c : s) c = char(rng());  // incompressible: only a patch makes it small
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a changed file whose old content both sides have crosses as a patch against it") {
+  TempDir t;
+  const std::string old_big = noisy(2 << 20, 1);
+  write_file(t.path / "dist/big.bin", old_big);
+  write_file(t.path / "dist/small.txt", "tiny");
+  fs::create_directories(t.path / "v1");
+  auto tree1 = tree_of(t.path / "dist");
+  auto r1 = pump(tree1, BlobStore::build(tree1), t.path / "v1", {});
+  REQUIRE(r1.ok);
+
+  std::string new_big = old_big;
+  new_big.replace(1 << 20, 100, std::string(100, 'x'));  // 100 bytes changed in the middle
+  write_file(t.path / "dist/big.bin", new_big);
+  write_file(t.path / "dist/small.txt", "tiny, changed");
+  fs::create_directories(t.path / "v2");
+  auto tree2 = tree_of(t.path / "dist");
+  auto blobs2 = BlobStore::lazy(tree2);
+  MemoryBases bases;
+  bases.add(old_big);
+  blobs2.set_bases(&bases);
+  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}});
+  INFO(r2.client_error << " / " << r2.server_error);
+  REQUIRE(r2.ok);
+  CHECK(read_file(t.path / "v2/big.bin") == new_big);
+  require_matches_manifest(t.path / "v2", r2.stored);
+  CHECK(r2.result->files_sent == 2);
+  CHECK(r2.result->files_patched == 1);  // small.txt is under the patch minimum: whole
+  CHECK(r2.result->patches_failed == 0);
+  CHECK(r2.result->bytes_sent < 4096);  // 2 MiB of noise: only the change crossed
+}
+
+TEST_CASE("a patch against a base that turns out different is detected by the digest and resent whole") {
+  TempDir t;
+  const std::string old_big = noisy(256 << 10, 2);
+  write_file(t.path / "dist/a.bin", old_big);
+  write_file(t.path / "dist/b.bin", old_big + "b");
+  fs::create_directories(t.path / "v1");
+  auto tree1 = tree_of(t.path / "dist");
+  auto r1 = pump(tree1, BlobStore::build(tree1), t.path / "v1", {});
+  REQUIRE(r1.ok);
+
+  std::string new_a = old_big, new_b = old_big + "b";
+  new_a[1000] ^= 1;
+  new_b[2000] ^= 1;
+  write_file(t.path / "dist/a.bin", new_a);
+  write_file(t.path / "dist/b.bin", new_b);
+  // a: the host's old file was changed in place after v1 was received (its
+  // base no longer has the digest it offered). b: the client's copy of the
+  // old content is not what the host has (a damaged cache).
+  {
+    std::string tampered = old_big;
+    tampered[5] ^= 1;
+    std::ofstream(t.path / "v1/a.bin", std::ios::binary | std::ios::in) << tampered;
+  }
+  fs::create_directories(t.path / "v2");
+  auto tree2 = tree_of(t.path / "dist");
+  auto blobs2 = BlobStore::lazy(tree2);
+  MemoryBases bases;
+  bases.add(old_big);
+  // Damaged where the new content differs from the real base, so the patch
+  // copies that byte from the base (a patch is exact wherever the two bases
+  // agree, whatever else differs).
+  bases.contents[sha256(old_big + "b")] = new_b;
+  blobs2.set_bases(&bases);
+  // The local source's manifest still says a.bin holds old_big.
+  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}});
+  INFO(r2.client_error << " / " << r2.server_error);
+  REQUIRE(r2.ok);
+  CHECK(read_file(t.path / "v2/a.bin") == new_a);
+  CHECK(read_file(t.path / "v2/b.bin") == new_b);
+  CHECK(r2.result->patches_failed == 2);
+  CHECK(r2.result->files_patched == 0);
+  CHECK(r2.result->files_sent == 2);
+  require_matches_manifest(t.path / "v2", r2.stored);
+  for (const auto& [path, n] : snapshot(t.path / "v2")) CHECK(path.rfind(".pbx-", 0) == std::string::npos);
+}
+
+TEST_CASE("without the old content on the client, or against an older server, contents go whole") {
+  TempDir t;
+  const std::string old_big = noisy(64 << 10, 4);
+  write_file(t.path / "dist/a.bin", old_big);
+  fs::create_directories(t.path / "v1");
+  auto tree1 = tree_of(t.path / "dist");
+  auto r1 = pump(tree1, BlobStore::build(tree1), t.path / "v1", {});
+  REQUIRE(r1.ok);
+  std::string new_a = old_big;
+  new_a[7] ^= 1;
+  write_file(t.path / "dist/a.bin", new_a);
+  fs::create_directories(t.path / "v2");
+  auto tree2 = tree_of(t.path / "dist");
+  auto blobs2 = BlobStore::lazy(tree2);
+  MemoryBases nothing;
+  blobs2.set_bases(&nothing);
+  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}});
+  REQUIRE(r2.ok);
+  CHECK(r2.result->files_patched == 0);
+  CHECK(r2.result->files_sent == 1);
+  CHECK(r2.result->bytes_sent > (64u << 10));
+  CHECK(read_file(t.path / "v2/a.bin") == new_a);
+}
+
+TEST_CASE("patch frames the receiver did not offer are refused") {
+  TempDir t;
+  write_file(t.path / "dist/a.bin", noisy(8 << 10, 5));
+  fs::create_directories(t.path / "v1");
+  auto tree = tree_of(t.path / "dist");
+  std::vector<std::string> lines;
+  Receiver rx((t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); }, LinkRule::content);
+  REQUIRE(rx.feed(encode_hello() + encode_manifest(tree.manifest)));
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("bases") == std::string::npos);  // no local version: nothing to patch against
+  const Digest d = tree.manifest.entries.back().digest;
+  CHECK_FALSE(rx.feed(encode_patch_begin(d, 8 << 10, 10, sha256("x"))));
+  CHECK_THAT(rx.error(), Catch::Contains("against a base that was not offered"));
+}
