@@ -260,6 +260,9 @@ int main(int argc, char** argv) {
   write_service(false);
   const fs::path state = work.path() / "state";
   ::setenv("XDG_STATE_HOME", state.c_str(), 1);
+  // The content cache too (patches against what the first deploy sent): this
+  // run's own, so runs do not share one and nothing is left in root's home.
+  ::setenv("XDG_CACHE_HOME", (work.path() / "cache").c_str(), 1);
   const fs::path log = work.path() / "plugbox.log";
 
   pb::AppSpec spec;
