@@ -133,7 +133,7 @@ TEST_CASE("local e2e: a bad plugbox.toml prints one file:line:col line per probl
               file + ":2:8: service.name: 'Bad Name' is not a service name: use lowercase letters, digits, '-' and "
                      "'_', starting with a letter",
               file + ":4:9: service.helth: unknown key; did you mean 'health'? (known: name, prepare, upload_version, "
-                     "upload, post_upload, stop, start, refresh, health)",
+                     "upload, exact_mtimes, post_upload, stop, start, refresh, health)",
               file + ":6:15: deploy.batches[1]: '0%' is not a batch size: a batch has at least 1 host",
               file + ":7:12: deploy.max_fail: must be between 0 and 1000000"});
   }
