@@ -2,11 +2,9 @@
 
 #include <algorithm>
 #include <functional>
-#include <memory>
 #include <sstream>
 
 #include "orchestrator/host_conn.h"
-#include "orchestrator/parallel_for.h"
 
 namespace plugbox::orchestrator {
 
@@ -20,18 +18,8 @@ using MakeStep = std::function<Step(const HostContext&)>;
 // may), then, after `init` when `init_first`, the step `make_step` builds.
 transport::Awaitable<std::vector<LockRow>> on_each_host(FleetContext ctx, std::string phase, bool init_first,
                                                         MakeStep make_step, Interpret interpret) {
-  std::vector<std::unique_ptr<HostConn>> conns;
-  for (const auto& h : ctx.hosts) conns.push_back(std::make_unique<HostConn>(ctx.transport, h, ctx.journal));
-  std::vector<LockRow> rows(conns.size());
-  auto one = [&](std::size_t i) -> transport::Awaitable<void> {
-    auto& c = *conns[i];
-    auto& r = rows[i];
-    r.host = c.name();
-    if (ctx.interrupt.raised()) {
-      r.action = "skipped";
-      r.error = "interrupted before it began here";
-      co_return;
-    }
+  std::function<transport::Awaitable<void>(HostConn&, LockRow&)> one =
+      [&](HostConn& c, LockRow& r) -> transport::Awaitable<void> {
     const bool opened = co_await c.open(ctx.connect_timeout);
     if (!opened) {
       r.action = c.connected() ? "failed" : "unreachable";
@@ -53,12 +41,10 @@ transport::Awaitable<std::vector<LockRow>> on_each_host(FleetContext ctx, std::s
       r.action = "failed";
       r.error = c.error();
     }
-    ctx.reporter.event(Event{phase, c.name(), ok ? r.action : r.error,
-                             ok ? Event::Level::ok : Event::Level::fail, {}});
+    ctx.reporter.event(Event{phase, c.name(), ok ? r.action : r.error, ok ? Event::Level::ok : Event::Level::fail, {}});
     co_await c.release();
   };
-  co_await parallel_for(conns.size(), ctx.parallel, one);
-  co_return rows;
+  co_return co_await rows_for_each_host(ctx, one);
 }
 
 std::string hold_action(const std::string& out) {
