@@ -27,13 +27,6 @@ struct Fleet : ScriptedFleet {
   std::vector<HostStatusRow> status() { return run(fleet_status(context(hosts))); }
 };
 
-const HostStatusRow& row(const std::vector<HostStatusRow>& rows, const std::string& host) {
-  for (const auto& r : rows)
-    if (r.host == host) return r;
-  FAIL("no row for " << host);
-  throw std::logic_error("unreachable");
-}
-
 }  // namespace
 
 TEST_CASE("gc: every host collects; its answer is reported; exit 0") {

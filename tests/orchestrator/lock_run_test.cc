@@ -28,13 +28,6 @@ struct Fleet : ScriptedFleet {
   std::vector<LockRow> unlock(bool force) { return run(fleet_unlock(context(hosts), force)); }
 };
 
-const LockRow& row(const std::vector<LockRow>& rows, const std::string& host) {
-  for (const auto& r : rows)
-    if (r.host == host) return r;
-  FAIL("no row for " << host);
-  throw std::logic_error("unreachable");
-}
-
 }  // namespace
 
 TEST_CASE("fleet lock: init, then hold with the message, on every host; a table and exit 0") {
