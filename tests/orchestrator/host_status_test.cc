@@ -39,7 +39,7 @@ TEST_CASE("an answer that is not a status is refused with a reason") {
   CHECK_FALSE(HostStatus::parse(R"({"schema":1,"live":"V1"})", &why));
 }
 
-TEST_CASE("a host's maintenance lock is read as the server reports it; never guessed") {
+TEST_CASE("a host's maintenance lock is read as the server reports it, never guessed") {
   std::string why;
   auto s = HostStatus::parse(R"({"initialised":true,"live":"V1","hold":{"owner":"alice@laptop","host":"web01",
     "since":"2026-11-25T20:00:00Z","held_s":7980,"message":"db migration","problem":null}})",

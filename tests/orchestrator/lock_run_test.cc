@@ -30,7 +30,7 @@ struct Fleet : ScriptedFleet {
 
 }  // namespace
 
-TEST_CASE("fleet lock: init, then hold with the message, on every host; a table and exit 0") {
+TEST_CASE("fleet lock: init, then hold with the message, on every host, a table and exit 0") {
   Fleet f;
   auto rows = f.lock("db migration until 18:00");
   REQUIRE(rows.size() == 3);
@@ -47,7 +47,7 @@ TEST_CASE("fleet lock: init, then hold with the message, on every host; a table 
   CHECK(j[0] == nlohmann::json{{"host", "web1"}, {"action", "locked"}, {"error", nullptr}});
 }
 
-TEST_CASE("fleet lock: ours already: still locked; someone else's, a deploy running, unreachable: failed, exit 1") {
+TEST_CASE("fleet lock: ours already is still locked, someone else's, a deploy running or unreachable is failed, exit 1") {
   Fleet f(4);
   f.t.host("web1").on(" hold --message ").reply(Reply{.out = "still held by owner-1 since T: 'db'\n"});
   f.t.host("web2").on(" hold --message ").reply(
@@ -84,7 +84,7 @@ TEST_CASE("fleet lock: a failing init: failed, no hold sent there") {
   CHECK(lock_exit(rows) == ExitStatus::failed);
 }
 
-TEST_CASE("fleet unlock: release on every host, --force passed on; none there: not locked; exit 0") {
+TEST_CASE("fleet unlock: release on every host, --force passed on, none there is not locked, exit 0") {
   Fleet f(2);
   f.t.host("web2").on(" release").reply(Reply{.out = "not locked for maintenance: nothing to release\n"});
   auto rows = f.unlock(false);
