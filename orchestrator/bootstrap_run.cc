@@ -6,23 +6,12 @@
 #include <sstream>
 
 #include "orchestrator/host_conn.h"
-#include "orchestrator/parallel_for.h"
 
 namespace plugbox::orchestrator {
 
 transport::Awaitable<std::vector<BootstrapRow>> fleet_bootstrap(FleetContext ctx) {
-  std::vector<std::unique_ptr<HostConn>> conns;
-  for (const auto& h : ctx.hosts) conns.push_back(std::make_unique<HostConn>(ctx.transport, h, ctx.journal));
-  std::vector<BootstrapRow> rows(conns.size());
-  auto one = [&](std::size_t i) -> transport::Awaitable<void> {
-    auto& c = *conns[i];
-    auto& r = rows[i];
-    r.host = c.name();
-    if (ctx.interrupt.raised()) {
-      r.action = "skipped";
-      r.error = "interrupted before it began here";
-      co_return;
-    }
+  std::function<transport::Awaitable<void>(HostConn&, BootstrapRow&)> one =
+      [&](HostConn& c, BootstrapRow& r) -> transport::Awaitable<void> {
     const bool ok = co_await c.open(ctx.connect_timeout, HostConn::OpenMode::bootstrap);
     const ServerReport& s = c.server_report();
     r.arch = s.arch;
@@ -43,8 +32,7 @@ transport::Awaitable<std::vector<BootstrapRow>> fleet_bootstrap(FleetContext ctx
                              r.error.empty() ? Event::Level::ok : Event::Level::fail, {}});
     co_await c.release();
   };
-  co_await parallel_for(conns.size(), ctx.parallel, one);
-  co_return rows;
+  co_return co_await rows_for_each_host(ctx, one);
 }
 
 std::string render_bootstrap_table(const std::vector<BootstrapRow>& rows) {

@@ -31,6 +31,7 @@ void build_app(CLI::App& app, GlobalOptions& opts) {
   add_gc_command(*fleet, opts);
   add_status_command(*fleet, opts);
   add_bootstrap_command(*fleet, opts);
+  add_lock_commands(*fleet, opts);
   add_prepare_command(app, opts);
 }
 

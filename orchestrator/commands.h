@@ -67,5 +67,7 @@ void add_gc_command(CLI::App& fleet, GlobalOptions& opts);         // cmd_gc.cc
 void add_status_command(CLI::App& fleet, GlobalOptions& opts);     // cmd_status.cc
 void add_prepare_command(CLI::App& app, GlobalOptions& opts);      // cmd_prepare.cc
 void add_bootstrap_command(CLI::App& fleet, GlobalOptions& opts);  // cmd_bootstrap.cc
+// fleet lock and fleet unlock (the maintenance lock).
+void add_lock_commands(CLI::App& fleet, GlobalOptions& opts);      // cmd_lock.cc
 
 }  // namespace plugbox::cli

@@ -19,6 +19,7 @@ struct DeployRun::Host {
   // V may exist here because of this run: the cleanup removes it. Set when
   // the host said it created V, and when the upload was cut off (it may have).
   bool created = false;
+  bool locked = false;  // connected, initialised, locked, live_before read
   SwitchProgress progress;  // how far the switch got: what its undo must do
   std::string error;        // the failure that concerned this host
 };
@@ -84,9 +85,8 @@ transport::Awaitable<void> DeployRun::for_each(std::vector<Host*> hosts, int par
   co_await parallel_for(list->size(), parallel, one, on_error);
 }
 
-transport::Awaitable<void> DeployRun::stage(Host& h) {
+transport::Awaitable<void> DeployRun::lock_host(Host& h) {
   const auto& d = plan_.deploy;
-  const std::string& V = plan_.version;
   if (abort_staging_ || stopping()) co_return;
   if (!co_await h.conn.open(d.connect_timeout)) {
     // Connected but its server could not be made to run (installed): the
@@ -106,7 +106,13 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   auto st = co_await h.conn.status(d.command_timeout);
   if (!st) co_return fail(h, "stage", h.conn.error());
   h.live = h.live_before = st->live;
-  if (abort_staging_ || stopping()) co_return;
+  h.locked = true;
+}
+
+transport::Awaitable<void> DeployRun::stage(Host& h) {
+  const auto& d = plan_.deploy;
+  const std::string& V = plan_.version;
+  if (abort_staging_ || stopping() || !h.locked) co_return;
   // One command creates V, receives the tree and (without post_upload
   // steps) seals it: one channel and one process per host, not three.
   // (Arguments are named, never temporaries in a co_await expression: g++ 12
@@ -241,12 +247,32 @@ transport::Awaitable<RunOutcome> DeployRun::run() {
 
   report("stage", nullptr, "staging " + V + " on " + std::to_string(all.size()) + " hosts", Event::Level::info);
   std::size_t finished = 0, failed_so_far = 0;
+  // Every host is locked before any is sent anything: a host held by another
+  // deploy or locked for maintenance, or one that cannot be reached, stops
+  // the deploy before V exists anywhere.
+  auto lock_one = [this, &finished, &failed_so_far, &all, failed](Host& h) -> transport::Awaitable<void> {
+    std::exception_ptr surprise;
+    try {
+      co_await lock_host(h);
+    } catch (...) {
+      abort_staging_ = true;  // whatever went wrong, no host may be switched
+      surprise = std::current_exception();
+    }
+    if (failed(&h) || surprise) {
+      ++finished;
+      ++failed_so_far;
+      tick("stage", finished, failed_so_far, all.size());
+    }
+    if (surprise) std::rethrow_exception(surprise);
+  };
+  co_await for_each(all, plan_.parallel, lock_one);
   auto stage_one = [this, &finished, &failed_so_far, &all, failed](Host& h) -> transport::Awaitable<void> {
+    if (!h.locked) co_return;  // counted when it failed
     std::exception_ptr surprise;
     try {
       co_await stage(h);
     } catch (...) {
-      abort_staging_ = true;  // whatever went wrong, no host may be switched
+      abort_staging_ = true;
       surprise = std::current_exception();
     }
     ++finished;
@@ -273,8 +299,10 @@ transport::Awaitable<RunOutcome> DeployRun::run() {
     co_await release_all();
     bool clean = count([](Host* h) { return h->state == HostState::staged_left_behind; }) == 0;
     std::string what = stopping() ? "interrupted while staging" : "staging failed on " + std::to_string(stage_failed) + " host(s)";
-    co_return outcome(what + "; nothing switched; " +
-                      (clean ? V + " removed" : V + " could NOT be removed everywhere (see below)"));
+    std::string left = created.empty() ? V + " was sent to no host"
+                       : clean         ? V + " removed"
+                                       : V + " could NOT be removed everywhere (see below)";
+    co_return outcome(what + "; nothing switched; " + left);
   }
 
   bool rollback = false;

@@ -32,6 +32,10 @@ class DeployRun {
 
  private:
   struct Host;
+  // Staging's first half, on every host before the second begins anywhere:
+  // connect, init, lock, read live_before.
+  transport::Awaitable<void> lock_host(Host& h);
+  // Its second half: receive V (and post_upload, seal).
   transport::Awaitable<void> stage(Host& h);
   transport::Awaitable<void> switch_host(Host& h);
   // Puts a host whose switch began back on live_before; `tolerated`: its

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "orchestrator/parallel_for.h"
 #include "transport/notifier.h"
 #include "transport/session_mux.h"
 #include "transport/stdin_pipe.h"
@@ -393,6 +394,19 @@ transport::Awaitable<void> HostConn::release() {
   }
   if (session_) session_->close();
   session_.reset();
+}
+
+transport::Awaitable<void> for_each_host(const FleetContext& ctx, const HostTask& one, const HostNotBegun& not_begun) {
+  std::vector<std::unique_ptr<HostConn>> conns;
+  for (const auto& h : ctx.hosts) conns.push_back(std::make_unique<HostConn>(ctx.transport, h, ctx.journal));
+  std::function<transport::Awaitable<void>(std::size_t)> each = [&](std::size_t i) -> transport::Awaitable<void> {
+    if (ctx.interrupt.raised()) {
+      not_begun(*conns[i], i);
+      co_return;
+    }
+    co_await one(*conns[i], i);
+  };
+  co_await parallel_for(conns.size(), ctx.parallel, each);
 }
 
 }  // namespace plugbox::orchestrator

@@ -4,10 +4,13 @@
 // Deploy, rollback, gc and status all drive hosts through this one piece.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "orchestrator/fleet_context.h"
 #include "orchestrator/host_status.h"
 #include "orchestrator/host_upload.h"
 #include "orchestrator/journal.h"
@@ -129,6 +132,34 @@ class HostConn {
   std::string error_;
   ServerReport server_;
 };
+
+// Every planned host of `ctx` on a HostConn of its own, and `one(conn, i)`
+// run on each, at most ctx.parallel at once; a host not yet begun when Ctrl-C
+// came gets `not_begun(conn, i)` instead, and nothing runs there. Both
+// functions are named by the caller, never temporaries in its co_await.
+using HostTask = std::function<transport::Awaitable<void>(HostConn&, std::size_t)>;
+using HostNotBegun = std::function<void(HostConn&, std::size_t)>;
+transport::Awaitable<void> for_each_host(const FleetContext& ctx, const HostTask& one, const HostNotBegun& not_begun);
+
+// for_each_host for a command whose table has a row per host: a Row with
+// `host`, `action` and `error`. Each row gets its host's name before
+// `one(conn, row)` runs; a host not begun is "skipped".
+template <class Row>
+transport::Awaitable<std::vector<Row>> rows_for_each_host(
+    const FleetContext& ctx, const std::function<transport::Awaitable<void>(HostConn&, Row&)>& one) {
+  std::vector<Row> rows(ctx.hosts.size());
+  HostTask each = [&](HostConn& c, std::size_t i) -> transport::Awaitable<void> {
+    rows[i].host = c.name();
+    co_await one(c, rows[i]);
+  };
+  HostNotBegun not_begun = [&](HostConn& c, std::size_t i) {
+    rows[i].host = c.name();
+    rows[i].action = "skipped";
+    rows[i].error = "interrupted before it began here";
+  };
+  co_await for_each_host(ctx, each, not_begun);
+  co_return rows;
+}
 
 // The first non-blank line of a command's output, without its newline.
 std::string first_line(const std::string& s);

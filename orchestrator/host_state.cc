@@ -46,6 +46,8 @@ Row row(HostState s) {
     case S::nothing_deployed: return {"nothing_deployed", V::ok, false};
     case S::gc_failed: return {"gc_failed", V::failed, true};
     case S::gc_skipped: return {"gc_skipped", V::ok, false};
+    // The command was refused as a whole (the locked host says why): failed, nothing half-way.
+    case S::held_off: return {"held_off", V::failed, false};
   }
   return {"unknown", V::attention, true};
 }
@@ -86,6 +88,7 @@ std::string describe(HostState s, const std::string& v) {
     case S::nothing_deployed: return "nothing deployed";
     case S::gc_failed: return "gc failed";
     case S::gc_skipped: return "skipped (interrupted)";
+    case S::held_off: return "unchanged (a selected host is locked for maintenance)";
   }
   return "unknown";
 }

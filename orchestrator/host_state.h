@@ -42,6 +42,8 @@ enum class HostState {
   nothing_deployed,
   gc_failed,
   gc_skipped,  // interrupted before gc began there
+  // rollback, gc
+  held_off,  // left alone: another selected host is locked for maintenance
 };
 
 // How a state weighs in the exit status.

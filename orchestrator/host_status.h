@@ -27,6 +27,19 @@ struct HostStatus {
   std::optional<Run> last_run;
   bool service_stopped = false;  // a stop ran and no start succeeded after it
   std::string transaction;       // "running" | "interrupted" | "" (none under way)
+  // The maintenance lock (`plugbox fleet lock`): every changing command is
+  // refused while it is there. An unreadable one holds the host all the same
+  // (`problem` says why; owner and message are then empty).
+  struct Hold {
+    std::string owner, since, message, problem;
+    long long held_s = 0;
+    // "alice@laptop for 2h13m: 'db migration'", or the problem.
+    std::string describe() const;
+    // Why a changing command is refused here, in one line with the fix, as
+    // the host itself says it.
+    std::string refusal() const;
+  };
+  std::optional<Hold> hold;
   nlohmann::json raw;             // the whole answer, for --json
 
   // nullopt, with *error saying why, when `text` is not a status answer.

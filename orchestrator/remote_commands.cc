@@ -40,6 +40,13 @@ transport::Command lock(const HostContext& h, int wait_s) {
   return server_command(h, {"--wait", std::to_string(wait_s), "lock"});
 }
 transport::Command status_json(const HostContext& h) { return server_command(h, {"status", "--json"}); }
+transport::Command hold(const HostContext& h, const std::string& message) {
+  return server_command(h, {"hold", "--message", message});
+}
+transport::Command release(const HostContext& h, bool force) {
+  if (force) return server_command(h, {"release", "--force"});
+  return server_command(h, {"release"});
+}
 
 transport::Command receive(const HostContext& h, const std::string& version, const std::vector<std::string>& flags) {
   std::vector<std::string> args{"receive", version};

@@ -40,6 +40,9 @@ transport::Command init(const HostContext& h);
 // holder (or a switch transaction still running there) to finish.
 transport::Command lock(const HostContext& h, int wait_s = 0);
 transport::Command status_json(const HostContext& h);
+// The maintenance lock (`plugbox fleet lock` / `unlock`), held by h.owner.
+transport::Command hold(const HostContext& h, const std::string& message);
+transport::Command release(const HostContext& h, bool force);
 // `receive V FLAGS...` (DeployPlan::receive_flags: --create, --seal, provenance).
 transport::Command receive(const HostContext& h, const std::string& version, const std::vector<std::string>& flags);
 transport::Command seal(const HostContext& h, const std::string& version);

@@ -13,8 +13,9 @@ namespace {
 
 // Reads where one host stands, under the lock unless this is a dry run.
 // nullopt: `state` says why (unreachable, or reached and refused).
+// *held: the host is locked for maintenance (its status says so).
 transport::Awaitable<std::optional<HostStatus>> look(HostConn& c, const FleetContext& ctx, bool dry_run,
-                                                     HostState* state) {
+                                                     HostState* state, bool* held) {
   if (!co_await c.open(ctx.connect_timeout, dry_run ? HostConn::OpenMode::dry_run : HostConn::OpenMode::run)) {
     *state = c.connected() ? HostState::rollback_refused : HostState::rollback_unreachable;
     co_return std::nullopt;
@@ -27,10 +28,13 @@ transport::Awaitable<std::optional<HostStatus>> look(HostConn& c, const FleetCon
     std::string why = c.error();
     auto st = co_await c.status(ctx.timeout);
     if (st && !st->initialised) co_return st;
+    *held = st && st->hold;
     c.set_error(why);
     co_return std::nullopt;
   }
-  co_return co_await c.status(ctx.timeout);
+  auto st = co_await c.status(ctx.timeout);
+  *held = st && st->hold;  // a dry run takes no lock: it reads the hold
+  co_return st;
 }
 
 // What one host will do: its state until it is done, and its steps.
@@ -137,10 +141,13 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
   for (const auto& h : ctx.hosts) conns.push_back(std::make_unique<HostConn>(ctx.transport, h, ctx.journal));
   std::vector<std::optional<HostStatus>> status(conns.size());
   std::vector<HostState> refused(conns.size(), HostState::rollback_refused);
+  std::vector<char> held(conns.size(), 0);
   auto look_one = [&](std::size_t i) -> transport::Awaitable<void> {
     HostState why = HostState::rollback_refused;
-    status[i] = co_await look(*conns[i], ctx, opts.dry_run, &why);
+    bool h = false;
+    status[i] = co_await look(*conns[i], ctx, opts.dry_run, &why, &h);
     refused[i] = why;
+    held[i] = h;
   };
   co_await parallel_for(conns.size(), ctx.parallel, look_one);
 
@@ -179,6 +186,21 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
     }
     out.hosts.push_back(std::move(s));
   }
+
+  // A host locked for maintenance refuses the whole rollback, before any
+  // host is changed: the window's owner decides when the fleet moves.
+  const auto n_held = std::size_t(std::count(held.begin(), held.end(), 1));
+  for (std::size_t i = 0; i < conns.size() && n_held; ++i) {
+    HostStanding& s = out.hosts[i];
+    if (held[i]) {
+      s.state = HostState::rollback_refused;
+      // Refused by the host's own `lock` (its line), or, on a dry run, as its status says.
+      s.error = status[i] && status[i]->hold ? status[i]->hold->refusal() : conns[i]->error();
+    } else if (s.state == HostState::would_roll_back) {
+      s.state = HostState::held_off;
+    }
+  }
+  if (n_held) todo.clear();
 
   const std::string what = by_record ? "run " + run : from;
   if (opts.dry_run) {
@@ -242,6 +264,9 @@ transport::Awaitable<RunOutcome> fleet_rollback(FleetContext ctx, const ServiceC
                                : std::to_string(count(HostState::rolled_back)) + " of " + std::to_string(todo.size()) +
                                      " host(s) went back from " + what;
   }
+  if (n_held)
+    out.summary = "nothing rolled back: " + std::to_string(n_held) +
+                  " selected host(s) locked for maintenance (`plugbox fleet status` says by whom and why)";
   if (attention) out.summary += "; " + std::to_string(attention) + " host(s) need attention";
   if (ctx.interrupt.raised()) out.summary += " (interrupted)";
   co_return out;

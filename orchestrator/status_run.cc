@@ -39,8 +39,11 @@ std::string render_status_table(const std::vector<HostStatusRow>& rows) {
   for (const auto& r : rows) {
     const HostStatus none;
     const HostStatus& st = r.status ? *r.status : none;
+    // A maintenance lock is what holds the host off every deploy: it is
+    // said first, whoever holds the deploy lock.
+    const std::string lock = st.hold ? "maintenance: " + st.hold->describe() : or_dash(st.lock_owner);
     t.push_back({r.host, or_dash(st.live), or_dash(st.previous), r.status ? std::to_string(st.versions.size()) : "-",
-                 or_dash(st.lock_owner),
+                 lock,
                  r.reachable ? (r.error.empty() ? "yes" : "yes (" + r.error + ")") : "NO (" + r.error + ")"});
   }
   std::array<std::size_t, 6> w{};
@@ -68,6 +71,12 @@ nlohmann::json status_rows_json(const std::vector<HostStatusRow>& rows) {
                  {"previous", or_null(st.previous)},
                  {"versions", versions},
                  {"lock", or_null(st.lock_owner)},
+                 {"hold", st.hold ? nlohmann::json{{"owner", or_null(st.hold->owner)},
+                                                   {"since", or_null(st.hold->since)},
+                                                   {"held_s", st.hold->held_s},
+                                                   {"message", or_null(st.hold->message)},
+                                                   {"problem", or_null(st.hold->problem)}}
+                                  : nlohmann::json(nullptr)},
                  {"error", or_null(r.error)},
                  {"status", r.status ? st.raw : nlohmann::json(nullptr)}});
   }

@@ -79,6 +79,8 @@ std::unique_ptr<CliCommand> make_remove_command();
 std::unique_ptr<CliCommand> make_gc_command();
 std::unique_ptr<CliCommand> make_status_command();
 std::unique_ptr<CliCommand> make_lock_command();
+std::unique_ptr<CliCommand> make_hold_command();     // cli_hold.cc
+std::unique_ptr<CliCommand> make_release_command();  // cli_hold.cc
 std::unique_ptr<CliCommand> make_verify_command();
 std::unique_ptr<CliCommand> make_receive_command();
 std::unique_ptr<CliCommand> make_switch_command();  // cli_switch.cc

@@ -46,6 +46,9 @@ struct Layout {
   // Held by a running switch transaction (switch_txn.h) for its whole life,
   // whoever holds the deploy lock meanwhile.
   std::filesystem::path txn_lock() const { return state() / "txn.lock"; }
+  // The maintenance hold (hold.h): present while `plugbox fleet lock` holds
+  // this home, whatever process runs or dies meanwhile.
+  std::filesystem::path hold() const { return state() / "hold"; }
   // Temporary links and files, renamed into place from here.
   std::filesystem::path tmp() const { return state() / "tmp"; }
   // Versions being deleted are renamed here first, so a half-deleted tree is

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "server-tools/errors.h"
+#include "server-tools/hold.h"
 #include "server-tools/version_name.h"
 
 namespace fs = std::filesystem;
@@ -83,6 +84,11 @@ std::string lock_refusal(const LockHolder& h, std::chrono::milliseconds waited) 
   msg += ": another deploy or command is changing this home; retry once it has finished (`plugbox fleet "
          "status` shows who holds each host's lock)";
   return msg;
+}
+
+// Called under the oplock, which `hold` and `release` take to change the hold.
+void refuse_if_held(const Layout& layout) {
+  if (auto why = hold_refusal(read_hold(layout), std::chrono::system_clock::now())) refuse(*why);
 }
 
 // Runs `attempt` under the exclusive oplock until it returns a value or the
@@ -162,6 +168,7 @@ std::optional<HeldLock> take_txn_lock(const Layout& layout, const MutationGuard&
 MutationGuard acquire_for_mutation(const Layout& layout, const LockRequest& req) {
   return poll_under_oplock<MutationGuard>(
       layout, req.wait, [&](Flock& op, LockHolder& holder) -> std::optional<MutationGuard> {
+        if (!req.past_hold) refuse_if_held(layout);
         if (!req.in_txn)
           if (auto t = probe_txn_lock(layout)) {
             holder = *t;
@@ -179,6 +186,7 @@ MutationGuard acquire_for_mutation(const Layout& layout, const LockRequest& req)
 HeldLock acquire_deploy_lock(const Layout& layout, const LockRequest& req) {
   return poll_under_oplock<HeldLock>(
       layout, req.wait, [&](Flock&, LockHolder& holder) -> std::optional<HeldLock> {
+        refuse_if_held(layout);
         if (auto t = probe_txn_lock(layout)) {
           holder = *t;
           return std::nullopt;

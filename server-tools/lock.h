@@ -59,6 +59,9 @@ struct LockRequest {
   // Set only by a switch transaction's own steps: they run while its txn
   // lock is held, which refuses every other changing command.
   bool in_txn = false;
+  // Set only by `hold` and `release` (hold.h), which change the maintenance
+  // hold itself: every other changing command is refused while it exists.
+  bool past_hold = false;
 };
 
 // Held by a mutating command for its whole run (see top of file). Its
@@ -81,7 +84,7 @@ class MutationGuard {
 
 // Takes the oplock (blocking) and the deploy lock, or passes when the deploy
 // lock's holder has req.owner. Throws a refusal naming the holder when the
-// wait runs out.
+// wait runs out, and at once while a maintenance hold (hold.h) is in place.
 MutationGuard acquire_for_mutation(const Layout& layout, const LockRequest& req);
 
 // What `plugbox-server lock` holds: the deploy lock, with our holder info in
@@ -103,7 +106,8 @@ class HeldLock {
 
 // Takes the deploy lock for req.owner (which must not be empty). Refuses,
 // naming the holder, when someone holds it, even the same owner: two lock
-// processes must never both believe they hold it.
+// processes must never both believe they hold it; and at once while a
+// maintenance hold (hold.h) is in place.
 HeldLock acquire_deploy_lock(const Layout& layout, const LockRequest& req);
 
 // The txn lock (deploy/.plugbox/txn.lock): held by a switch transaction

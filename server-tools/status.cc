@@ -33,6 +33,8 @@ StatusReport collect_status(const Layout& layout) {
   r.lock = probe_deploy_lock(layout);
   r.record = read_host_record(layout, &r.record_problem);
   r.txn = probe_txn_lock(layout);
+  r.hold = read_hold(layout);
+  r.read_at = std::chrono::system_clock::now();
   for (const auto& [name, v] : r.chain.versions) {
     std::optional<std::uint64_t> size;
     if (v.record.kind == RecordLookup::Kind::ok && v.state() == VersionState::ready)
@@ -59,6 +61,8 @@ std::string StatusReport::transaction_state() const {
 std::vector<std::string> StatusReport::problems() const {
   std::vector<std::string> out = chain.problems();
   if (!record_problem.empty()) out.push_back(record_problem);
+  if (hold.kind == HoldLookup::Kind::unreadable)
+    out.push_back(hold.problem + ": the home stays locked until `plugbox fleet unlock --force` removes it");
   if (transaction_state() == "interrupted") {
     std::string step;
     for (const auto& st : record->steps)
@@ -109,6 +113,17 @@ nlohmann::json status_json(const StatusReport& r) {
   nlohmann::json lock = nullptr;
   if (r.lock)
     lock = {{"owner", r.lock->owner}, {"host", r.lock->host}, {"pid", r.lock->pid}, {"since", r.lock->since}};
+  nlohmann::json hold = nullptr;
+  if (r.hold.kind == HoldLookup::Kind::held) {
+    const MaintenanceHold& h = *r.hold.hold;
+    const auto secs = held_seconds(h.since, r.read_at);
+    hold = {{"owner", h.owner},     {"host", h.host},         {"since", h.since},
+            {"message", h.message}, {"problem", nullptr},
+            {"held_s", secs ? nlohmann::json(*secs) : nlohmann::json(nullptr)}};
+  } else if (r.hold.kind == HoldLookup::Kind::unreadable) {
+    hold = {{"owner", nullptr}, {"host", nullptr}, {"since", nullptr}, {"message", nullptr},
+            {"held_s", nullptr}, {"problem", r.hold.problem}};
+  }
   return {{"schema", 1},
           {"home", r.home},
           {"live", opt(live)},
@@ -116,6 +131,7 @@ nlohmann::json status_json(const StatusReport& r) {
           {"chain", r.chain.chain_from_live()},
           {"versions", versions},
           {"lock", lock},
+          {"hold", hold},
           {"problems", r.problems()},
           {"initialised", r.initialised},
           {"run", r.record ? r.record->to_json() : nlohmann::json(nullptr)},
@@ -134,6 +150,11 @@ std::string status_text(const StatusReport& r) {
       out += "  (previous " + lv->previous.target + ")";
   out += "\n";
   out += "lock:  " + (r.lock ? "held by " + r.lock->describe() : std::string("free")) + "\n";
+  if (r.hold.kind == HoldLookup::Kind::held)
+    out += "maintenance: locked by " + r.hold.hold->owner + " (on " + r.hold.hold->host + ") since " +
+           r.hold.hold->since + ", " + held_for(r.hold.hold->since, r.read_at) + ": '" + r.hold.hold->message + "'\n";
+  else if (r.hold.kind == HoldLookup::Kind::unreadable)
+    out += "maintenance: locked (unreadable: see the problem below)\n";
   if (r.chain.versions.empty()) {
     out += "versions: none\n";
   } else {

@@ -23,11 +23,18 @@
 //   ],
 //   "lock": {"owner": "deploy-7f3a", "host": "web01", "pid": 4242,
 //            "since": "2026-11-25T21:39:00Z"} | null,
+//   "hold": {"owner": "alice@laptop", "host": "web01",   // the maintenance lock (hold.h)
+//            "since": "2026-11-25T20:00:00Z", "held_s": 7980,
+//            "message": "db migration window", "problem": null}
+//         | {"owner": null, "host": null, "since": null, "held_s": null,
+//            "message": null, "problem": "the maintenance lock ... cannot be read (...)"}
+//         | null,                                 // null: no maintenance lock
 //   "problems": ["..."],                        // every problem found, one line each
 //   "initialised": true | false                 // false: nothing was ever deployed to this
 //                                               // home (never_deployed in layout.h); then
 //                                               // live and previous are null, chain,
-//                                               // versions and problems empty, lock null
+//                                               // versions and problems empty, lock and
+//                                               // hold null
 // }
 #pragma once
 
@@ -37,6 +44,7 @@
 #include <string>
 
 #include "server-tools/chain_state.h"
+#include "server-tools/hold.h"
 #include "server-tools/host_record.h"
 #include "server-tools/lock.h"
 
@@ -51,12 +59,14 @@ struct StatusReport {
   std::optional<HostRecord> record;  // the last run that changed the host
   std::string record_problem;        // the record exists but could not be read
   std::optional<LockHolder> txn;     // a switch transaction running now
+  HoldLookup hold;                   // the maintenance lock
+  std::chrono::system_clock::time_point read_at;  // when collected: how long the hold is held
 
   // "running" or "interrupted" while the record says a transaction is under
   // way; "" when none is.
   std::string transaction_state() const;
-  // Every problem: the chain's, the record's, an interrupted transaction and
-  // a service left stopped.
+  // Every problem: the chain's, the record's, an interrupted transaction, a
+  // service left stopped and an unreadable maintenance lock.
   std::vector<std::string> problems() const;
 };
 

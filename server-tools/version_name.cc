@@ -63,4 +63,15 @@ std::string version_name_at(std::chrono::system_clock::time_point t) { return fo
 
 std::string utc_timestamp(std::chrono::system_clock::time_point t) { return format(t, "Z"); }
 
+std::optional<std::chrono::system_clock::time_point> parse_utc_timestamp(std::string_view text) {
+  using namespace std::chrono;
+  if (text.empty() || text.back() != 'Z') return std::nullopt;
+  const std::string_view name = text.substr(0, text.size() - 1);
+  if (version_name_problem(name)) return std::nullopt;
+  const year_month_day ymd{year{number(name.substr(0, 4))}, month{static_cast<unsigned>(number(name.substr(5, 2)))},
+                           day{static_cast<unsigned>(number(name.substr(8, 2)))}};
+  return sys_days{ymd} + hours{number(name.substr(11, 2))} + minutes{number(name.substr(14, 2))} +
+         seconds{number(name.substr(17, 2))};
+}
+
 }  // namespace plugbox::server

@@ -21,5 +21,7 @@ std::string version_name_at(std::chrono::system_clock::time_point t);
 // "YYYY-MM-DDTHH:MM:SSZ": the form of every timestamp the tool records
 // (created, lock since, log time). The Z tells readers it is UTC.
 std::string utc_timestamp(std::chrono::system_clock::time_point t);
+// The moment a utc_timestamp names; nullopt for any other text.
+std::optional<std::chrono::system_clock::time_point> parse_utc_timestamp(std::string_view text);
 
 }  // namespace plugbox::server

@@ -23,6 +23,8 @@ Lines operator+(Lines a, const Lines& b) {
   return a;
 }
 
+// Staging's first half, which every host goes through before any is sent anything.
+const Lines kLocked = {"init", "lock", "status --json"};
 const Lines kStaged = {"init", "lock", "status --json", "receive " + kV + " --create --seal"};
 // A switch and its undo each go to the host as one transaction (`plugbox-server
 // switch`, shown by its txn), followed by the steps the host ran in it.
@@ -166,20 +168,20 @@ TEST_CASE("deploy: every host stages, then switches batch by batch; exit 0, lock
   CHECK(f.reporter.said("web3", "switch", "live on " + kV + ", healthy", Event::Level::ok));
 }
 
-TEST_CASE("deploy: an unreachable host fails staging; V is removed where created, nobody switched, exit 1") {
+TEST_CASE("deploy: an unreachable host fails staging before any host is sent anything, nobody switched, exit 1") {
   Deploy f;
   f.t.host("web3").open_fails(std::errc::connection_refused);
   auto plan = f.plan();
-  plan.parallel = 1;  // web1 and web2 are staged before web3 is tried
+  plan.parallel = 1;  // web1 and web2 are locked before web3 is tried
   auto o = f.deploy(plan);
 
   CHECK(o.exit == ExitStatus::failed);
-  CHECK(o.summary == "staging failed on 1 host(s); nothing switched; " + kV + " removed");
-  CHECK(f.steps("web1") == kStaged + kRemove);
-  CHECK(f.steps("web2") == kStaged + kRemove);
+  CHECK(o.summary == "staging failed on 1 host(s); nothing switched; " + kV + " was sent to no host");
+  CHECK(f.steps("web1") == kLocked);
+  CHECK(f.steps("web2") == kLocked);
   CHECK(f.steps("web3").empty());
-  CHECK(standing(o, "web1").state == HostState::staged_removed);
-  CHECK(standing(o, "web2").state == HostState::staged_removed);
+  CHECK(standing(o, "web1").state == HostState::unchanged);
+  CHECK(standing(o, "web2").state == HostState::unchanged);
   CHECK(standing(o, "web1").live == kPrev);
   CHECK(standing(o, "web3").state == HostState::unreachable);
   CHECK_THAT(standing(o, "web3").error, Catch::Contains("refused"));
@@ -188,7 +190,7 @@ TEST_CASE("deploy: an unreachable host fails staging; V is removed where created
   f.expect_locks_released();
 }
 
-TEST_CASE("deploy: a slow-to-fail host stops the others' staging mid-way; only created V are removed") {
+TEST_CASE("deploy: a slow-to-fail host: the others wait for it, locked, and are sent nothing") {
   Deploy f;
   // web2 fails its init only after the others have staged; web3 is slow to
   // connect and only begins once the failure is known.
@@ -197,20 +199,20 @@ TEST_CASE("deploy: a slow-to-fail host stops the others' staging mid-way; only c
   auto o = f.deploy(f.plan());
 
   CHECK(o.exit == ExitStatus::failed);
-  CHECK(f.steps("web1") == kStaged + kRemove);
+  CHECK(f.steps("web1") == kLocked);
   CHECK(f.steps("web2") == Lines{"init"});
   // web3 connected after the failure: it stops before the upload (it still
   // runs init, takes the lock and reads its status first: see the report).
   CHECK(f.count("web3", "receive " + kV + " --create --seal") == 0);
   CHECK(f.count("web3", "remove " + kV + " --missing-ok") == 0);
-  CHECK(standing(o, "web1").state == HostState::staged_removed);
+  CHECK(standing(o, "web1").state == HostState::unchanged);
   CHECK(standing(o, "web2").state == HostState::failed_unchanged);
   CHECK_THAT(standing(o, "web2").error, Catch::Contains("init: exit 1: init: permission denied"));
   CHECK(severity(standing(o, "web3").state) == Severity::ok);
   CHECK(f.reporter.said("", "cleanup", "staging did not complete everywhere", Event::Level::fail));
 }
 
-TEST_CASE("deploy: init failing on one host: the next is never begun, V removed on the one staged") {
+TEST_CASE("deploy: init failing on one host: the next is never begun, the one locked is sent nothing") {
   Deploy f;
   f.t.host("web2").on("init").reply(Reply{.err = "mkdir: no space left\n", .status = 1});
   auto plan = f.plan();
@@ -218,12 +220,12 @@ TEST_CASE("deploy: init failing on one host: the next is never begun, V removed 
   auto o = f.deploy(plan);
 
   CHECK(o.exit == ExitStatus::failed);
-  CHECK(f.steps("web1") == kStaged + kRemove);
+  CHECK(f.steps("web1") == kLocked);
   CHECK(f.steps("web2") == Lines{"init"});  // nothing created there: nothing removed
   CHECK(f.steps("web3").empty());
   CHECK(standing(o, "web2").state == HostState::failed_unchanged);
   CHECK(standing(o, "web3").state == HostState::stage_not_begun);
-  CHECK(standing(o, "web1").state == HostState::staged_removed);
+  CHECK(standing(o, "web1").state == HostState::unchanged);
   f.expect_locks_released();
 }
 
@@ -241,8 +243,33 @@ TEST_CASE("deploy: the lock refused on one host: its status is still read, nothi
   CHECK(s.state == HostState::failed_unchanged);
   CHECK(s.error == "lock: the deploy lock is held by owner-9 (pid 42)");
   CHECK(s.live == kPrev);  // where it stands, though refused
-  CHECK(f.steps("web1") == kStaged + kRemove);
+  // Every host is locked before any is sent anything: web1 was, and got nothing.
+  CHECK(f.steps("web1") == Lines{"init", "lock", "status --json"});
+  CHECK(standing(o, "web1").state == HostState::unchanged);
   CHECK(standing(o, "web3").state == HostState::stage_not_begun);
+  CHECK_FALSE(f.anyone_ran("receive"));
+  f.expect_locks_released();
+}
+
+TEST_CASE("deploy: a host locked for maintenance: no host is sent anything, its line says who, why, how long") {
+  Deploy f;
+  const std::string line =
+      "plugbox-server lock: locked for maintenance by alice@laptop for 2h13m: 'db migration'; `plugbox fleet "
+      "unlock` ends it (--force for someone else's)";
+  f.t.host("web3").on(" lock").reply(Reply{.err = line + "\n", .read_stdin = false, .status = 1});
+  auto o = f.deploy(f.plan());
+
+  CHECK(o.exit == ExitStatus::failed);
+  CHECK(standing(o, "web3").state == HostState::failed_unchanged);
+  CHECK(standing(o, "web3").error == "lock: " + line);
+  for (const std::string n : {"web1", "web2"}) {
+    INFO(n);
+    CHECK(f.steps(n) == Lines{"init", "lock", "status --json"});
+    CHECK(standing(o, n).state == HostState::unchanged);
+  }
+  CHECK_FALSE(f.anyone_ran("receive"));
+  CHECK_FALSE(f.anyone_ran("remove"));
+  f.expect_locks_released();
 }
 
 TEST_CASE("deploy: an upload refused before the host made V: that V is not removed (it may be someone else's)") {
@@ -270,14 +297,14 @@ TEST_CASE("deploy: an upload refused after the host made V: V is removed there t
   CHECK(o.exit == ExitStatus::failed);
   CHECK(f.steps("web2") == kStaged + kRemove);
   CHECK(f.steps("web1") == kStaged + kRemove);
-  CHECK(f.steps("web3").empty());
+  CHECK(f.steps("web3") == kLocked);
   CHECK_THAT(standing(o, "web2").error, Catch::Contains("manifest: bad path"));
 }
 
 TEST_CASE("deploy: V that cannot be removed is left behind: exit 3") {
   Deploy f;
   f.t.host("web1").on("remove").reply(Reply{.err = "remove: device busy\n", .status = 1});
-  f.t.host("web2").on("init").reply(Reply{.status = 1});
+  f.t.host("web2").on(" receive ").reply(receive_refuses(kV + " exists", /*created=*/false));
   auto plan = f.plan();
   plan.parallel = 1;
   auto o = f.deploy(plan);
@@ -305,7 +332,7 @@ TEST_CASE("deploy: an upload cut off by a dropped connection: V may exist and ca
   CHECK(f.steps("web2") == kStaged);
   CHECK_THAT(standing(o, "web2").error, Catch::Contains("remove: the deploy lock was lost"));
   CHECK(standing(o, "web1").state == HostState::staged_removed);
-  CHECK(standing(o, "web3").state == HostState::stage_not_begun);
+  CHECK(standing(o, "web3").state == HostState::unchanged);  // locked, sent nothing
 }
 
 TEST_CASE("deploy: a batch over max_fail puts every switched host back: stop, rollback-to, start; exit 1") {
@@ -451,7 +478,7 @@ TEST_CASE("deploy: the lock lost before the upload: the upload is refused, nothi
   CHECK_THAT(standing(o, "web2").error, Catch::Contains("the deploy lock was lost"));
   CHECK_THAT(standing(o, "web2").error, Catch::Contains("nothing was sent"));
   CHECK(f.steps("web1") == kStaged + kRemove);
-  CHECK(f.steps("web3").empty());
+  CHECK(f.steps("web3") == kLocked);
 }
 
 TEST_CASE("deploy: Ctrl-C while staging: nothing new starts, V removed where made, nobody switched, exit 130") {
@@ -464,10 +491,11 @@ TEST_CASE("deploy: Ctrl-C while staging: nothing new starts, V removed where mad
   CHECK(o.exit == ExitStatus::interrupted);
   CHECK(o.summary == "interrupted while staging; nothing switched; " + kV + " removed");
   CHECK(f.steps("web1") == kStaged + kRemove);
-  CHECK(f.steps("web2").empty());
-  CHECK(f.steps("web3").empty());
+  // Every host was locked before web1's upload began; the others are sent nothing.
+  CHECK(f.steps("web2") == kLocked);
+  CHECK(f.steps("web3") == kLocked);
   CHECK(standing(o, "web1").state == HostState::staged_removed);
-  CHECK(standing(o, "web2").state == HostState::stage_not_begun);
+  CHECK(standing(o, "web2").state == HostState::unchanged);
   f.expect_locks_released();
 }
 
@@ -700,7 +728,7 @@ TEST_CASE("deploy: an exception escaping a host's staging stops every switch and
   CHECK_FALSE(f.anyone_ran("upgrade-to " + kV));
   CHECK(f.steps("web1") == kStaged + kRemove);
   CHECK(f.steps("web2") == kStaged + kRemove);
-  CHECK(f.steps("web3").empty());
+  CHECK(f.steps("web3") == kLocked);
   CHECK(standing(o, "web2").state == HostState::failed_unchanged);
   CHECK_THAT(standing(o, "web2").error, Catch::Contains("internal error: reporter exploded"));
 }

@@ -157,6 +157,15 @@ std::map<std::string, StagingSpan> staging_spans(const std::vector<json>& record
   return spans;
 }
 
+// A deploy journal's staging records split where its second half begins
+// (the first upload sent): every host is locked before any is sent anything.
+std::pair<std::vector<json>, std::vector<json>> staging_halves(const std::vector<json>& records) {
+  std::size_t i = 0;
+  while (i < records.size() && !(records[i].value("step", "") == "upload" && records[i].contains("command"))) ++i;
+  return {std::vector<json>(records.begin(), records.begin() + std::ptrdiff_t(i)),
+          std::vector<json>(records.begin() + std::ptrdiff_t(i), records.end())};
+}
+
 // "" when no two hosts were ever being staged at once (each host's records,
 // first to last, come wholly before or wholly after every other host's, by
 // position and by "t"); else the first overlap found.
@@ -323,14 +332,25 @@ TEST_CASE("local e2e edge: --parallel 1 stages one host at a time (from the jour
   Deployed one = deploy(*f, {"--group", "app", "--parallel", "1"});
   INFO(one.run.describe());
   REQUIRE(one.run.rc == 0);
-  auto spans = staging_spans(journal_records(f->runs_dir() / one.version / "deploy.jsonl"));
-  REQUIRE(spans.size() == n.size());
-  CHECK(staging_overlap(spans) == "");
-  for (const auto& [host, s] : spans) {
-    INFO("host " << host << ": " << s.steps.size() << " staging records");
-    // Each host's block is its whole staging: from its connect to its "staged".
+  // Staging locks every host (connect, init, lock, status), then sends to
+  // every host (upload, seal): one host at a time in each half.
+  const auto [locking, sending] = staging_halves(journal_records(f->runs_dir() / one.version / "deploy.jsonl"));
+  auto lock_spans = staging_spans(locking);
+  auto send_spans = staging_spans(sending);
+  REQUIRE(lock_spans.size() == n.size());
+  REQUIRE(send_spans.size() == n.size());
+  CHECK(staging_overlap(lock_spans) == "");
+  CHECK(staging_overlap(send_spans) == "");
+  for (const auto& [host, s] : lock_spans) {
+    INFO("host " << host << ": " << s.steps.size() << " locking records");
     REQUIRE(!s.steps.empty());
     CHECK(s.steps.front() == "connect");
+    CHECK(s.steps.back() == "status");
+    CHECK(std::count(s.begun.begin(), s.begun.end(), "upload") == 0);
+  }
+  for (const auto& [host, s] : send_spans) {
+    INFO("host " << host << ": " << s.steps.size() << " sending records");
+    REQUIRE(!s.steps.empty());
     CHECK(s.steps.back() == "stage");
     REQUIRE(!s.begun.empty());
     CHECK(std::count(s.begun.begin(), s.begun.end(), "upload") == 1);
@@ -340,14 +360,16 @@ TEST_CASE("local e2e edge: --parallel 1 stages one host at a time (from the jour
   for (const auto& h : n) CHECK(f->home_of(h).live == one.version);
 
   // The same reading of a deploy with the default --parallel (50) does see
-  // hosts staged at once: the check above can fail.
+  // hosts locked and sent to at once: the checks above can fail.
   f->write_release({"r2"});
   Deployed all = deploy(*f);
   INFO(all.run.describe());
   REQUIRE(all.run.rc == 0);
-  auto spans_all = staging_spans(journal_records(f->runs_dir() / all.version / "deploy.jsonl"));
+  const auto [locking_all, sending_all] = staging_halves(journal_records(f->runs_dir() / all.version / "deploy.jsonl"));
+  auto spans_all = staging_spans(locking_all);
   REQUIRE(spans_all.size() == n.size());
   CHECK(staging_overlap(spans_all) != "");
+  CHECK(staging_overlap(staging_spans(sending_all)) != "");
 }
 
 // 4a. Ctrl-C during fleet rollback. One host at a time (--parallel 1), the

@@ -34,6 +34,11 @@ TEST_CASE("local e2e: a deploy is refused while someone holds a host's lock", "[
   scenario_concurrent_deploy_refused(*f);
 }
 
+TEST_CASE("local e2e: a maintenance lock holds off deploy, rollback and gc until unlocked", "[e2e][local]") {
+  auto f = E2eFleet::local();
+  scenario_maintenance_lock(*f);
+}
+
 TEST_CASE("local e2e: fleet gc", "[e2e][local]") {
   auto f = E2eFleet::local();
   scenario_gc(*f);

@@ -359,6 +359,133 @@ void scenario_concurrent_deploy_refused(E2eFleet& f) {
   require_all_live(f, {{n[0], v3}, {n[1], v3}, {n[2], v3}, {n[3], v3}});
 }
 
+void scenario_maintenance_lock(E2eFleet& f) {
+  const auto n = f.names();
+  deploy_release(f, {"r1"});
+  const std::string v2 = deploy_release(f, {"r2"});
+  const std::string v3 = deploy_release(f, {"r3"});
+  const std::vector<std::string> versions = f.home_of(n[0]).names();
+  REQUIRE(versions.size() == 3);
+  const std::string message = "db migration until 18:00";
+  auto hold_file = [&](const std::string& h) { return f.host(h).home / "deploy/.plugbox/hold"; };
+
+  // Bad input: one line, exit 2, nothing touched (not even a journal).
+  const Snapshot before_bad = f.snapshot_all();
+  for (const auto& [args, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"fleet", "lock", "--message", message}, "fleet lock needs the hosts: --group G or --host H"},
+           {{"fleet", "lock", "--group", "app", "--message", " "}, "the lock message is empty"},
+           {{"fleet", "lock", "--group", "app"}, "--message is required"},
+           {{"fleet", "unlock"}, "fleet unlock needs the hosts"}}) {
+    auto r = f.plugbox(args);
+    INFO(r.describe());
+    CHECK(r.rc == 2);
+    CHECK(r.err.find(says) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  CHECK(snapshot_diff(before_bad, f.snapshot_all()) == "");
+
+  auto lk = f.plugbox({"fleet", "lock", "--host", n[1] + "," + n[2], "--message", message, "--json"});
+  INFO(lk.describe());
+  REQUIRE(lk.rc == 0);
+  auto rows = nlohmann::json::parse(lk.out);
+  REQUIRE(rows.size() == 2);
+  for (const auto& r : rows) CHECK(r["action"] == "locked");
+  CHECK_FALSE(fs::exists(hold_file(n[0])));
+  REQUIRE(fs::exists(hold_file(n[1])));
+  const auto hold = nlohmann::json::parse(slurp(hold_file(n[1])));
+  const std::string owner = hold["owner"];
+  CHECK(owner.find('@') != std::string::npos);  // user@machine
+  CHECK(hold["message"] == message);
+  const std::string says = "locked for maintenance by " + owner + " for ";
+  const std::string why = ": '" + message + "'";
+
+  // fleet status shows it, in the table and as JSON.
+  auto st = f.plugbox({"fleet", "status", "--group", "app"});
+  INFO(st.describe());
+  CHECK(st.rc == 0);
+  CHECK(st.out.find("maintenance: " + owner + " for ") != std::string::npos);
+  auto stj = nlohmann::json::parse(f.plugbox({"fleet", "status", "--group", "app", "--json"}).out);
+  for (const auto& r : stj) {
+    INFO(r.dump());
+    if (r["host"] == n[1] || r["host"] == n[2]) {
+      CHECK(r["hold"]["owner"] == owner);
+      CHECK(r["hold"]["message"] == message);
+    } else {
+      CHECK(r["hold"].is_null());
+    }
+  }
+
+  std::map<std::string, std::string> log_before;
+  for (const auto& h : n) log_before[h] = f.service_log(h);
+  auto unchanged = [&] {
+    for (const auto& h : n) {
+      INFO("host " << h);
+      HomeOnDisk home = f.home_of(h);
+      CHECK(home.live == v3);
+      CHECK(home.names() == versions);
+      CHECK(f.service_log(h) == log_before[h]);
+      CHECK(lock_file_text(f.host(h).home).empty());
+    }
+  };
+
+  // A deploy: refused before any host is sent anything, one line per locked host.
+  f.write_release({"r4"});
+  Deployed d = deploy(f);
+  INFO(d.run.describe());
+  CHECK(d.run.rc == 1);
+  for (const auto& h : {n[1], n[2]}) {
+    const std::string err = d.host(h).value("error", "");
+    CHECK(err.find(says) != std::string::npos);
+    CHECK(err.find(why + "; `plugbox fleet unlock` ends it") != std::string::npos);
+  }
+  CHECK(d.host(n[0]).value("error", "").empty());
+  unchanged();
+
+  // A rollback and a gc change nothing either, and say why.
+  auto rb = f.plugbox({"fleet", "rollback", "--group", "app"});
+  INFO(rb.describe());
+  CHECK(rb.rc == 3);
+  CHECK(rb.out.find("nothing rolled back: 2 selected host(s) locked for maintenance") != std::string::npos);
+  CHECK(rb.out.find(says) != std::string::npos);
+  unchanged();
+  auto gc = f.plugbox({"fleet", "gc", "--group", "app", "--keep", "2"});
+  INFO(gc.describe());
+  CHECK(gc.rc == 1);
+  CHECK(gc.out.find("nothing collected: 2 selected host(s) locked for maintenance") != std::string::npos);
+  CHECK(gc.out.find(says) != std::string::npos);
+  unchanged();
+
+  // Another operator cannot end it without --force; its owner can.
+  RunOptions bob = f.options();
+  bob.env["USER"] = "bob-other";
+  auto ub = f.plugbox({"fleet", "unlock", "--host", n[1]}, bob);
+  INFO(ub.describe());
+  CHECK(ub.rc == 1);
+  CHECK(ub.out.find("failed") != std::string::npos);
+  CHECK(ub.out.find("only its holder unlocks it") != std::string::npos);
+  CHECK(fs::exists(hold_file(n[1])));
+  auto u = f.plugbox({"fleet", "unlock", "--host", n[1]});
+  INFO(u.describe());
+  CHECK(u.rc == 0);
+  CHECK(u.out.find("unlocked") != std::string::npos);
+  CHECK_FALSE(fs::exists(hold_file(n[1])));
+  auto uf = f.plugbox({"fleet", "unlock", "--host", n[2], "--force", "--json"}, bob);
+  INFO(uf.describe());
+  CHECK(uf.rc == 0);
+  CHECK(nlohmann::json::parse(uf.out)[0]["action"] == "unlocked");
+  CHECK_FALSE(fs::exists(hold_file(n[2])));
+  auto again = f.plugbox({"fleet", "unlock", "--group", "app"});
+  CHECK(again.rc == 0);
+  CHECK(again.out.find("not locked") != std::string::npos);
+
+  // Free again: a deploy goes through.
+  const std::string v5 = deploy_release(f, {"r5"});
+  std::map<std::string, std::string> all;
+  for (const auto& h : n) all[h] = v5;
+  require_all_live(f, all);
+  (void)v2;
+}
+
 void scenario_gc(E2eFleet& f) {
   const auto n = f.names();
   const std::string v1 = deploy_release(f, {"r1"});

@@ -50,6 +50,11 @@ void scenario_staging_failure(E2eFleet& f);
 // Someone holds one host's deploy lock: the deploy is refused naming the
 // holder, nothing changes anywhere, the holder keeps its lock.
 void scenario_concurrent_deploy_refused(E2eFleet& f);
+// fleet lock on two hosts: a deploy, a rollback and a gc change no host and
+// name the holder, the message and the age; fleet status shows it; another
+// operator cannot unlock without --force; bad input changes nothing; once
+// unlocked a deploy goes through.
+void scenario_maintenance_lock(E2eFleet& f);
 // fleet gc --keep 2 (and its --dry-run) on every host.
 void scenario_gc(E2eFleet& f);
 // fleet status: the table and --json, a held lock shown.

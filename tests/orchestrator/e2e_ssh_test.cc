@@ -36,6 +36,11 @@ TEST_CASE("sshd e2e: a deploy is refused while someone holds a host's lock", "[e
   scenario_concurrent_deploy_refused(*f);
 }
 
+TEST_CASE("sshd e2e: a maintenance lock holds off deploy, rollback and gc until unlocked", "[e2e][sshd]") {
+  E2E_SSH_FLEET_OR_SKIP(f);
+  scenario_maintenance_lock(*f);
+}
+
 TEST_CASE("sshd e2e: fleet gc", "[e2e][sshd]") {
   E2E_SSH_FLEET_OR_SKIP(f);
   scenario_gc(*f);

@@ -27,13 +27,6 @@ struct Fleet : ScriptedFleet {
   std::vector<HostStatusRow> status() { return run(fleet_status(context(hosts))); }
 };
 
-const HostStatusRow& row(const std::vector<HostStatusRow>& rows, const std::string& host) {
-  for (const auto& r : rows)
-    if (r.host == host) return r;
-  FAIL("no row for " << host);
-  throw std::logic_error("unreachable");
-}
-
 }  // namespace
 
 TEST_CASE("gc: every host collects; its answer is reported; exit 0") {
@@ -121,8 +114,38 @@ TEST_CASE("gc: Ctrl-C: the hosts not begun are skipped, exit 130") {
   CHECK(standing(o, "web1").state == HostState::collected);
   CHECK(standing(o, "web2").state == HostState::gc_skipped);
   CHECK(standing(o, "web3").state == HostState::gc_skipped);
-  CHECK(f.steps("web2").empty());
-  CHECK(f.steps("web3").empty());
+  // Every host's status is read before any collects; the skipped ones ran nothing else.
+  CHECK(f.steps("web2") == Lines{"status --json"});
+  CHECK(f.steps("web3") == Lines{"status --json"});
+}
+
+TEST_CASE("gc: a host locked for maintenance: no host collects, its line says who, why and how long, exit 1") {
+  Fleet f;
+  f.live["web2"].record = {{"hold", {{"owner", "alice@laptop"}, {"since", "2026-03-01T00:00:00Z"}, {"held_s", 7980},
+                                     {"message", "db migration"}, {"problem", nullptr}}}};
+  auto o = f.gc();
+
+  CHECK(o.exit == ExitStatus::failed);
+  CHECK(o.summary ==
+        "nothing collected: 1 selected host(s) locked for maintenance (`plugbox fleet status` says by whom and why)");
+  for (const auto& n : f.names) CHECK(f.steps(n) == Lines{"status --json"});
+  CHECK(standing(o, "web2").state == HostState::gc_failed);
+  CHECK(standing(o, "web2").error == "locked for maintenance by alice@laptop for 2h13m: 'db migration'; `plugbox "
+                                     "fleet unlock` ends it (--force for someone else's)");
+  CHECK(standing(o, "web1").state == HostState::held_off);
+  CHECK(standing(o, "web3").state == HostState::held_off);
+  CHECK(f.reporter.said("web2", "gc", "locked for maintenance by alice@laptop", Event::Level::fail));
+
+  // An unreadable hold holds the host all the same.
+  Fleet u(1);
+  u.live["web1"].record = {{"hold", {{"owner", nullptr}, {"since", nullptr}, {"held_s", nullptr},
+                                     {"message", nullptr}, {"problem", "the maintenance lock /h/deploy/.plugbox/hold "
+                                                                       "is not a hold record"}}}};
+  auto ou = u.gc();
+  CHECK(ou.exit == ExitStatus::failed);
+  CHECK(u.steps("web1") == Lines{"status --json"});
+  CHECK(standing(ou, "web1").error == "the maintenance lock /h/deploy/.plugbox/hold is not a hold record, so this "
+                                      "host stays locked: `plugbox fleet unlock --force` removes it");
 }
 
 TEST_CASE("status: a row per host, read without the lock; an unreachable host makes exit 1") {
@@ -179,4 +202,24 @@ TEST_CASE("status: every host read: exit 0; a status that cannot be read: reacha
   CHECK_THAT(bad[0].error, Catch::Contains("printed no status JSON"));
   CHECK(status_exit(bad) == ExitStatus::failed);
   CHECK_THAT(render_status_table(bad), Catch::Contains("yes (status:"));
+}
+
+TEST_CASE("status: a host locked for maintenance shows who, how long and why in LOCK and as JSON") {
+  Fleet f(2);
+  f.live["web2"].record = {{"hold", {{"owner", "alice@laptop"}, {"since", "2026-03-01T00:00:00Z"}, {"held_s", 7980},
+                                     {"message", "db migration"}, {"problem", nullptr}}}};
+  auto rows = f.status();
+  CHECK(status_exit(rows) == ExitStatus::ok);  // a locked host is read all the same
+  REQUIRE(row(rows, "web2").status);
+  REQUIRE(row(rows, "web2").status->hold);
+  CHECK(row(rows, "web2").status->hold->owner == "alice@laptop");
+  CHECK_FALSE(row(rows, "web1").status->hold);
+  auto table = render_status_table(rows);
+  CHECK_THAT(table, Catch::Contains("maintenance: alice@laptop for 2h13m: 'db migration'"));
+  auto j = status_rows_json(rows);
+  CHECK(j[0]["hold"].is_null());
+  CHECK(j[1]["hold"]["owner"] == "alice@laptop");
+  CHECK(j[1]["hold"]["held_s"] == 7980);
+  CHECK(j[1]["hold"]["message"] == "db migration");
+  CHECK(j[1]["hold"]["problem"].is_null());
 }

@@ -40,6 +40,7 @@ TEST_CASE("every host state has its severity, its attention mark and its text") 
       {S::nothing_deployed, Severity::ok, false, "nothing deployed"},
       {S::gc_failed, Severity::failed, true, "gc failed"},
       {S::gc_skipped, Severity::ok, false, "skipped (interrupted)"},
+      {S::held_off, Severity::failed, false, "unchanged (a selected host is locked for maintenance)"},
   };
   for (const auto& r : table) {
     INFO(name(r.state));

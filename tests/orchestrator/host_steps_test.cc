@@ -139,4 +139,9 @@ TEST_CASE("every plugbox-server command has its builder") {
   CHECK(server_cmd::remove(h, "V").render() == p + "remove V --missing-ok");
   CHECK(server_cmd::gc(h, 5, false).render() == p + "gc --keep 5");
   CHECK(server_cmd::gc(h, 3, true).render() == p + "gc --keep 3 --dry-run");
+  // The message is one word of the argv, quoted as the shell needs: never spliced.
+  CHECK(server_cmd::hold(h, "db migration; it's late").render() ==
+        p + "hold --message 'db migration; it'\\''s late'");
+  CHECK(server_cmd::release(h, false).render() == p + "release");
+  CHECK(server_cmd::release(h, true).render() == p + "release --force");
 }

@@ -151,6 +151,35 @@ TEST_CASE("rollback: a lock refused on an initialised home: rollback_refused, ex
   CHECK(standing(o, "web1").state == HostState::rolled_back);
 }
 
+TEST_CASE("rollback: a host locked for maintenance: no host goes back, its line says who and why, exit 3") {
+  Rollback f;
+  const std::string line = "locked for maintenance by alice@laptop for 5m: 'db migration'; `plugbox fleet unlock` "
+                            "ends it (--force for someone else's)";
+  f.t.host("web2").on(" lock").reply(Reply{.err = line + "\n", .read_stdin = false, .status = 1});
+  f.live["web2"].record = {{"hold", {{"owner", "alice@laptop"}, {"since", "2026-03-01T00:00:00Z"}, {"held_s", 300},
+                                     {"message", "db migration"}, {"problem", nullptr}}}};
+  auto o = f.rollback();
+
+  CHECK(o.exit == ExitStatus::incomplete);
+  CHECK(o.summary == "nothing rolled back: 1 selected host(s) locked for maintenance (`plugbox fleet status` says by "
+                     "whom and why); 1 host(s) need attention");
+  for (const auto& n : f.names) CHECK(f.steps(n) == kLooked);
+  CHECK(standing(o, "web2").state == HostState::rollback_refused);
+  CHECK(standing(o, "web2").error == "lock: " + line);
+  CHECK(standing(o, "web1").state == HostState::held_off);  // it would have gone back
+  CHECK(standing(o, "web3").state == HostState::not_live);
+
+  // A dry run takes no lock: it reads the hold and says the same.
+  Rollback d;
+  d.live["web2"].record = f.live["web2"].record;
+  RollbackOptions dry;
+  dry.dry_run = true;
+  auto od = d.rollback(dry);
+  CHECK(standing(od, "web2").state == HostState::rollback_refused);
+  CHECK(standing(od, "web2").error == line);
+  CHECK(standing(od, "web1").state == HostState::held_off);
+}
+
 TEST_CASE("rollback: --from a version that is live somewhere: only those hosts go back") {
   Rollback f;
   RollbackOptions opts;

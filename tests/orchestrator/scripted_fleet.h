@@ -458,4 +458,13 @@ inline const HostStanding& standing(const RunOutcome& o, const std::string& host
   throw std::logic_error("unreachable");
 }
 
+// The row of `host` in a per-host table (fleet status, lock, unlock).
+template <class Row>
+const Row& row(const std::vector<Row>& rows, const std::string& host) {
+  for (const auto& r : rows)
+    if (r.host == host) return r;
+  FAIL("no row for " << host);
+  throw std::logic_error("unreachable");
+}
+
 }  // namespace plugbox::orchestrator::test

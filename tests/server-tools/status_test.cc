@@ -118,6 +118,7 @@ TEST_CASE("status on a home never deployed to: initialised false, exit 0, nothin
                               {"chain", nlohmann::json::array()},
                               {"versions", nlohmann::json::array()},
                               {"lock", nullptr},
+                              {"hold", nullptr},
                               {"problems", nlohmann::json::array()},
                               {"initialised", false},
                               {"run", nullptr},

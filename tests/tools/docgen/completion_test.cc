@@ -50,7 +50,7 @@ TEST_CASE("the bash completion script is valid bash and completes commands, subc
 
   CHECK(complete("plugbox fl") == "fleet\n");
   CHECK(complete("plugbox fleet de") == "deploy\n");
-  CHECK(complete("plugbox fleet ") == "exec\ndeploy\nrollback\ngc\nstatus\nbootstrap\n");
+  CHECK(complete("plugbox fleet ") == "exec\ndeploy\nrollback\ngc\nstatus\nbootstrap\nlock\nunlock\n");
   // An option's value is not a command word.
   CHECK(complete("plugbox -i fleet.toml fl") == "fleet\n");
   CHECK(complete("plugbox fleet deploy --dr") == "--dry-run\n");
