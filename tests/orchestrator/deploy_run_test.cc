@@ -111,7 +111,7 @@ health_interval = 0
 
 }  // namespace
 
-TEST_CASE("deploy: every host stages, then switches batch by batch; exit 0, locks released") {
+TEST_CASE("deploy: every host stages, then switches batch by batch, exit 0, locks released") {
   Deploy f;
   auto plan = f.plan();
   REQUIRE(plan.batches == std::vector<std::vector<std::size_t>>{{0}, {1, 2}});
@@ -335,7 +335,7 @@ TEST_CASE("deploy: an upload cut off by a dropped connection: V may exist and ca
   CHECK(standing(o, "web3").state == HostState::unchanged);  // locked, sent nothing
 }
 
-TEST_CASE("deploy: a batch over max_fail puts every switched host back: stop, rollback-to, start; exit 1") {
+TEST_CASE("deploy: a batch over max_fail puts every switched host back: stop, rollback-to, start, exit 1") {
   Deploy f;
   f.t.host("web3").on("svc-health").reply(Reply{.out = "502 bad gateway\n", .status = 1});
   auto plan = f.plan();
@@ -398,7 +398,7 @@ TEST_CASE("deploy: a failure within max_fail: that host alone goes back, the oth
   f.expect_locks_released();
 }
 
-TEST_CASE("deploy: health fails twice then passes within health_retries 3; the attempts are health_interval apart") {
+TEST_CASE("deploy: health fails twice then passes within health_retries 3, the attempts are health_interval apart") {
   Deploy f(1);
   auto& h = f.t.host("web1");
   h.on("svc-health").times(2).reply(Reply{.out = "503\n", .status = 1});
@@ -627,7 +627,7 @@ TEST_CASE("deploy: a stop that fails half-way and whose restart fails: revert_fa
   CHECK(standing(o, "web1").error == "start after a failed stop failed: start: exit 1: no");
 }
 
-TEST_CASE("deploy: a first deploy (nothing live) stops nothing; failing, it has no previous to go back to: exit 3") {
+TEST_CASE("deploy: a first deploy (nothing live) stops nothing, failing, it has no previous to go back to: exit 3") {
   Deploy f(2);
   f.live["web1"] = HostLive{true, "", ""};
   f.live["web2"] = HostLive{true, "", ""};
@@ -653,7 +653,7 @@ TEST_CASE("deploy: a first deploy that succeeds starts the service without a sto
   CHECK(standing(o, "web1").state == HostState::deployed);
 }
 
-TEST_CASE("deploy: a refresh service switches with upgrade-to then refresh, no stop; a first deploy starts") {
+TEST_CASE("deploy: a refresh service switches with upgrade-to then refresh, no stop, a first deploy starts") {
   Deploy f(2);
   f.live["web2"] = HostLive{true, "", ""};
   auto plan = f.plan(kRefresh);
@@ -701,7 +701,7 @@ TEST_CASE("deploy: post_upload failing fails staging and removes V") {
   CHECK_THAT(standing(o, "web2").error, Catch::Contains("migration pending"));
 }
 
-TEST_CASE("deploy: an exception escaping a host's switch marks it failed; the fleet goes back") {
+TEST_CASE("deploy: an exception escaping a host's switch marks it failed, the fleet goes back") {
   Deploy f;
   f.reporter.throw_on = [](const Event& e) { return e.host == "web2" && e.phase == "switch" && e.level == Event::Level::ok; };
   auto o = f.deploy(f.plan());
@@ -826,7 +826,7 @@ start = ["svc-start"]
   CHECK(f.reporter.said("web1", "switch", "live on " + kV, Event::Level::ok));
 }
 
-TEST_CASE("deploy: the lock lost during the stop: the host finishes its switch transaction; the client touches it no more") {
+TEST_CASE("deploy: the lock lost during the stop: the host finishes its switch transaction, the client touches it no more") {
   Deploy f(1);
   // The lock's holder dies while the service stops; the stop itself succeeds.
   f.t.host("web1").on("svc-stop").reply(after_doing(

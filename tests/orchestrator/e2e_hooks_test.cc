@@ -64,7 +64,7 @@ TEST_CASE("hooks e2e: a failing before_deploy stops the deploy before anything i
   CHECK(diff.empty());
 }
 
-TEST_CASE("hooks e2e: a before_deploy that hangs is killed at the command timeout; nothing is touched", "[e2e]") {
+TEST_CASE("hooks e2e: a before_deploy that hangs is killed at the command timeout, nothing is touched", "[e2e]") {
   auto f = E2eFleet::local(2);
   std::string deploy = E2eFleet::default_deploy_table();
   deploy.replace(deploy.find("command_timeout = 90"), 20, "command_timeout = 1");
@@ -77,7 +77,7 @@ TEST_CASE("hooks e2e: a before_deploy that hangs is killed at the command timeou
   for (const auto& h : f->names()) CHECK_FALSE(f->home_of(h).exists);
 }
 
-TEST_CASE("hooks e2e: after_deploy, on_failure and after_rollback see the run; their failures change nothing", "[e2e]") {
+TEST_CASE("hooks e2e: after_deploy, on_failure and after_rollback see the run, their failures change nothing", "[e2e]") {
   auto f = E2eFleet::local(3);
   with_hooks(*f, std::string("after_deploy = \"") + kDump + "after.env; exit 7\"\n" + "on_failure = \"" + kDump +
                      "failure.env\"\n" + "after_rollback = \"" + kDump + "rollback.env\"\n");

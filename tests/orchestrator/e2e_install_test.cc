@@ -88,7 +88,7 @@ class Mount {
 
 }  // namespace
 
-TEST_CASE("install e2e: sshd hosts without plugbox-server get it from the first deploy; the next costs no command more",
+TEST_CASE("install e2e: sshd hosts without plugbox-server get it from the first deploy, the next costs no command more",
           "[e2e][sshd][installed]") {
   E2E_SSH_FLEET_OR_SKIP(f);
   f->unpin_server();
@@ -126,7 +126,7 @@ TEST_CASE("install e2e: sshd hosts without plugbox-server get it from the first 
   }
 }
 
-TEST_CASE("install e2e: an older server is replaced; a pinned server is never touched", "[e2e][sshd]") {
+TEST_CASE("install e2e: an older server is replaced, a pinned server is never touched", "[e2e][sshd]") {
   E2E_SSH_FLEET_OR_SKIP(f);
   f->unpin_server();
   plant_older_server(*f, "web1");
@@ -258,7 +258,7 @@ TEST_CASE("install e2e: two deploys racing to install on the same hosts both lea
   CHECK(st.rc == 0);
 }
 
-TEST_CASE("install e2e: fleet bootstrap on a mixed fleet prints what it did per host; fleet gc removes old servers",
+TEST_CASE("install e2e: fleet bootstrap on a mixed fleet prints what it did per host, fleet gc removes old servers",
           "[e2e][sshd]") {
   E2E_SSH_FLEET_OR_SKIP(f);
   f->unpin_server();

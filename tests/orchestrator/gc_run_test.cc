@@ -29,7 +29,7 @@ struct Fleet : ScriptedFleet {
 
 }  // namespace
 
-TEST_CASE("gc: every host collects; its answer is reported; exit 0") {
+TEST_CASE("gc: every host collects, its answer is reported, exit 0") {
   Fleet f;
   f.t.every_host().on("gc --keep").reply(Reply{.out = "removed 2025-11-01T00:00:00\n"});
   auto o = f.gc(3);
@@ -148,7 +148,7 @@ TEST_CASE("gc: a host locked for maintenance: no host collects, its line says wh
                                       "host stays locked: `plugbox fleet unlock --force` removes it");
 }
 
-TEST_CASE("status: a row per host, read without the lock; an unreachable host makes exit 1") {
+TEST_CASE("status: a row per host, read without the lock, an unreachable host makes exit 1") {
   Fleet f;
   f.live["web1"] = HostLive{true, kV, kPrev};
   f.t.host("web2").open_fails(std::errc::connection_refused);
@@ -187,7 +187,7 @@ TEST_CASE("status: a row per host, read without the lock; an unreachable host ma
   CHECK(j[1]["live"].is_null());
 }
 
-TEST_CASE("status: every host read: exit 0; a status that cannot be read: reachable but exit 1") {
+TEST_CASE("status: every host read: exit 0, a status that cannot be read: reachable but exit 1") {
   Fleet f(2);
   f.live["web2"] = HostLive{false, "", ""};
   auto rows = f.status();

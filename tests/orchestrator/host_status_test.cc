@@ -20,7 +20,7 @@ TEST_CASE("a host's status answer is read as the server writes it") {
   CHECK(s->raw["home"] == "/srv/shop");
 }
 
-TEST_CASE("a fresh home's status says so; nothing live, no lock") {
+TEST_CASE("a fresh home's status says so, nothing live, no lock") {
   std::string why;
   auto s = HostStatus::parse(R"({"schema":1,"home":"/h","initialised":false,"live":null,"previous":null,
     "chain":[],"versions":[],"lock":null,"problems":[]})",

@@ -27,7 +27,7 @@ std::vector<std::string> names(const Steps& steps) {
 
 }  // namespace
 
-TEST_CASE("a switch stops, upgrades and starts; with refresh commands it upgrades and refreshes") {
+TEST_CASE("a switch stops, upgrades and starts, with refresh commands it upgrades and refreshes") {
   auto svc = service(false);
   StepContext c{kHost, svc, 300};
   Steps s = switch_steps(c, "V2", "V1");
@@ -47,7 +47,7 @@ TEST_CASE("a switch stops, upgrades and starts; with refresh commands it upgrade
   CHECK(names(switch_steps(rc, "V2", "")) == std::vector<std::string>{"upgrade-to", "start"});
 }
 
-TEST_CASE("a rollback runs every stop (failures tolerated), rollback-to, then start; never refresh") {
+TEST_CASE("a rollback runs every stop (failures tolerated), rollback-to, then start, never refresh") {
   auto svc = service(true);
   StepContext c{kHost, svc, 42};
   Steps s = rollback_steps(c, "V1", "V2");

@@ -68,7 +68,7 @@ TEST_CASE("parallel_for with parallel 1 is sequential, and with more workers tha
   CHECK(wide.most == 4);
 }
 
-TEST_CASE("parallel_for: an exception in one item reaches on_error with its index; the others still run") {
+TEST_CASE("parallel_for: an exception in one item reaches on_error with its index, the others still run") {
   Tally t;
   run(6, 2, &t, 3);
   CHECK(t.calls == std::vector<int>(6, 1));

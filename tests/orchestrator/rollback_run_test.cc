@@ -37,7 +37,7 @@ struct Rollback : ScriptedFleet {
 
 }  // namespace
 
-TEST_CASE("rollback: by default the newest live version goes back; hosts not on it are left alone") {
+TEST_CASE("rollback: by default the newest live version goes back, hosts not on it are left alone") {
   Rollback f;
   auto o = f.rollback();
 
@@ -94,7 +94,7 @@ TEST_CASE("rollback: without a service file only the links move") {
   CHECK(standing(o, "web1").state == HostState::rolled_back);
 }
 
-TEST_CASE("rollback: an unreachable host that might need to go back makes exit 3; the others go back") {
+TEST_CASE("rollback: an unreachable host that might need to go back makes exit 3, the others go back") {
   Rollback f;
   f.t.host("web2").open_fails(std::errc::host_unreachable);
   auto o = f.rollback();
@@ -306,7 +306,7 @@ TEST_CASE("rollback: a status that cannot be read under the lock: rollback_refus
   CHECK(standing(o, "web1").state == HostState::rolled_back);
 }
 
-TEST_CASE("rollback: the connection dropping during the stop: the host finishes the rollback unanswered; the run cannot confirm it, exit 3") {
+TEST_CASE("rollback: the connection dropping during the stop: the host finishes the rollback unanswered, the run cannot confirm it, exit 3") {
   Rollback f(1);
   f.t.host("web1").on("svc-stop").reply(Reply{.end = Reply::End::drop});
   auto o = f.rollback();
@@ -341,7 +341,7 @@ void expect_all_already_back(Rollback& f, const RunOutcome& o) {
 
 }  // namespace
 
-TEST_CASE("rollback by record: each host the last run switched goes back to what it had before it; others are left alone") {
+TEST_CASE("rollback by record: each host the last run switched goes back to what it had before it, others are left alone") {
   Rollback f;
   // The run kV went live on web1 (from kPrev) and web2 (from kOld: another
   // history); web3's last run is an older one.

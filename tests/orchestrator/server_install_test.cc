@@ -273,7 +273,7 @@ TEST_CASE("install: eight installs racing on one host all succeed and leave one 
   CHECK(hex_sha(read(dir / "plugbox-server")) == hex_sha(bin));
 }
 
-TEST_CASE("install: gc removes the other versions and stale temporary files; its dry run removes nothing") {
+TEST_CASE("install: gc removes the other versions and stale temporary files, its dry run removes nothing") {
   TempDir d;
   const HostContext h = ctx_at(d.path / "home");
   const fs::path servers = fs::path(h.home) / ".plugbox" / "servers";

@@ -134,7 +134,7 @@ TEST_CASE("a service file that is not a regular file is refused before it is rea
   }
 }
 
-TEST_CASE("[hooks]: four shell lines, each a string; a typo, an empty line or another type is one clear line") {
+TEST_CASE("[hooks]: four shell lines, each a string, a typo, an empty line or another type is one clear line") {
   const std::string head = "[service]\nname = \"shop\"\nupload_version = \"dist\"\n[hooks]\n";
   auto c = ServiceConfig::parse(head + "before_deploy = \"./gate.sh\"\nafter_deploy = \"curl -d ok hook\"\n"
                                        "on_failure = \"curl -d bad hook\"\nafter_rollback = \"echo back\"\n",

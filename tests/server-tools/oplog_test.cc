@@ -49,7 +49,7 @@ TEST_CASE("append_log appends and read_log reads back, keeping scribbles", "[opl
   CHECK(read_log(t.path() / "absent").empty());
 }
 
-TEST_CASE("the log's user name comes from /etc/passwd, without NSS; a uid it lacks has none") {
+TEST_CASE("the log's user name comes from /etc/passwd, without NSS, a uid it lacks has none") {
   std::istringstream passwd("root:x:0:0:root:/root:/bin/bash\n"
                             "# a comment line\n"
                             "broken\n"

@@ -173,7 +173,7 @@ TEST_CASE("init through the CLI is idempotent", "[cli]") {
   CHECK(snapshot(t.path()) == before);
 }
 
-TEST_CASE("plugbox-server --version prints the release, the commit and the upload protocol, exit 0; `remove --version V` is still a version",
+TEST_CASE("plugbox-server --version prints the release, the commit and the upload protocol, exit 0, `remove --version V` is still a version",
           "[cli]") {
   TempDir t;
   CliResult r = cli(t.path(), {"--version"});

@@ -38,7 +38,7 @@ TEST_CASE("run kills a line past its timeout with every child it left behind: ex
   CHECK(ends_within_2s(bg));
 }
 
-TEST_CASE("run: a line that ends in time keeps what it started; a signal is 128+N", "[run]") {
+TEST_CASE("run: a line that ends in time keeps what it started, a signal is 128+N", "[run]") {
   TempDir t;
   const auto pidfile = t.path() / "bg.pid";
   CliResult r = cli(t.path(), {"run", "--timeout", "10", "--", "sleep 60 & echo $! > " + pidfile.string()});

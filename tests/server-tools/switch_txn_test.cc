@@ -95,7 +95,7 @@ TEST_CASE("a switch runs its steps in order, answers each, and records the run o
   CHECK(st["problems"].empty());
 }
 
-TEST_CASE("a failing start leaves a record that says the service is stopped; a tolerated stop goes on", "[switch]") {
+TEST_CASE("a failing start leaves a record that says the service is stopped, a tolerated stop goes on", "[switch]") {
   TempDir t;
   const auto home = init_home(t);
   const std::string v1 = vname(1), v2 = vname(2);
@@ -154,7 +154,7 @@ TEST_CASE("a malformed request is bad input and changes nothing", "[switch]") {
 }
 
 #ifdef PLUGBOX_SERVER_BIN
-TEST_CASE("while a switch runs every other change is refused naming it; killed, it shows as interrupted",
+TEST_CASE("while a switch runs every other change is refused naming it, killed, it shows as interrupted",
           "[switch]") {
   TempDir t;
   const auto home = init_home(t);

@@ -74,7 +74,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE_METHOD(Fixture, "scripted: a reply sets exit status, output, signal and a delay; others exit 0") {
+TEST_CASE_METHOD(Fixture, "scripted: a reply sets exit status, output, signal and a delay, others exit 0") {
   auto& web = t.host("web01");
   web.on("status").reply(Reply{.out = "{\"ok\":true}\n", .err = "warn\n", .status = 3});
   web.on("slow").reply(Reply{.delay = 20ms});
@@ -475,7 +475,7 @@ TEST_CASE_METHOD(Fixture, "scripted: a reply writes while it reads: the upload's
   CHECK(t.execs().back().stdin_bytes == "PBXUPLD manifest[a,b]\ncontents of a\n");
 }
 
-TEST_CASE_METHOD(Fixture, "scripted: the record holds every exec in order; hosts overlap or not") {
+TEST_CASE_METHOD(Fixture, "scripted: the record holds every exec in order, hosts overlap or not") {
   t.every_host().on("deploy").reply(Reply{.delay = 15ms});
   auto web1 = open("web01");
   auto web2 = open("web02");

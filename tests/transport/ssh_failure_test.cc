@@ -74,7 +74,7 @@ TEST_CASE("ssh: a changed host key is refused under strict naming the host and t
   CHECK(run(io, t.open(target)).error.code == Errc::host_key_changed);
 }
 
-TEST_CASE("ssh: accept-new records an unknown key that strict then accepts; strict refuses unknown keys") {
+TEST_CASE("ssh: accept-new records an unknown key that strict then accepts, strict refuses unknown keys") {
   plugbox::testing::FleetOptions fo;
   fo.hosts = {{"web01"}};
   PLUGBOX_FLEET_OR_SKIP(fleet, fo);

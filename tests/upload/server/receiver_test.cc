@@ -169,7 +169,7 @@ TEST_CASE("a flipped byte on the wire is refused and the version keeps no file w
   CHECK_FALSE(fs::exists(t.path / "v1/payload"));
 }
 
-TEST_CASE("an interrupted upload is detected; a retry then succeeds") {
+TEST_CASE("an interrupted upload is detected, a retry then succeeds") {
   TempDir t;
   make_app(t.path / "dist");
   fs::create_directories(t.path / "v1");
