@@ -1,11 +1,15 @@
 #include "upload/client/blob_store.h"
 
+#include <fcntl.h>
 #include <zstd.h>
 
+#include <cerrno>
+
+#include "base/unique_fd.h"
+#include "upload/common/read_exact.h"
 #include "upload/common/stream_format.h"
 
 #include <atomic>
-#include <fstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -33,20 +37,13 @@ struct CCtx {
 }  // namespace
 
 std::string BlobStore::read_raw(const std::filesystem::path& path, std::uint64_t size, std::string* raw) {
-  // One read of the size the manifest recorded (plus one byte, to notice a
-  // file that grew): istreambuf_iterator went byte by byte.
-  raw->assign(size + 1, '\0');
-  std::size_t got = 0;
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return "upload: cannot read " + path.string();
-    in.read(raw->data(), std::streamsize(raw->size()));
-    if (in.bad()) return "upload: cannot read " + path.string();
-    got = std::size_t(in.gcount());
-  }
-  if (got != size) return "upload: " + path.string() + " changed after it was hashed: run prepare again";
-  raw->resize(got);
-  return "";
+  // One read of the size the manifest recorded: istreambuf_iterator went
+  // byte by byte.
+  base::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return "upload: cannot read " + path.string();
+  if (read_exact(fd.get(), size, raw)) return "";
+  if (errno != 0) return "upload: cannot read " + path.string();
+  return "upload: " + path.string() + " changed after it was hashed: run prepare again";
 }
 
 std::string BlobStore::compress_into(const std::filesystem::path& path, void* cctx, Blob* b) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "upload/common/read_exact.h"
 #include "upload/common/stream_format.h"
 
 namespace plugbox::upload {
@@ -78,14 +79,8 @@ std::optional<std::string> ContentCache::read(const Digest& d) const {
   struct stat st;
   if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !cacheable(std::uint64_t(st.st_size)))
     return std::nullopt;
-  std::string out(std::size_t(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::nullopt;
-    got += std::size_t(n);
-  }
+  std::string out;
+  if (!read_exact(fd.get(), std::uint64_t(st.st_size), &out)) return std::nullopt;
   touch(p);
   return out;
 }
