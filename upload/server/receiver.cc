@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "base/unique_fd.h"
+#include "upload/common/read_exact.h"
 
 namespace plugbox::upload {
 
@@ -132,19 +133,7 @@ bool content_matches(int dirfd, const std::string& name, const struct stat& st, 
 // `size` bytes.
 bool read_whole(int dirfd, const std::string& name, std::uint64_t size, std::string* out) {
   base::UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return false;
-  out->assign(size + 1, '\0');  // one more, to notice a file that grew
-  std::size_t got = 0;
-  while (got < out->size()) {
-    ssize_t n = ::read(fd.get(), out->data() + got, out->size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) break;
-    got += std::size_t(n);
-  }
-  if (got != size) return false;
-  out->resize(size);
-  return true;
+  return fd && read_exact(fd.get(), size, out);
 }
 
 }  // namespace
@@ -178,15 +167,12 @@ struct Receiver::Impl {
   std::string tmp_name;
   Digest cur_digest{};
   std::uint64_t cur_raw = 0, cur_written = 0;
-  // Patches: the local file each offered content may be patched against (the
-  // newest version's file at the same path), the contents asked for whole
-  // after a patch failed, and the current patch's state. base_buf holds the
-  // base while dctx decodes against it (zstd references, never copies it).
-  struct Offer {
-    size_t source;
-    const Entry* entry;
-  };
-  std::unordered_map<Digest, Offer, DigestHash> offers;
+  // Patches: the entry of the newest local version (sources[0]) each offered
+  // content may be patched against (its file at the same path), the contents
+  // asked for whole after a patch failed, and the current patch's state.
+  // base_buf holds the base while dctx decodes against it (zstd references,
+  // never copies it).
+  std::unordered_map<Digest, const Entry*, DigestHash> offers;
   std::unordered_set<Digest, DigestHash> patch_failed;
   bool cur_patch = false, cur_dropped = false;
   std::string base_buf;
@@ -378,7 +364,7 @@ void Receiver::offer_bases(const std::vector<std::string>& need, nlohmann::json*
     for (const Entry* x : entries) {
       auto it = newest.find(x->path);
       if (it == newest.end() || it->second->size == 0 || it->second->size > kMaxPatchBytes) continue;
-      im.offers[d] = {0, it->second};
+      im.offers[d] = it->second;
       bases[hex] = to_hex(it->second->digest);
       break;
     }
@@ -477,14 +463,14 @@ bool Receiver::on_file_begin(const Digest& d, std::uint64_t raw, std::string* er
 bool Receiver::on_patch_begin(const Digest& d, std::uint64_t raw, const Digest& base, std::string* err) {
   auto& im = *impl_;
   auto offer = im.offers.find(d);
-  if (offer == im.offers.end() || offer->second.entry->digest != base)
+  if (offer == im.offers.end() || offer->second->digest != base)
     return *err = "upload sent a patch for " + to_hex(d) + " against a base that was not offered", false;
   if (im.patch_failed.count(d))
     return *err = "upload sent a patch for " + to_hex(d) + " again after it was asked for whole", false;
   if (!begin_content(d, raw, err)) return false;
   im.cur_patch = true;
-  const Entry& be = *offer->second.entry;
-  if (!read_whole(im.source_fds[offer->second.source].get(), be.path, be.size, &im.base_buf) ||
+  const Entry& be = *offer->second;
+  if (!read_whole(im.source_fds[0].get(), be.path, be.size, &im.base_buf) ||
       sha256(im.base_buf) != be.digest) {
     drop_patch();
     return true;
