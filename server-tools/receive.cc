@@ -175,6 +175,7 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     const auto& s = rx.stats();
     detail = {{"files", s.files},           {"files_sent", s.files_sent}, {"bytes_sent", s.bytes_sent},
               {"files_linked", s.files_linked}, {"files_copied", s.files_copied},
+              {"files_patched", s.files_patched}, {"patches_failed", s.patches_failed},
               {"manifest_digest", *record.manifest_digest}};
   });
   if (auto w = change->done(detail)) o.warnings.push_back(*w);

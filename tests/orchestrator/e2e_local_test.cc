@@ -524,6 +524,11 @@ TEST_CASE("local e2e: a changed file crosses as a patch against the content this
   CHECK(ups["h2"]["patches_failed"] == 1);
   CHECK(ups["h2"]["wire_bytes"].get<std::uint64_t>() > (1u << 20));  // resent whole
   for (const auto& h : f->names()) CHECK(f->home_of(h).problems.empty());
+  // Each host's own log says how its content came: h1 patched, h2 asked whole.
+  CHECK_THAT(slurp(f->host("h1").home / "deploy/.plugbox/log"),
+             Catch::Contains("\"files_patched\":1,") && Catch::Contains("\"patches_failed\":0"));
+  CHECK_THAT(slurp(f->host("h2").home / "deploy/.plugbox/log"),
+             Catch::Contains("\"files_patched\":0,") && Catch::Contains("\"patches_failed\":1"));
 
   // PLUGBOX_CACHE_MB=0: no cache, every changed content whole; a bad value
   // is one line and touches nothing.
