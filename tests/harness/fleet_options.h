@@ -23,6 +23,11 @@ struct HostSpec {
   // Extra inventory groups this host belongs to. The harness makes "all"
   // (every host) and "leaves" (hosts no one jumps through) itself.
   std::vector<std::string> groups = {};
+  // Jump hosts only: the rate, in Mbit/s, of the link into this host's
+  // namespace (everything to and from the hosts behind it crosses it), in
+  // each direction: tc htb on both veth ends (fleet_plan.h). 0 = unshaped.
+  // tc's htb caps the rate only: no delay or loss (no netem here).
+  int link_mbit = 0;
 };
 
 struct FleetOptions {
@@ -54,6 +59,11 @@ struct RunningHost {
   std::vector<std::string> jump_chain;  // outermost first
   std::vector<std::string> groups;      // HostSpec::groups
   bool is_jump = false;                 // has hosts behind it
+  // Jump hosts: the veth end on the parent's side (in the root namespace for
+  // an outermost jump host), whose /sys/class/net/<it>/statistics count
+  // every byte to and from this host's namespace; and that link's rate.
+  std::string uplink_if;
+  int link_mbit = 0;                    // HostSpec::link_mbit
   std::string host_public_key;          // "ssh-ed25519 AAAA...": the key it serves now
   std::string known_hosts_line;         // "[address]:port <key>" as written to known_hosts at start
   std::string log_path;                 // its sshd's log (LogLevel VERBOSE), appended across restarts

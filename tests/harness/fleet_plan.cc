@@ -82,6 +82,9 @@ FleetPlan plan_fleet(const FleetOptions& options, int slot, long pid) {
     if (!h.behind.empty() && !index.count(h.behind))
       throw std::invalid_argument(where(i, h.name) + ": behind = \"" + h.behind +
                                   "\" names no host listed before it (list jump hosts first)");
+    if (h.link_mbit < 0 || h.link_mbit > 100000)
+      throw std::invalid_argument(where(i, h.name) + ": link_mbit = " + std::to_string(h.link_mbit) +
+                                  ": use 1..100000 Mbit/s (or 0 for an unshaped link)");
     for (const auto& g : h.groups) {
       if (!valid_name(g))
         throw std::invalid_argument(where(i, h.name) + ": group \"" + g +
@@ -103,6 +106,11 @@ FleetPlan plan_fleet(const FleetOptions& options, int slot, long pid) {
   for (const auto& h : options.hosts)
     if (!h.behind.empty()) is_jump[index[h.behind]] = true;
   const auto jumps = std::count(is_jump.begin(), is_jump.end(), true);
+  for (size_t i = 0; i < options.hosts.size(); ++i)
+    if (options.hosts[i].link_mbit > 0 && !is_jump[i])
+      throw std::invalid_argument(where(i, options.hosts[i].name) +
+                                  ": link_mbit shapes the link into a jump host's namespace, and no host is "
+                                  "behind this one (a direct host has no link of its own)");
   if (jumps > kMaxJumpHosts)
     throw std::invalid_argument("FleetOptions.hosts: " + std::to_string(jumps) + " jump hosts; at most " +
                                 std::to_string(kMaxJumpHosts) + " are supported");
@@ -134,6 +142,9 @@ FleetPlan plan_fleet(const FleetOptions& options, int slot, long pid) {
       link.child_if = veth_prefix(slot) + std::to_string(k) + "c";
       link.parent_address = quad(198, 18, x, 4 * k + 1);
       link.child_address = quad(198, 18, x, 4 * k + 2);
+      link.mbit = spec.link_mbit;
+      h.uplink_if = link.parent_if;
+      h.link_mbit = spec.link_mbit;
       plan.namespaces.push_back(link.child_netns);
       h.netns = h.inner_netns = link.child_netns;
       h.address = link.child_address;
@@ -184,6 +195,32 @@ std::vector<std::pair<std::string, std::string>> netns_setup_batches(const Fleet
     }
     out.emplace_back(ns, std::move(s));
   }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> shaping_batches(const FleetPlan& plan) {
+  // htb's quantum defaults to rate / r2q, which tc calls "big" at these
+  // rates (a warning on every start); one class shares with nobody, so any
+  // value works. burst: a veth hands over GSO packets of up to 64 KiB.
+  auto shape = [](const std::string& dev, int mbit) {
+    const std::string rate = std::to_string(mbit) + "mbit";
+    return "qdisc add dev " + dev + " root handle 1: htb default 1\n" + "class add dev " + dev +
+           " parent 1: classid 1:1 htb rate " + rate + " ceil " + rate + " burst 64k cburst 64k quantum 65536\n";
+  };
+  std::vector<std::pair<std::string, std::string>> out;
+  auto script_of = [&out](const std::string& ns) -> std::string& {
+    for (auto& [n, s] : out)
+      if (n == ns) return s;
+    return out.emplace_back(ns, std::string()).second;
+  };
+  for (const auto& l : plan.links)
+    if (l.mbit > 0 && l.parent_netns.empty()) script_of("") += shape(l.parent_if, l.mbit);
+  for (const auto& ns : plan.namespaces)
+    for (const auto& l : plan.links) {
+      if (l.mbit <= 0) continue;
+      if (l.parent_netns == ns) script_of(ns) += shape(l.parent_if, l.mbit);
+      if (l.child_netns == ns) script_of(ns) += shape(l.child_if, l.mbit);
+    }
   return out;
 }
 

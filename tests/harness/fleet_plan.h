@@ -42,6 +42,8 @@ struct HostPlan {
   std::string inner_netns;              // jump hosts: the namespace its hosts run in (== netns)
   std::string address;
   int port = 0;
+  std::string uplink_if;  // jump hosts: LinkPlan::parent_if of the link into its namespace
+  int link_mbit = 0;      // jump hosts: that link's rate (0 = unshaped)
 };
 
 // A veth pair joining a jump host's namespace (child) to its parent's.
@@ -50,6 +52,7 @@ struct LinkPlan {
   std::string child_netns;
   std::string parent_if, child_if;
   std::string parent_address, child_address;  // dotted quads, /30
+  int mbit = 0;  // each direction; 0 = unshaped (HostSpec::link_mbit)
 };
 
 struct FleetPlan {
@@ -78,6 +81,12 @@ bool parse_netns_name(std::string_view name, long* pid, int* slot);
 std::string root_setup_batch(const FleetPlan& plan);
 // (namespace, script) for each namespace: loopback up, its veth ends configured.
 std::vector<std::pair<std::string, std::string>> netns_setup_batches(const FleetPlan& plan);
+// (namespace, `tc -batch` script) for each namespace with a shaped veth end,
+// the root namespace ("") first: an htb root qdisc whose one default class
+// has the link's rate, on BOTH ends of the link, since a qdisc shapes only
+// what leaves its interface (parent end: towards the jump host; child end:
+// back towards the client). Empty when no link is shaped.
+std::vector<std::pair<std::string, std::string>> shaping_batches(const FleetPlan& plan);
 // Root-namespace script (run with -force) removing everything setup made.
 std::string teardown_batch(const FleetPlan& plan);
 

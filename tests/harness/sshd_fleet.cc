@@ -173,10 +173,12 @@ class FleetImpl {
     write_file(dir + "/inventory.toml", inventory_toml(hosts, client(), options.inventory_defaults_extra), 0644);
   }
 
-  void run_batch(const std::string& name, const std::string& netns, const std::string& text) {
+  // `program` is ip or tc: both take -n NETNS -batch FILE.
+  void run_batch(const std::string& program, const std::string& name, const std::string& netns,
+                 const std::string& text) {
     const std::string path = dir + "/" + name;
     write_file(path, text, 0644);
-    std::vector<std::string> argv{ip};
+    std::vector<std::string> argv{program};
     if (!netns.empty()) argv.insert(argv.end(), {"-n", netns});
     argv.insert(argv.end(), {"-batch", path});
     run_checked(argv);
@@ -185,8 +187,13 @@ class FleetImpl {
   void setup_network() {
     if (plan.namespaces.empty()) return;
     network_touched = true;
-    run_batch("net-setup.batch", "", root_setup_batch(plan));
-    for (const auto& [ns, text] : netns_setup_batches(plan)) run_batch("net-setup-" + ns + ".batch", ns, text);
+    run_batch(ip, "net-setup.batch", "", root_setup_batch(plan));
+    for (const auto& [ns, text] : netns_setup_batches(plan)) run_batch(ip, "net-setup-" + ns + ".batch", ns, text);
+    const auto shaping = shaping_batches(plan);
+    if (shaping.empty()) return;
+    const std::string tc = find_program("tc");
+    if (tc.empty()) throw std::runtime_error("a link_mbit is set and tc is not found (apt-get install iproute2)");
+    for (const auto& [ns, text] : shaping) run_batch(tc, "tc-setup-" + (ns.empty() ? "root" : ns) + ".batch", ns, text);
   }
 
   // Spawns host i's sshd; returns the log offset its start-up messages begin at.
@@ -274,6 +281,8 @@ class FleetImpl {
       h.jump_chain = p.jump_chain;
       h.groups = p.groups;
       h.is_jump = p.is_jump;
+      h.uplink_if = p.uplink_if;
+      h.link_mbit = p.link_mbit;
       index[h.name] = i;
       hosts.push_back(std::move(h));
     }

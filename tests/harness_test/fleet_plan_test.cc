@@ -199,3 +199,57 @@ TEST_CASE("an explicit port is used for every host") {
   CHECK(plan.host("b").port == 22);
   CHECK(plan.host("w").port == 22);
 }
+
+TEST_CASE("a shaped link gets an htb qdisc at its rate on both veth ends, each in its own namespace") {
+  std::vector<HostSpec> hosts{{"b1"}, {"b2", "b1"}, {"deep", "b2"}, {"w", "b1"}, {"plain"}, {"x", "plain"}};
+  hosts[0].link_mbit = 100;  // root <-> b1
+  hosts[1].link_mbit = 10;   // b1 <-> b2
+  auto plan = plan_fleet(opts(hosts), 0, 99);
+  CHECK(plan.host("b1").uplink_if == "pbx0v0p");
+  CHECK(plan.host("b1").link_mbit == 100);
+  CHECK(plan.host("b2").uplink_if == "pbx0v1p");
+  CHECK(plan.host("plain").uplink_if == "pbx0v2p");
+  CHECK(plan.host("plain").link_mbit == 0);
+  CHECK(plan.host("w").uplink_if.empty());
+  REQUIRE(plan.links.size() == 3);
+  CHECK(plan.links[0].mbit == 100);
+  CHECK(plan.links[2].mbit == 0);
+
+  auto tc = shaping_batches(plan);
+  REQUIRE(tc.size() == 3);
+  // The root namespace shapes what goes towards b1 (client -> bastion)...
+  CHECK(tc[0].first == "");
+  CHECK(tc[0].second ==
+        "qdisc add dev pbx0v0p root handle 1: htb default 1\n"
+        "class add dev pbx0v0p parent 1: classid 1:1 htb rate 100mbit ceil 100mbit burst 64k cburst 64k quantum "
+        "65536\n");
+  // ...b1's namespace what comes back from it, and what goes on to b2...
+  CHECK(tc[1].first == "pbx99-0-0");
+  CHECK(tc[1].second ==
+        "qdisc add dev pbx0v0c root handle 1: htb default 1\n"
+        "class add dev pbx0v0c parent 1: classid 1:1 htb rate 100mbit ceil 100mbit burst 64k cburst 64k quantum "
+        "65536\n"
+        "qdisc add dev pbx0v1p root handle 1: htb default 1\n"
+        "class add dev pbx0v1p parent 1: classid 1:1 htb rate 10mbit ceil 10mbit burst 64k cburst 64k quantum "
+        "65536\n");
+  // ...and b2's namespace what comes back from b2. The unshaped link gets nothing.
+  CHECK(tc[2].first == "pbx99-0-1");
+  CHECK(tc[2].second ==
+        "qdisc add dev pbx0v1c root handle 1: htb default 1\n"
+        "class add dev pbx0v1c parent 1: classid 1:1 htb rate 10mbit ceil 10mbit burst 64k cburst 64k quantum "
+        "65536\n");
+
+  CHECK(shaping_batches(plan_fleet(opts({{"b"}, {"w", "b"}}), 0, 1)).empty());
+}
+
+TEST_CASE("link_mbit is refused on a host with no one behind it, and out of range") {
+  std::vector<HostSpec> direct{{"a"}};
+  direct[0].link_mbit = 100;
+  CHECK(error_of(opts(direct)) ==
+        "FleetOptions.hosts[0] (\"a\"): link_mbit shapes the link into a jump host's namespace, and no host is "
+        "behind this one (a direct host has no link of its own)");
+  std::vector<HostSpec> negative{{"b"}, {"w", "b"}};
+  negative[0].link_mbit = -1;
+  CHECK(error_of(opts(negative)) ==
+        "FleetOptions.hosts[0] (\"b\"): link_mbit = -1: use 1..100000 Mbit/s (or 0 for an unshaped link)");
+}

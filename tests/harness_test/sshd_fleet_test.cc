@@ -636,3 +636,62 @@ TEST_CASE("50 hosts behind one bastion start in reasonable time and are reachabl
   fleet.reset();
   std::printf("tore it down in %.3f s\n", std::chrono::duration<double>(Clock::now() - t1).count());
 }
+
+namespace {
+
+// "Sent N bytes" of `tc -s qdisc show dev IF` in namespace ns ("" = root),
+// and the qdisc lines themselves.
+std::pair<std::uint64_t, std::string> qdisc_sent(const std::string& ns, const std::string& dev) {
+  std::vector<std::string> argv{find_program("tc")};
+  if (!ns.empty()) argv.insert(argv.end(), {"-n", ns});
+  argv.insert(argv.end(), {"-s", "qdisc", "show", "dev", dev});
+  const std::string out = run_checked(argv);
+  const auto at = out.find(" Sent ");
+  return {at == std::string::npos ? 0 : std::stoull(out.substr(at + 6)), out};
+}
+
+std::uint64_t veth_counter(const std::string& dev, const char* which) {
+  std::ifstream in("/sys/class/net/" + dev + "/statistics/" + which);
+  std::uint64_t v = 0;
+  in >> v;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("a shaped bastion link has its htb qdisc on both veth ends and the traffic goes through it", "[sshd]") {
+  auto o = options_for({{"bastion"}, {"web01", "bastion"}});
+  o.hosts[0].link_mbit = 8;  // 1 MB/s each way
+  PLUGBOX_FLEET_OR_SKIP(fleet, o);
+  const auto& b = fleet->host("bastion");
+  const std::string child_if = b.uplink_if.substr(0, b.uplink_if.size() - 1) + "c";
+  REQUIRE(b.link_mbit == 8);
+  REQUIRE_FALSE(b.uplink_if.empty());
+  const auto [to_before, to_qdisc] = qdisc_sent("", b.uplink_if);
+  const auto [from_before, from_qdisc] = qdisc_sent(b.netns, child_if);
+  INFO(to_qdisc << from_qdisc);
+  CHECK(to_qdisc.find("qdisc htb 1: root") != std::string::npos);
+  CHECK(from_qdisc.find("qdisc htb 1: root") != std::string::npos);
+  const std::uint64_t rx0 = veth_counter(b.uplink_if, "rx_bytes"), tx0 = veth_counter(b.uplink_if, "tx_bytes");
+
+  constexpr std::uint64_t kBytes = 2'000'000;
+  auto r = ssh_cfg(*fleet, {"web01", "head -c " + std::to_string(kBytes) + " /dev/zero"});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.size() == kBytes);
+  const std::uint64_t rx = veth_counter(b.uplink_if, "rx_bytes") - rx0, tx = veth_counter(b.uplink_if, "tx_bytes") - tx0;
+  const auto to_after = qdisc_sent("", b.uplink_if).first;
+  const auto from_after = qdisc_sent(b.netns, child_if).first;
+  std::printf("2 MB over an 8 Mbit/s link in %.2f s: veth rx %llu, tx %llu bytes; qdisc sent %llu (to the bastion), "
+              "%llu (back)\n",
+              r.seconds, static_cast<unsigned long long>(rx), static_cast<unsigned long long>(tx),
+              static_cast<unsigned long long>(to_after - to_before),
+              static_cast<unsigned long long>(from_after - from_before));
+  // The payload came back through the child end's htb, and the veth counts it.
+  CHECK(from_after - from_before >= kBytes);
+  CHECK(rx >= kBytes);
+  CHECK(to_after > to_before);
+  CHECK(tx > 0);
+  // A load can only make this slower, never faster: at twice the shaped rate
+  // (generous for htb's 64 KiB burst), 2 MB still needs a full second.
+  CHECK(r.seconds >= double(kBytes) / (2 * 8e6 / 8));
+}
