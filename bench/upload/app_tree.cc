@@ -126,13 +126,22 @@ std::uint64_t AppTree::total_bytes() const {
 }
 
 std::string file_content(const AppFile& f) {
+  std::uint64_t size = f.size;
+  for (const auto& e : f.edits) size = size + e.removed - e.inserted;
   Rng r(f.seed);
   std::string out;
-  out.reserve(f.size + 128);
+  out.reserve(size + 128);
   switch (f.kind) {
-    case ContentKind::text: text_content(r, f.size, &out); break;
-    case ContentKind::random: random_content(r, f.size, &out); break;
-    case ContentKind::semi: semi_content(r, f.size, &out); break;
+    case ContentKind::text: text_content(r, size, &out); break;
+    case ContentKind::random: random_content(r, size, &out); break;
+    case ContentKind::semi: semi_content(r, size, &out); break;
+  }
+  for (const auto& e : f.edits) {
+    Rng er(e.seed);
+    std::string piece;
+    if (f.kind == ContentKind::text) text_content(er, e.inserted, &piece);
+    else random_content(er, e.inserted, &piece);
+    out.replace(e.offset, e.removed, piece);
   }
   return out;
 }
@@ -227,7 +236,8 @@ AppTree plan_app(const AppSpec& spec) {
   return t;
 }
 
-AppTree change_files(const AppTree& base, int count, std::uint64_t seed, std::vector<std::size_t>* changed) {
+AppTree change_files(const AppTree& base, int count, std::uint64_t seed, std::vector<std::size_t>* changed,
+                     ChangeModel model) {
   AppTree t = base;
   Rng r(seed);
   std::vector<std::size_t> idx(t.files.size());
@@ -237,8 +247,22 @@ AppTree change_files(const AppTree& base, int count, std::uint64_t seed, std::ve
   for (int k = 0; k < count; ++k) {
     std::swap(idx[k], idx[k + r.below(idx.size() - k)]);
     AppFile& f = t.files[idx[k]];
-    f.seed = r.next();
-    f.size = std::max<std::uint64_t>(1, std::uint64_t(double(f.size) * (0.9 + 0.2 * r.unit())));
+    if (model == ChangeModel::edit && f.kind != ContentKind::random) {
+      for (auto n = r.between(1, 4); n > 0; --n) {
+        Edit e;
+        const std::uint64_t longest = std::max<std::uint64_t>(16, std::min<std::uint64_t>(4096, f.size / 16));
+        e.removed = std::min(f.size, r.between(16, longest));
+        e.inserted = std::max<std::uint64_t>(1, std::uint64_t(double(e.removed) * (0.75 + 0.5 * r.unit())));
+        e.offset = r.below(f.size - e.removed + 1);
+        e.seed = r.next();
+        f.size = f.size - e.removed + e.inserted;
+        f.edits.push_back(e);
+      }
+    } else {
+      f.seed = r.next();
+      f.size = std::max<std::uint64_t>(1, std::uint64_t(double(f.size) * (0.9 + 0.2 * r.unit())));
+      f.edits.clear();
+    }
     f.mtime_s = kSecondMtime + std::int64_t(idx[k]);
     changed->push_back(idx[k]);
   }

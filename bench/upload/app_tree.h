@@ -5,6 +5,9 @@
 // release is the same tree with a share of its files rewritten (new content,
 // a slightly different size, a new mtime) and everything else byte- and
 // metadata-identical, as `cp -a` plus a rebuild of a few files would leave it.
+// With ChangeModel::edit, a changed file is instead its old content with a few
+// spans replaced, as most files of a real release change: what deltas (zstd
+// patches, rsync's rolling checksum) can reuse.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +19,12 @@ namespace plugbox::bench {
 
 enum class ContentKind { text, random, semi };
 
+// `removed` bytes at `offset` replaced by `inserted` new ones (from `seed`,
+// text for a text file, random bytes otherwise).
+struct Edit {
+  std::uint64_t offset = 0, removed = 0, inserted = 0, seed = 0;
+};
+
 struct AppFile {
   std::string path;  // relative to the tree root
   std::uint64_t size = 0;
@@ -23,6 +32,9 @@ struct AppFile {
   std::uint64_t seed = 0;  // the content is a pure function of (kind, size, seed)
   unsigned mode = 0644;
   std::int64_t mtime_s = 0;
+  // Applied in order to the content of (kind, size before them, seed); `size`
+  // is the size after them.
+  std::vector<Edit> edits = {};
 };
 
 struct AppTree {
@@ -43,9 +55,20 @@ struct AppSpec {
 // the file count).
 AppTree plan_app(const AppSpec& spec);
 
-// The next release: `count` files (chosen from the seed) get new contents,
-// sizes within +-10% and a new mtime. *changed receives their indices.
-AppTree change_files(const AppTree& base, int count, std::uint64_t seed, std::vector<std::size_t>* changed);
+// How a changed file changes:
+//   rewrite  new content, size within +-10% (the default, bench_upload's figures);
+//   edit     1-4 spans of 16 B-4 KiB (at most 1/16 of the file each) replaced by
+//            new bytes of about the same length, the rest kept, as a source
+//            edit or a rebuilt binary leaves it; except random-content files
+//            (images, fonts, archives), which are rewritten as above, since
+//            an edit of such a file changes it throughout.
+enum class ChangeModel { rewrite, edit };
+
+// The next release: `count` files (chosen from the seed) change as `model`
+// says, with a new mtime. *changed receives their indices. With rewrite, the
+// same (base, count, seed) gives the same tree as before ChangeModel existed.
+AppTree change_files(const AppTree& base, int count, std::uint64_t seed, std::vector<std::size_t>* changed,
+                     ChangeModel model = ChangeModel::rewrite);
 
 // Writes the tree under `root` (created; must not exist), with modes and
 // mtimes. Throws std::runtime_error naming the path on failure.
