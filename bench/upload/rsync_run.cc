@@ -1,5 +1,6 @@
 #include "bench/upload/rsync_run.h"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,7 +29,9 @@ std::uint64_t number_after(const std::string& text, const std::string& label) {
   return v;
 }
 
-int run_shell(const std::string& line) {
+// The exit status; *peak_rss_kb gets the largest RSS of the shell and
+// everything below it that was waited for.
+int run_shell(const std::string& line, long* peak_rss_kb) {
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("bench_upload: fork failed");
   if (pid == 0) {
@@ -36,8 +39,10 @@ int run_shell(const std::string& line) {
     ::_exit(127);
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
+  struct rusage ru {};
+  while (::wait4(pid, &status, 0, &ru) < 0)
     if (errno != EINTR) throw std::runtime_error("bench_upload: waitpid failed");
+  *peak_rss_kb = ru.ru_maxrss;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -73,7 +78,9 @@ RsyncRun run_rsync(const std::vector<RsyncTarget>& targets, const RsyncOptions& 
   RsyncRun r;
   const CpuTimes before = children_cpu();
   const auto t0 = std::chrono::steady_clock::now();
-  const int status = run_shell(line);
+  long peak_kb = 0;
+  const int status = run_shell(line, &peak_kb);
+  r.peak_rss_mb = double(peak_kb) / 1024.0;
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.client = children_cpu() - before;
   if (status != 0) r.failures.push_back("xargs exit status " + std::to_string(status));

@@ -30,6 +30,7 @@ struct RsyncOptions {
 struct RsyncRun {
   double wall_s = 0;
   CpuTimes client;                         // xargs, every rsync and ssh
+  double peak_rss_mb = 0;                  // the largest one of them (wait4 of xargs: its descendants' too)
   std::uint64_t stats_sent = 0, stats_received = 0;  // rsync --stats "Total bytes sent/received", summed
   std::uint64_t tcp_sent = 0, tcp_received = 0;      // ssh's "Transferred:", summed
   std::vector<std::string> failures;       // "host: reason"
