@@ -23,10 +23,7 @@
 //
 // Usage (root): bench_redeploy [--hosts 50] [--files 2000] [--mib 50] [--changed-percent 5] [--keep]
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -36,18 +33,16 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
 #include "tests/harness/sshd_fleet.h"
-
-extern char** environ;
 
 namespace {
 
@@ -136,56 +131,19 @@ void rewrite_mtimes(const fs::path& root, std::int64_t sec) {
 // Runs plugbox to its end (its output to `log`), measuring it and the hosts.
 Row run_plugbox(const std::string& name, const std::vector<std::string>& args, const fs::path& log,
                 const pb::CpuGroup* hosts, const std::vector<int>& sshd_pids) {
-  std::vector<std::string> argv{PLUGBOX_BIN};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
   const double hosts_before = hosts ? hosts->seconds() : 0;
-  const auto t0 = Clock::now();
-  pid_t pid = 0;
-  if (posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, cargv.data(), environ) != 0) {
-    std::perror("posix_spawn plugbox");
-    std::exit(1);
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  rusage ru{};
-  ::wait4(pid, &status, 0, &ru);
+  const pb::CliRun run = pb::run_cli(PLUGBOX_BIN, args, log);
   Row r;
   r.name = name;
-  r.wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.wall = run.wall_s;
   // Sessions still closing on the hosts are part of this run's cost.
   if (!pb::wait_sessions_reaped(sshd_pids, std::chrono::seconds(10)))
     std::cerr << "bench_redeploy: sessions still open 10 s after " << name << "; its hosts' CPU may be short\n";
   r.hosts_cpu = hosts ? hosts->seconds() - hosts_before : -1;
-  auto secs = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; };
-  r.client_cpu = secs(ru.ru_utime) + secs(ru.ru_stime);
-  r.client_peak_mb = double(ru.ru_maxrss) / 1024.0;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.client_cpu = run.cpu_s;
+  r.client_peak_mb = run.peak_mb;
+  r.status = run.status;
   return r;
-}
-
-// The upload stream bytes a deploy sent, from its journal (the newest run).
-std::uint64_t journal_wire_bytes(const fs::path& runs) {
-  fs::path newest;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(runs, ec))
-    if (fs::exists(e.path() / "deploy.jsonl") && e.path().filename() > newest.filename()) newest = e.path();
-  if (newest.empty()) return 0;
-  std::uint64_t sum = 0;
-  std::ifstream in(newest / "deploy.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("wire_bytes") && j["wire_bytes"].is_number_unsigned())
-      sum += j["wire_bytes"].get<std::uint64_t>();
-  }
-  return sum;
 }
 
 void print_row(const Row& r, int hosts) {
@@ -233,29 +191,15 @@ int main(int argc, char** argv) {
   pb::HostData data(work.path(), names, fleet->user(), /*on_disk=*/false);
 
   // The inventory: the harness's, each home moved to the host's tmpfs dir.
-  std::string inv = fleet->inventory_toml();
-  for (const auto& h : fleet->hosts()) {
-    const std::string from = "\"" + h.home + "\"", to = "\"" + data.dir(h.name) + "/svc\"";
-    for (auto at = inv.find(from); at != std::string::npos; at = inv.find(from, at + to.size()))
-      inv.replace(at, from.size(), to);
-  }
+  std::vector<std::pair<std::string, std::string>> homes;
+  for (const auto& h : fleet->hosts()) homes.emplace_back(h.home, data.dir(h.name) + "/svc");
+  const std::string inv = pb::move_homes(fleet->inventory_toml(), homes);
   const fs::path svc = work.path() / "service";
   fs::create_directories(svc);
   std::ofstream(svc / "inventory.toml") << inv;
   auto write_service = [&](bool exact_mtimes) {
-    std::ofstream(svc / "plugbox.toml") << "[service]\n"
-                                          "name = \"bench\"\n"
-                                          "upload_version = \"app\"\n"
-                                       << (exact_mtimes ? "exact_mtimes = true\n" : "")
-                                       << "stop = [\"true\"]\n"
-                                          "start = [\"true\"]\n"
-                                          "health = \"true\"\n"
-                                          "\n[deploy]\n"
-                                          "group = \"all\"\n"
-                                          "batches = [\"100%\"]\n"
-                                          "max_fail = 0\n"
-                                          "keep = 3\n"
-                                          "health_retries = 1\n";
+    std::ofstream(svc / "plugbox.toml") << pb::bench_service_toml(
+        "all", exact_mtimes ? std::vector<std::string>{"exact_mtimes = true"} : std::vector<std::string>{});
   };
   write_service(false);
   const fs::path state = work.path() / "state";
@@ -285,7 +229,7 @@ int main(int argc, char** argv) {
     // Version names are seconds: each deploy must be in a second of its own.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     rows.push_back(run_plugbox(name, deploy_args, log, cpu.get(), sshd_pids));
-    rows.back().wire = journal_wire_bytes(state / "plugbox" / "runs");
+    rows.back().wire = pb::journal_sum(state / "plugbox" / "runs", "wire_bytes");
     const double disk_now = fleet_disk_mb(data, names);
     rows.back().disk_mb = disk_now - disk_before;
     disk_before = disk_now;
