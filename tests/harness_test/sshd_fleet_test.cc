@@ -678,7 +678,8 @@ TEST_CASE("a shaped bastion link has its htb qdisc on both veth ends and the tra
   auto r = ssh_cfg(*fleet, {"web01", "head -c " + std::to_string(kBytes) + " /dev/zero"});
   REQUIRE(r.code == 0);
   CHECK(r.out.size() == kBytes);
-  const std::uint64_t rx = veth_counter(b.uplink_if, "rx_bytes") - rx0, tx = veth_counter(b.uplink_if, "tx_bytes") - tx0;
+  const std::uint64_t rx = veth_counter(b.uplink_if, "rx_bytes") - rx0;
+  const std::uint64_t tx = veth_counter(b.uplink_if, "tx_bytes") - tx0;
   const auto to_after = qdisc_sent("", b.uplink_if).first;
   const auto from_after = qdisc_sent(b.netns, child_if).first;
   std::printf("2 MB over an 8 Mbit/s link in %.2f s: veth rx %llu, tx %llu bytes; qdisc sent %llu (to the bastion), "
