@@ -247,7 +247,7 @@ AppTree change_files(const AppTree& base, int count, std::uint64_t seed, std::ve
   for (int k = 0; k < count; ++k) {
     std::swap(idx[k], idx[k + r.below(idx.size() - k)]);
     AppFile& f = t.files[idx[k]];
-    if (model == ChangeModel::edit && f.kind != ContentKind::random) {
+    if (model == ChangeModel::edit) {
       for (auto n = r.between(1, 4); n > 0; --n) {
         Edit e;
         const std::uint64_t longest = std::max<std::uint64_t>(16, std::min<std::uint64_t>(4096, f.size / 16));

@@ -59,9 +59,9 @@ AppTree plan_app(const AppSpec& spec);
 //   rewrite  new content, size within +-10% (the default, bench_upload's figures);
 //   edit     1-4 spans of 16 B-4 KiB (at most 1/16 of the file each) replaced by
 //            new bytes of about the same length, the rest kept, as a source
-//            edit or a rebuilt binary leaves it; except random-content files
-//            (images, fonts, archives), which are rewritten as above, since
-//            an edit of such a file changes it throughout.
+//            edit or a rebuilt binary leaves it. Every kind of file, random
+//            content too: the case deltas are for (an image re-exported or an
+//            archive rebuilt usually changes throughout; rewrite models that).
 enum class ChangeModel { rewrite, edit };
 
 // The next release: `count` files (chosen from the seed) change as `model`
