@@ -40,6 +40,7 @@
 
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
+#include "bench/upload/bench_common.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
 #include "tests/harness/sshd_fleet.h"
@@ -48,7 +49,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace pb = plugbox::bench;
-using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     "usage: bench_redeploy [--hosts 50] [--files 2000] [--mib 50] [--changed-percent 5] [--keep]\n";
@@ -61,16 +61,9 @@ struct Params {
   bool keep = false;
 };
 
-[[noreturn]] void usage_error(const std::string& why) {
-  std::cerr << "bench_redeploy: " << why << "\n" << kUsage;
-  std::exit(2);
-}
-
+[[noreturn]] void usage_error(const std::string& why) { pb::usage_error("bench_redeploy", why, kUsage); }
 int to_int(const std::string& flag, const char* v, int lo, int hi) {
-  char* end = nullptr;
-  long n = v ? std::strtol(v, &end, 10) : 0;
-  if (!v || !*v || *end || n < lo || n > hi) usage_error(fmt::format("{} wants a number in {}..{}", flag, lo, hi));
-  return int(n);
+  return pb::int_arg("bench_redeploy", kUsage, flag, v, lo, hi);
 }
 
 Params parse(int argc, char** argv) {

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "bench/upload/app_tree.h"
+#include "bench/upload/bench_common.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/perf_capture.h"
 #include "bench/upload/plugbox_run.h"
@@ -160,20 +161,9 @@ Params parse(int argc, char** argv) {
   return p;
 }
 
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Progress on stderr, with the time since the start: the untimed checks
-// take a while, and a stuck step should show which it is.
-const Clock::time_point g_start = Clock::now();
-void note(const std::string& what) { std::cerr << fmt::format("[{:6.1f} s] {}\n", since(g_start), what); }
-
-// The 1-minute load average: other work on the machine shows in the wall times.
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string one;
-  in >> one;
-  return one.empty() ? "?" : one;
-}
+using pb::load_average;
+using pb::note;
+using pb::since;
 
 std::string mib(double bytes) { return fmt::format("{:.1f} MiB", bytes / 1048576.0); }
 

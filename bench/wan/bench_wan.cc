@@ -40,6 +40,7 @@
 
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
+#include "bench/upload/bench_common.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/rsync_run.h"
 #include "bench/upload/tree_check.h"
@@ -71,16 +72,9 @@ struct Params {
   bool keep = false;
 };
 
-[[noreturn]] void usage_error(const std::string& why) {
-  std::cerr << "bench_wan: " << why << "\n" << kUsage;
-  std::exit(2);
-}
-
+[[noreturn]] void usage_error(const std::string& why) { pb::usage_error("bench_wan", why, kUsage); }
 int to_int(const std::string& flag, const char* v, int lo, int hi) {
-  char* end = nullptr;
-  long n = v ? std::strtol(v, &end, 10) : 0;
-  if (!v || !*v || *end || n < lo || n > hi) usage_error(fmt::format("{} wants a number in {}..{}", flag, lo, hi));
-  return int(n);
+  return pb::int_arg("bench_wan", kUsage, flag, v, lo, hi);
 }
 
 Params parse(int argc, char** argv) {
@@ -115,16 +109,9 @@ Params parse(int argc, char** argv) {
   return p;
 }
 
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-const Clock::time_point g_start = Clock::now();
-void note(const std::string& what) { std::cerr << fmt::format("[{:6.1f} s] {}\n", since(g_start), what); }
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five;
-  in >> one >> five;
-  return one.empty() ? "?" : one + " " + five;
-}
+using pb::load_average;
+using pb::note;
+using pb::since;
 
 // MemAvailable in bytes (0 if unknown).
 std::uint64_t mem_available() {
@@ -581,7 +568,7 @@ int main(int argc, char** argv) {
         std::cout << fmt::format("PROBLEM ({} {} {}): {}\n", r.scenario, r.tool, r.release, pr);
         ++problems;
       }
-    std::cout << fmt::format("\nload average (1, 5 min) at the start {}, at the end {}; {} cores; {}\n", load_at_start,
+    std::cout << fmt::format("\nload average (1 min) at the start {}, at the end {}; {} cores; {}\n", load_at_start,
                              load_average(), std::thread::hardware_concurrency(),
                              problems ? fmt::format("{} problem(s) above", problems)
                                       : "every copy checked (first and last host) matches the source");
