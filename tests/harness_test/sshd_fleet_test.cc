@@ -1,6 +1,7 @@
 // The harness proven with the OpenSSH client: direct hosts, a bastion, a
 // two-hop chain, stop/start, a changed host key, a frozen host, connection
-// counts, the inventory, a clean teardown, 50 hosts behind one bastion.
+// counts, the inventory, a clean teardown, 50 hosts behind one bastion, a
+// shaped bastion link.
 // Needs root; skips with the reason otherwise.
 #include "tests/harness/sshd_fleet.h"
 
@@ -664,6 +665,7 @@ TEST_CASE("a shaped bastion link has its htb qdisc on both veth ends and the tra
   o.hosts[0].link_mbit = 8;  // 1 MB/s each way
   PLUGBOX_FLEET_OR_SKIP(fleet, o);
   const auto& b = fleet->host("bastion");
+  // The pair's other end, in the bastion's namespace (fleet_plan.h: pbx<S>v<k>p / pbx<S>v<k>c).
   const std::string child_if = b.uplink_if.substr(0, b.uplink_if.size() - 1) + "c";
   REQUIRE(b.link_mbit == 8);
   REQUIRE_FALSE(b.uplink_if.empty());
