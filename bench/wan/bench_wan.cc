@@ -154,6 +154,10 @@ struct Row {
   int status = -1;               // plugbox's exit status; rsync: 0 or 1 (any host failed)
   // plugbox, from its journal: contents sent, and of those sent as patches.
   std::int64_t files_sent = -1, files_patched = -1;
+  // What the tool itself sent, all hosts: plugbox's upload streams (journal
+  // wire_bytes), rsync's --stats "Total bytes sent". The rest of the link
+  // bytes is SSH (handshakes, framing, the other steps' channels) and TCP.
+  std::uint64_t app_bytes = 0;
   std::vector<std::string> problems;
 
   std::uint64_t link_total() const {
@@ -318,6 +322,7 @@ Row ScenarioRun::run_plugbox(const Variant& v, int release) {
     row->client_peak_mb = run.peak_mb;
     row->status = run.status;
   });
+  r.app_bytes = pb::journal_sum(vdir / "state" / "plugbox" / "runs", "wire_bytes");
   r.files_sent = std::int64_t(pb::journal_sum(vdir / "state" / "plugbox" / "runs", "files_sent"));
   r.files_patched = std::int64_t(pb::journal_sum(vdir / "state" / "plugbox" / "runs", "files_patched"));
   if (r.status != 0)
@@ -341,6 +346,7 @@ Row ScenarioRun::run_rsync(int release) {
     row->wall = run.wall_s;
     row->client_cpu = run.client.total();
     row->client_peak_mb = run.peak_rss_mb;
+    row->app_bytes = run.stats_sent;
     row->status = run.failures.empty() ? 0 : 1;
     row->problems = run.failures;
   });
@@ -415,18 +421,20 @@ std::string sites_column(const Row& r) {
 }
 
 void print_rows(const std::vector<Row>& rows, double link_mb_s) {
-  std::cout << fmt::format("{:<4} {:<9} {:<8} {:>8} {:>10} {:>8} {:>13} {:>8} {:>8} {:>9} {:>9} {:>8} {:>12} {:>5}\n",
-                           "sc", "tool", "release", "wall s", "link MB", "to/from", "per site MB", "MB/s", "link s",
-                           "client s", "client MB", "hosts s", "sent/patched", "exit");
+  std::cout << fmt::format(
+      "{:<4} {:<9} {:<8} {:>8} {:>10} {:>8} {:>13} {:>9} {:>8} {:>8} {:>9} {:>9} {:>8} {:>12} {:>5}\n", "sc", "tool",
+      "release", "wall s", "link MB", "to/from", "per site MB", "app MB", "MB/s", "link s", "client s", "client MB",
+      "hosts s", "sent/patched", "exit");
   for (const auto& r : rows) {
     std::uint64_t to = 0, from = 0, busiest = 0;
     for (const auto& s : r.sites)
       to += s.to_site, from += s.from_site, busiest = std::max({busiest, s.to_site, s.from_site});
     std::cout << fmt::format(
-        "{:<4} {:<9} {:<8} {:>8.2f} {:>10.1f} {:>8} {:>13} {:>8.2f} {:>8.2f} {:>9.2f} {:>9.1f} {:>8} {:>12} {:>5}\n",
+        "{:<4} {:<9} {:<8} {:>8.2f} {:>10.1f} {:>8} {:>13} {:>9.1f} {:>8.2f} {:>8.2f} {:>9.2f} {:>9.1f} {:>8} {:>12} "
+        "{:>5}\n",
         r.scenario, r.tool, r.release, r.wall, mb(double(r.link_total())),
-        fmt::format("{:.0f}%", to ? 100.0 * double(to) / double(to + from) : 0.0), sites_column(r), mb(r.max_rate()),
-        mb(double(busiest)) / link_mb_s, r.client_cpu, r.client_peak_mb,
+        fmt::format("{:.0f}%", to ? 100.0 * double(to) / double(to + from) : 0.0), sites_column(r),
+        mb(double(r.app_bytes)), mb(r.max_rate()), mb(double(busiest)) / link_mb_s, r.client_cpu, r.client_peak_mb,
         r.hosts_cpu < 0 ? std::string("-") : fmt::format("{:.2f}", r.hosts_cpu),
         r.files_sent < 0 ? std::string("-") : fmt::format("{}/{}", r.files_sent, r.files_patched), r.status);
   }
@@ -513,6 +521,8 @@ int main(int argc, char** argv) {
         "  moving them can take.\n"
         "client s / client MB: CPU (user + sys) and peak RSS of plugbox, or of the largest of xargs, rsync and ssh\n"
         "  (wait4). hosts s: CPU of every sshd (bastions too) and all it ran (a cpuacct cgroup).\n"
+        "app MB: what the tool itself sent, all hosts: plugbox's upload streams (its journal), rsync's --stats\n"
+        "  \"Total bytes sent\"; the rest of link MB is SSH (handshakes, framing, the other steps) and TCP/IP.\n"
         "sent/patched: plugbox's journal, all hosts: contents sent, and how many of them as zstd patches.\n"
         "Bounds: the link (link s) and this machine's {} cores, shared by the client, every sshd and every host\n"
         "  ((client s + hosts s) / cores is the least wall for that CPU); other work on the machine inflates both CPU\n"
