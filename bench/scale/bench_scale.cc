@@ -14,8 +14,10 @@
 // issue, computed from those figures.
 //
 // Usage (root): bench_scale [--hosts 500] [--bastions 5] [--files 2000] [--mib 50] [--changed-percent 5] [--parallel N]
-//                           [--sshd-line LINE]... [--wrap 'heaptrack -o FILE-%r'] [--on-disk] [--keep]
-// --wrap runs plugbox under a profiler (its figures are then the profiler's
+//                           [--sshd-line LINE]... [--wrap 'heaptrack -o FILE-%r'] [--plugbox PATH]
+//                           [--on-disk] [--keep]
+// --plugbox runs another build (the same protocol: the hosts run this
+// build's server); --wrap runs plugbox under a profiler (its figures are then the profiler's
 // too); --sshd-line replaces the OpenSSH defaults put back on every sshd.
 #include <dirent.h>
 #include <fcntl.h>
@@ -53,7 +55,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     "usage: bench_scale [--hosts 500] [--bastions 5] [--files 2000] [--mib 50] [--changed-percent 5] [--parallel N]\n"
-    "                   [--sshd-line LINE]... [--wrap 'heaptrack -o FILE-%r'] [--on-disk] [--keep]\n";
+    "                   [--sshd-line LINE]... [--wrap 'heaptrack -o FILE-%r'] [--plugbox PATH]\n"
+    "                   [--on-disk] [--keep]\n";
 
 // The issue's targets.
 constexpr double kPeakMbAt500 = 200, kPeakMbAt50 = 50;
@@ -76,6 +79,7 @@ struct Params {
   int parallel = 0;                     // plugbox's --parallel; 0: its default
   std::vector<std::string> sshd_lines;  // replaces kOpenSshDefaults when given
   std::vector<std::string> wrap;        // a profiler plugbox runs under ("heaptrack -o F")
+  std::string plugbox = PLUGBOX_BIN;    // another build, for before/after in one sitting
   bool on_disk = false;
   bool keep = false;
 };
@@ -111,6 +115,9 @@ Params parse(int argc, char** argv) {
       std::istringstream words(v);
       for (std::string w; words >> w;) p.wrap.push_back(w);
       ++i;
+    } else if (a == "--plugbox") {
+      if (!v) usage_error("--plugbox wants a path");
+      p.plugbox = v, ++i;
     } else if (a == "--on-disk") p.on_disk = true;
     else if (a == "--keep") p.keep = true;
     else if (a == "--help" || a == "-h") {
@@ -187,12 +194,13 @@ class Fleet {
 };
 
 // Runs plugbox to its end (its output to `log`), sampling its descriptors.
-Row run_plugbox(const std::string& name, const std::vector<std::string>& wrap, const std::vector<std::string>& args,
+Row run_plugbox(const std::string& name, const std::string& plugbox, const std::vector<std::string>& wrap,
+                const std::vector<std::string>& args,
                 const fs::path& log, const pb::CpuGroup* hosts, const std::vector<int>& sshd_pids, Fleet& fleet) {
   std::vector<std::string> argv = wrap;
   for (auto& w : argv)  // "%r": the row's name, so that each row's profile is a file of its own
     for (auto at = w.find("%r"); at != std::string::npos; at = w.find("%r", at)) w.replace(at, 2, name);
-  argv.push_back(PLUGBOX_BIN);
+  argv.push_back(plugbox);
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
@@ -329,11 +337,11 @@ int main(int argc, char** argv) {
   Fleet meter(*fleet, bastions);
   std::vector<Row> rows;
   pb::write_app(app1, svc / "app");
-  rows.push_back(run_plugbox("first", p.wrap, args, log, cpu.get(), sshd_pids, meter));
+  rows.push_back(run_plugbox("first", p.plugbox, p.wrap, args, log, cpu.get(), sshd_pids, meter));
   fs::remove_all(svc / "app");
   pb::write_app(app2, svc / "app");
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // version names are seconds
-  rows.push_back(run_plugbox("redeploy", p.wrap, args, log, cpu.get(), sshd_pids, meter));
+  rows.push_back(run_plugbox("redeploy", p.plugbox, p.wrap, args, log, cpu.get(), sshd_pids, meter));
 
   double load[3] = {0, 0, 0};
   ::getloadavg(load, 3);
@@ -341,11 +349,11 @@ int main(int argc, char** argv) {
   ::getrlimit(RLIMIT_NOFILE, &nofile);
   std::cout << fmt::format(
       "{} sshd hosts behind {} bastions (started in {:.1f} s), app {} files / {} MiB, redeploy {} files changed, {}; "
-      "sshd: {}; load {:.1f} {:.1f} {:.1f}; fd limit here {}/{}; plugbox's output: {}\n",
+      "sshd: {}; load {:.1f} {:.1f} {:.1f}; fd limit here {}/{}; plugbox {}; its output: {}\n",
       p.hosts, p.bastions, start_s, p.files, p.mib, changed.size(),
       p.parallel ? fmt::format("--parallel {}", p.parallel) : std::string("default --parallel"),
       fmt::join(fo.sshd_config_extra, ", "), load[0], load[1], load[2], nofile.rlim_cur, nofile.rlim_max,
-      log.string());
+      p.plugbox, log.string());
   std::cout << fmt::format("{:<9} {:>8} {:>9} {:>10} {:>9} {:>9} {:>9} {:>18} {:>8} {:>5}\n", "run", "wall s",
                            "client s", "client MB", "peak fds", "hosts s", "ms/host", "bastion sessions", "refused",
                            "exit");
