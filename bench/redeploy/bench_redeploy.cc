@@ -23,10 +23,7 @@
 //
 // Usage (root): bench_redeploy [--hosts 50] [--files 2000] [--mib 50] [--changed-percent 5] [--keep]
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -43,11 +40,10 @@
 #include <vector>
 
 #include "bench/upload/app_tree.h"
+#include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
 #include "tests/harness/sshd_fleet.h"
-
-extern char** environ;
 
 namespace {
 
@@ -138,36 +134,18 @@ Row run_plugbox(const std::string& name, const std::vector<std::string>& args, c
                 const pb::CpuGroup* hosts, const std::vector<int>& sshd_pids) {
   std::vector<std::string> argv{PLUGBOX_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
   const double hosts_before = hosts ? hosts->seconds() : 0;
-  const auto t0 = Clock::now();
-  pid_t pid = 0;
-  if (posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, cargv.data(), environ) != 0) {
-    std::perror("posix_spawn plugbox");
-    std::exit(1);
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  rusage ru{};
-  ::wait4(pid, &status, 0, &ru);
+  const pb::CliRun run = pb::run_cli(argv, log);
   Row r;
   r.name = name;
-  r.wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.wall = run.wall;
   // Sessions still closing on the hosts are part of this run's cost.
   if (!pb::wait_sessions_reaped(sshd_pids, std::chrono::seconds(10)))
     std::cerr << "bench_redeploy: sessions still open 10 s after " << name << "; its hosts' CPU may be short\n";
   r.hosts_cpu = hosts ? hosts->seconds() - hosts_before : -1;
-  auto secs = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; };
-  r.client_cpu = secs(ru.ru_utime) + secs(ru.ru_stime);
-  r.client_peak_mb = double(ru.ru_maxrss) / 1024.0;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.client_cpu = run.cpu;
+  r.client_peak_mb = run.peak_mb;
+  r.status = run.status;
   return r;
 }
 

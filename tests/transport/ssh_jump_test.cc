@@ -14,6 +14,39 @@ using namespace plugbox::transport;
 using namespace plugbox::transport::test;
 using namespace std::chrono_literals;
 
+namespace {
+
+struct Reached {
+  std::vector<ExecResult> results;
+  std::vector<Error> errors;
+};
+
+// Opens web1..webN of `fleet` all at once and runs `line` on each.
+Reached reach_all(const plugbox::testing::SshdFleet& fleet, SshTransport& t, boost::asio::io_context& io, int n,
+                  const std::string& line) {
+  Reached r{std::vector<ExecResult>(size_t(n)), std::vector<Error>(size_t(n))};
+  int done = 0;
+  auto one = [&](int i) -> Awaitable<void> {
+    auto opened = co_await t.open(target_for(fleet, "web" + std::to_string(i + 1)));
+    if (opened.error) {
+      r.errors[size_t(i)] = opened.error;
+    } else {
+      auto c = Command::shell(line);
+      r.results[size_t(i)] = co_await opened.session->exec(c, capture_all());
+    }
+    ++done;
+  };
+  auto all = [&]() -> Awaitable<int> {
+    for (int i = 0; i < n; ++i) asio::co_spawn(io, one(i), asio::detached);
+    while (done < n) co_await pause(10ms);
+    co_return 0;
+  };
+  run(io, all());
+  return r;
+}
+
+}  // namespace
+
 TEST_CASE("ssh: 50 hosts behind one bastion are carried by a single bastion session") {
   plugbox::testing::FleetOptions fo;
   fo.hosts.push_back({"bastion"});
@@ -21,26 +54,7 @@ TEST_CASE("ssh: 50 hosts behind one bastion are carried by a single bastion sess
   PLUGBOX_FLEET_OR_SKIP(fleet, fo);
   boost::asio::io_context io;
   SshTransport t(io.get_executor(), quiet_options());
-  std::vector<ExecResult> results(50);
-  std::vector<Error> errors(50);
-  int done = 0;
-  auto one = [&](int i) -> Awaitable<void> {
-    std::string name = "web" + std::to_string(i + 1);
-    auto opened = co_await t.open(target_for(*fleet, name));
-    if (opened.error) {
-      errors[i] = opened.error;
-    } else {
-      auto c = Command::shell("echo \"$HOME\"");
-      results[i] = co_await opened.session->exec(c, capture_all());
-    }
-    ++done;
-  };
-  auto all = [&]() -> Awaitable<int> {
-    for (int i = 0; i < 50; ++i) asio::co_spawn(io, one(i), asio::detached);
-    while (done < 50) co_await pause(10ms);
-    co_return 0;
-  };
-  run(io, all());
+  const auto [results, errors] = reach_all(*fleet, t, io, 50, "echo \"$HOME\"");
   for (int i = 0; i < 50; ++i) {
     INFO("web" << i + 1 << ": " << errors[i].message() << results[i].error.message());
     CHECK_FALSE(errors[i]);
@@ -225,24 +239,7 @@ TEST_CASE("ssh: 20 hosts behind a bastion are reached when every sshd allows one
   PLUGBOX_FLEET_OR_SKIP(fleet, fo);
   boost::asio::io_context io;
   SshTransport t(io.get_executor(), quiet_options());
-  std::vector<ExecResult> results(20);
-  std::vector<Error> errors(20);
-  int done = 0;
-  auto one = [&](int i) -> Awaitable<void> {
-    auto opened = co_await t.open(target_for(*fleet, "web" + std::to_string(i + 1)));
-    if (opened.error) {
-      errors[i] = opened.error;
-    } else {
-      results[i] = co_await opened.session->exec(Command::shell("echo ok"), capture_all());
-    }
-    ++done;
-  };
-  auto all = [&]() -> Awaitable<int> {
-    for (int i = 0; i < 20; ++i) asio::co_spawn(io, one(i), asio::detached);
-    while (done < 20) co_await pause(10ms);
-    co_return 0;
-  };
-  run(io, all());
+  const auto [results, errors] = reach_all(*fleet, t, io, 20, "echo ok");
   for (int i = 0; i < 20; ++i) {
     INFO("web" << i + 1 << ": " << errors[i].message() << results[i].error.message());
     CHECK_FALSE(errors[i]);
