@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "bench/upload/app_tree.h"
+#include "bench/upload/bench_args.h"
 #include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
@@ -80,46 +81,36 @@ struct Params {
   bool keep = false;
 };
 
-[[noreturn]] void usage_error(const std::string& why) {
-  std::cerr << "bench_scale: " << why << "\n" << kUsage;
-  std::exit(2);
-}
-
-int to_int(const std::string& flag, const char* v, int lo, int hi) {
-  char* end = nullptr;
-  long n = v ? std::strtol(v, &end, 10) : 0;
-  if (!v || !*v || *end || n < lo || n > hi) usage_error(fmt::format("{} wants a number in {}..{}", flag, lo, hi));
-  return int(n);
-}
+const pb::BenchArgs kArgs{"bench_scale", kUsage};
 
 Params parse(int argc, char** argv) {
   Params p;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--hosts") p.hosts = to_int(a, v, 1, 2000), ++i;
-    else if (a == "--bastions") p.bastions = to_int(a, v, 0, 60), ++i;
-    else if (a == "--files") p.files = to_int(a, v, 10, 100000), ++i;
-    else if (a == "--mib") p.mib = to_int(a, v, 1, 1024), ++i;
-    else if (a == "--changed-percent") p.changed_percent = to_int(a, v, 0, 100), ++i;
-    else if (a == "--parallel") p.parallel = to_int(a, v, 1, 10000), ++i;
+    if (a == "--hosts") p.hosts = kArgs.number(a, v, 1, 2000), ++i;
+    else if (a == "--bastions") p.bastions = kArgs.number(a, v, 0, 60), ++i;
+    else if (a == "--files") p.files = kArgs.number(a, v, 10, 100000), ++i;
+    else if (a == "--mib") p.mib = kArgs.number(a, v, 1, 1024), ++i;
+    else if (a == "--changed-percent") p.changed_percent = kArgs.number(a, v, 0, 100), ++i;
+    else if (a == "--parallel") p.parallel = kArgs.number(a, v, 1, 10000), ++i;
     else if (a == "--sshd-line") {
-      if (!v) usage_error("--sshd-line wants an sshd_config line");
+      if (!v) kArgs.error("--sshd-line wants an sshd_config line");
       p.sshd_lines.push_back(v), ++i;
     } else if (a == "--wrap") {
-      if (!v) usage_error("--wrap wants a command line (\"heaptrack -o FILE\")");
+      if (!v) kArgs.error("--wrap wants a command line (\"heaptrack -o FILE\")");
       std::istringstream words(v);
       for (std::string w; words >> w;) p.wrap.push_back(w);
       ++i;
     } else if (a == "--plugbox") {
-      if (!v) usage_error("--plugbox wants a path");
+      if (!v) kArgs.error("--plugbox wants a path");
       p.plugbox = v, ++i;
     } else if (a == "--on-disk") p.on_disk = true;
     else if (a == "--keep") p.keep = true;
     else if (a == "--help" || a == "-h") {
       std::cout << kUsage;
       std::exit(0);
-    } else usage_error("unknown argument " + a);
+    } else kArgs.error("unknown argument " + a);
   }
   return p;
 }
