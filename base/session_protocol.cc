@@ -46,6 +46,10 @@ std::string encode(FrameType type, std::uint32_t id, std::string_view payload) {
   return out;
 }
 
+namespace {
+constexpr std::size_t kReaderKeep = 64u << 10;
+}  // namespace
+
 std::optional<Frame> FrameReader::next() {
   if (!error_.empty()) return std::nullopt;
   if (buf_.size() - pos_ < kHeaderSize) return std::nullopt;
@@ -66,7 +70,10 @@ std::optional<Frame> FrameReader::next() {
   // Compact now and then rather than erase per frame: a burst of small
   // frames would otherwise move the whole buffer each time.
   if (pos_ == buf_.size()) {
-    buf_.clear();
+    // A large reply (a `need` of 2000 digests is 130 KB) would otherwise keep
+    // its buffer for the session's whole life, on every host at once.
+    if (buf_.capacity() > kReaderKeep) std::string().swap(buf_);
+    else buf_.clear();
     pos_ = 0;
   } else if (pos_ > (1u << 16) && pos_ * 2 > buf_.size()) {
     buf_.erase(0, pos_);

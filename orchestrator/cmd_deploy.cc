@@ -82,15 +82,16 @@ orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string
     return orch::ExitStatus::failed;
   }
   upload::LocalTree tree;
-  try {
-    tree = upload::build_manifest(upload::TreeSpec{svc.source_dir, svc.upload_version, svc.upload});
-  } catch (const std::exception& e) {
-    bad_input(std::string(e.what()) + " (nothing was sent)");
-  }
   // Compressed as the hosts ask for contents: only what some host lacks; a
   // changed file as a patch against its old content where this machine
   // deployed that content before (the content cache) and the host has it.
-  auto blobs = upload::BlobStore::lazy(tree);
+  upload::BlobStore blobs;
+  try {
+    tree = upload::build_manifest(upload::TreeSpec{svc.source_dir, svc.upload_version, svc.upload});
+    blobs = upload::BlobStore::lazy(tree);
+  } catch (const std::exception& e) {
+    bad_input(std::string(e.what()) + " (nothing was sent)");
+  }
   std::optional<upload::ContentCache> cache;
   if (cache_setting.max_bytes > 0) {
     cache.emplace(cache_setting.dir, cache_setting.max_bytes);

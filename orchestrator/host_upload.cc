@@ -34,7 +34,9 @@ transport::Awaitable<std::optional<std::string>> next_piece(std::shared_ptr<Uplo
   std::string chunk;
   // Patches sent and not answered yet: the end frame waits for the host's
   // answers (a `resend` puts a content back in the queue).
-  while (!st->client.next_chunk(&chunk, 256 * 1024)) {
+  // 64 KiB: a chunk lives on in the session's frames until the channel has
+  // taken it, on every uploading host at once (transport/session_mux.cc).
+  while (!st->client.next_chunk(&chunk, 64 * 1024)) {
     if (!st->client.waiting() || !st->client.error().empty() || st->ended) co_return std::nullopt;
     co_await st->wake.wait();
   }
@@ -59,6 +61,9 @@ transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& sessio
       st->line_buf.erase(0, nl + 1);
       if (!line.empty()) st->client.on_line(line);
     }
+    // A `need` of 2000 digests is a 130 KB line: its buffer would otherwise
+    // stay for the rest of the upload, on every uploading host at once.
+    if (st->line_buf.empty()) std::string().swap(st->line_buf);
     st->wake.notify();
   };
   o.stdin_source = [st]() { return next_piece(st); };

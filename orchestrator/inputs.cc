@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "orchestrator/fd_limit.h"
 #include "orchestrator/fleet_transport.h"
 
 namespace plugbox::cli {
@@ -79,6 +80,8 @@ Loaded load(const GlobalOptions& g, SelectOptions& sel, bool need_service, const
         bad_input("host '" + h->name + "' has no home" + std::string(h->user.empty() ? " or user" : "") +
                   " in the inventory and there is no plugbox.toml to take the service name from: pass -f FILE or set them");
     }
+  // Every selected host's connection stays open for the whole run.
+  if (std::string err = orchestrator::ensure_fd_limit(l.hosts.size()); !err.empty()) bad_input(err);
   return l;
 }
 

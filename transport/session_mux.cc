@@ -40,6 +40,10 @@ void deliver(Call& c, const OutputCallback& cb, std::string_view data) {
 // (with the pump holding a chunk of its own while it waited) a 50-host
 // first deploy peaked 77 MB higher (bench/redeploy).
 constexpr std::size_t kHighWater = 64u << 10;
+// A stdin frame carries at most this much: with the frame queued and the one
+// the channel is writing, a host holds two of them, and a fleet all of its
+// uploading hosts' (256 KiB frames were 35 MB of a 100-host deploy's peak).
+constexpr std::size_t kMaxStdinFrame = 64u << 10;
 
 }  // namespace
 
@@ -210,7 +214,7 @@ Awaitable<void> pump_stdin(std::shared_ptr<SessionMux::State> st, std::uint32_t 
     while (!rest.empty()) {
       while (call->window == 0 && !gone()) co_await st->changed->wait();
       if (gone()) co_return;
-      const std::size_t n = std::min({rest.size(), call->window, sp::kMaxPayload});
+      const std::size_t n = std::min({rest.size(), call->window, kMaxStdinFrame});
       if (!co_await st->out->write(sp::encode(sp::FrameType::stdin_data, id, rest.substr(0, n)))) co_return;
       call->window -= n;
       rest.remove_prefix(n);

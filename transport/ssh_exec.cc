@@ -12,7 +12,12 @@ namespace plugbox::transport {
 
 namespace {
 
-constexpr uint32_t kMaxWrite = 256 * 1024;
+// One ssh_channel_write at most, and only when libssh has no unsent output:
+// libssh's output buffer grows, doubling, to hold the largest write and never
+// shrinks, and every connection of a run keeps its own (256 KiB writes left
+// 512 KiB per host for the whole run: 52 MB of a 100-host deploy's peak,
+// bench/scale/README.md). 32 KiB is one SSH packet as OpenSSH sizes them.
+constexpr uint32_t kMaxWrite = 32 * 1024;
 
 struct ExecChannel : ChannelUser {
   ExecChannel(std::shared_ptr<SshConnection> c, ExecOptions o)
@@ -137,7 +142,7 @@ void write_stdin(ExecChannel& x) {
     if (w == 0) return;
   }
   if (!x.chunk.empty()) {
-    x.chunk.clear();
+    std::string().swap(x.chunk);  // not clear(): the channel lives for the whole run
     x.chunk_off = 0;
     x.room->notify();
   }

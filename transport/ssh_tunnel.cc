@@ -134,7 +134,8 @@ bool SshTunnel::flush_down() {
     return false;  // the inner connection is gone
   }
   if (down_off_ == down_.size()) {
-    down_.clear();
+    // Its memory too: a tunnel lives as long as its host's connection.
+    std::string().swap(down_);
     down_off_ = 0;
   } else if (down_off_ > kDownCap) {
     down_.erase(0, down_off_);
@@ -242,6 +243,10 @@ void SshTunnel::service() {
       waiting_window_ = true;
       break;
     }
+  }
+  if (up_off_ == up_.size()) {
+    std::string().swap(up_);  // drained: kChunk per tunnel held for nothing otherwise
+    up_off_ = 0;
   }
   if (ch_ && outer_eof_ && up_off_ == up_.size() && !sent_eof_ && ssh_channel_is_open(ch_)) {
     ssh_channel_send_eof(ch_);

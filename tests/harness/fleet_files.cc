@@ -49,6 +49,22 @@ std::string toml_string(std::string_view s) {
   return out + "\"";
 }
 
+namespace {
+
+// Where the value of `line` starts when its keyword is `keyword` (sshd
+// matches keywords without case, then a blank or '='); npos otherwise.
+std::size_t value_of(const std::string& line, std::string_view keyword) {
+  const auto start = line.find_first_not_of(" \t");
+  const std::size_t n = keyword.size();
+  if (start == std::string::npos || line.size() <= start + n ||
+      std::string_view(" \t=").find(line[start + n]) == std::string_view::npos ||
+      strncasecmp(line.c_str() + start, keyword.data(), n) != 0)
+    return std::string::npos;
+  return start + n + 1;
+}
+
+}  // namespace
+
 std::string sshd_config(const std::string& address, int port, const SshdPaths& paths,
                         const std::vector<std::string>& extra) {
   std::string s = "# Written by the plugbox sshd test harness.\n";
@@ -56,14 +72,13 @@ std::string sshd_config(const std::string& address, int port, const SshdPaths& p
   // join ours on one line, theirs first (the first of a name wins, so they
   // may even override HOME).
   std::string setenv_values;
+  bool own_max_startups = false;
   for (const auto& line : extra) {
-    const auto start = line.find_first_not_of(" \t");
-    if (start != std::string::npos && line.size() > start + 6 &&
-        std::string_view(" \t=").find(line[start + 6]) != std::string_view::npos &&
-        strncasecmp(line.c_str() + start, "setenv", 6) == 0) {
-      setenv_values += line.substr(start + 7) + " ";
+    if (auto at = value_of(line, "setenv"); at != std::string::npos) {
+      setenv_values += line.substr(at) + " ";
       continue;
     }
+    own_max_startups = own_max_startups || value_of(line, "maxstartups") != std::string::npos;
     s += line + "\n";
   }
   s += "ListenAddress " + address + ":" + std::to_string(port) + "\n";
@@ -91,11 +106,14 @@ std::string sshd_config(const std::string& address, int port, const SshdPaths& p
       // VERBOSE logs "Connection from": accepted_connections() counts them.
       "LogLevel VERBOSE\n"
       // Benchmarks open 200 sessions at once and tunnel 50+ through one bastion.
-      "MaxStartups 1000\n"
       "MaxSessions 1000\n"
       "LoginGraceTime 30\n"
       "AcceptEnv *\n"
       "Subsystem sftp internal-sftp\n";
+  // Unlike the other keywords, MaxStartups keeps the LAST value sshd reads
+  // (OpenSSH 9.2's servconf.c assigns it unconditionally): ours only when
+  // the caller has none, or the caller's would be overridden.
+  if (!own_max_startups) s += "MaxStartups 1000\n";
   return s;
 }
 

@@ -19,7 +19,8 @@ struct SshdPaths {
 };
 
 // The sshd_config of one host. `extra` lines come first so they win (sshd
-// keeps the first value it reads for a keyword).
+// keeps the first value it reads for a keyword; for MaxStartups, which sshd
+// takes the last of, the harness leaves its own out when `extra` has one).
 std::string sshd_config(const std::string& address, int port, const SshdPaths& paths,
                         const std::vector<std::string>& extra);
 

@@ -60,6 +60,10 @@ TEST_CASE("sshd_config: listen address, quoted paths, HOME, key-only login of th
   // sshd keeps the first value of a keyword: the caller's lines must come first.
   CHECK(line_index(c, "MaxSessions 3") < line_index(c, "MaxSessions 1000"));
   CHECK(line_index(c, "ClientAliveInterval 1") < line_index(c, "ListenAddress 127.0.1.1:22022"));
+  // sshd keeps the LAST MaxStartups: the caller's is then the only one.
+  const std::string d = sshd_config("127.0.1.1", 22022, p, {" maxstartups=10:30:100"});
+  CHECK(line_index(d, " maxstartups=10:30:100") != std::string::npos);
+  CHECK(line_index(d, "MaxStartups 1000") == std::string::npos);
 
   SshdPaths bad{"/tmp/a\"b", "/tmp/x", "/tmp/y"};
   CHECK_THROWS_WITH(sshd_config("127.0.0.1", 1, bad, {}),

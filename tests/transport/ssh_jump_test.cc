@@ -1,12 +1,51 @@
 // Jump chains: hosts reachable only through a bastion (or two), each jump
 // host connected once and shared.
-#include <catch2/catch.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "base/unique_fd.h"
 #include "tests/transport/ssh_fixture.h"
 
 using namespace plugbox::transport;
 using namespace plugbox::transport::test;
 using namespace std::chrono_literals;
+
+namespace {
+
+struct Reached {
+  std::vector<ExecResult> results;
+  std::vector<Error> errors;
+};
+
+// Opens web1..webN of `fleet` all at once and runs `line` on each.
+Reached reach_all(const plugbox::testing::SshdFleet& fleet, SshTransport& t, boost::asio::io_context& io, int n,
+                  const std::string& line) {
+  Reached r{std::vector<ExecResult>(size_t(n)), std::vector<Error>(size_t(n))};
+  int done = 0;
+  auto one = [&](int i) -> Awaitable<void> {
+    auto opened = co_await t.open(target_for(fleet, "web" + std::to_string(i + 1)));
+    if (opened.error) {
+      r.errors[size_t(i)] = opened.error;
+    } else {
+      auto c = Command::shell(line);
+      r.results[size_t(i)] = co_await opened.session->exec(c, capture_all());
+    }
+    ++done;
+  };
+  auto all = [&]() -> Awaitable<int> {
+    for (int i = 0; i < n; ++i) asio::co_spawn(io, one(i), asio::detached);
+    while (done < n) co_await pause(10ms);
+    co_return 0;
+  };
+  run(io, all());
+  return r;
+}
+
+}  // namespace
 
 TEST_CASE("ssh: 50 hosts behind one bastion are carried by a single bastion session") {
   plugbox::testing::FleetOptions fo;
@@ -15,26 +54,7 @@ TEST_CASE("ssh: 50 hosts behind one bastion are carried by a single bastion sess
   PLUGBOX_FLEET_OR_SKIP(fleet, fo);
   boost::asio::io_context io;
   SshTransport t(io.get_executor(), quiet_options());
-  std::vector<ExecResult> results(50);
-  std::vector<Error> errors(50);
-  int done = 0;
-  auto one = [&](int i) -> Awaitable<void> {
-    std::string name = "web" + std::to_string(i + 1);
-    auto opened = co_await t.open(target_for(*fleet, name));
-    if (opened.error) {
-      errors[i] = opened.error;
-    } else {
-      auto c = Command::shell("echo \"$HOME\"");
-      results[i] = co_await opened.session->exec(c, capture_all());
-    }
-    ++done;
-  };
-  auto all = [&]() -> Awaitable<int> {
-    for (int i = 0; i < 50; ++i) asio::co_spawn(io, one(i), asio::detached);
-    while (done < 50) co_await pause(10ms);
-    co_return 0;
-  };
-  run(io, all());
+  const auto [results, errors] = reach_all(*fleet, t, io, 50, "echo \"$HOME\"");
   for (int i = 0; i < 50; ++i) {
     INFO("web" << i + 1 << ": " << errors[i].message() << results[i].error.message());
     CHECK_FALSE(errors[i]);
@@ -203,4 +223,51 @@ TEST_CASE("ssh: an opener giving up on a stuck bastion does not strand the other
   auto c = run(io, t.open(target_for(*fleet, "web01")));
   INFO(c.error.message());
   CHECK_FALSE(c.error);
+}
+
+// Why plugbox needs no pacing of its own against sshd's MaxStartups (which
+// drops new connections while too many are unauthenticated, per sshd): it
+// never has more than one connection to an sshd at a time, hosts behind a
+// bastion come in as channels of the bastion's one connection, and each
+// host's own sshd sees one connection from the bastion. So the tightest
+// settings (one unauthenticated connection, one session) drop nothing.
+TEST_CASE("ssh: 20 hosts behind a bastion are reached when every sshd allows one startup and one session") {
+  plugbox::testing::FleetOptions fo;
+  fo.sshd_config_extra = {"MaxStartups 1:100:1", "MaxSessions 1"};
+  fo.hosts.push_back({"bastion"});
+  for (int i = 1; i <= 20; ++i) fo.hosts.push_back({"web" + std::to_string(i), "bastion"});
+  PLUGBOX_FLEET_OR_SKIP(fleet, fo);
+  boost::asio::io_context io;
+  SshTransport t(io.get_executor(), quiet_options());
+  const auto [results, errors] = reach_all(*fleet, t, io, 20, "echo ok");
+  for (int i = 0; i < 20; ++i) {
+    INFO("web" << i + 1 << ": " << errors[i].message() << results[i].error.message());
+    CHECK_FALSE(errors[i]);
+    CHECK(results[i].out == "ok\n");
+  }
+  CHECK(fleet->accepted_connections("bastion") == 1);
+  for (const auto& h : fleet->hosts()) {
+    INFO(h.name);
+    CHECK(fleet->log(h.name).find("MaxStartups") == std::string::npos);
+  }
+
+  SECTION("the setting bites: a second unauthenticated connection to the bastion is dropped") {
+    const auto& b = fleet->host("bastion");
+    auto connect = [&] {
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(uint16_t(b.port));
+      ::inet_pton(AF_INET, b.address.c_str(), &a.sin_addr);
+      REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+      return plugbox::base::UniqueFd(fd);
+    };
+    auto first = connect();
+    char banner[64];
+    REQUIRE(::recv(first.get(), banner, sizeof banner, 0) > 0);  // sshd took it: one startup
+    auto second = connect();
+    for (int i = 0; i < 100 && fleet->log("bastion").find("MaxStartups") == std::string::npos; ++i)
+      std::this_thread::sleep_for(20ms);
+    CHECK(fleet->log("bastion").find("past MaxStartups") != std::string::npos);
+  }
 }

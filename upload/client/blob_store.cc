@@ -1,9 +1,11 @@
 #include "upload/client/blob_store.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "base/unique_fd.h"
 #include "upload/common/read_exact.h"
@@ -46,20 +48,68 @@ std::string BlobStore::read_raw(const std::filesystem::path& path, std::uint64_t
   return "upload: " + path.string() + " changed after it was hashed: run prepare again";
 }
 
-std::string BlobStore::compress_into(const std::filesystem::path& path, void* cctx, Blob* b) {
+std::string BlobStore::compress_file(const std::filesystem::path& path, std::uint64_t raw_size, void* cctx,
+                                     std::string* out) {
   std::string raw;
-  if (std::string err = read_raw(path, b->raw_size, &raw); !err.empty()) return err;
-  std::string out(ZSTD_compressBound(raw.size()), '\0');
-  size_t n = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx), out.data(), out.size(), raw.data(), raw.size());
+  if (std::string err = read_raw(path, raw_size, &raw); !err.empty()) return err;
+  out->assign(ZSTD_compressBound(raw.size()), '\0');
+  size_t n = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx), out->data(), out->size(), raw.data(), raw.size());
   if (ZSTD_isError(n)) return std::string("upload: zstd failed: ") + ZSTD_getErrorName(n);
-  out.resize(n);
-  b->compressed = std::move(out);
+  out->resize(n);
   return "";
+}
+
+std::string BlobStore::keep(const std::string& bytes, Blob* b) const {
+  for (std::size_t off = 0; off < bytes.size();) {
+    ssize_t w = ::pwrite(file_.get(), bytes.data() + off, bytes.size() - off, off_t(file_end_ + off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0)
+      return std::string("upload: cannot keep compressed contents in a temporary file: ") + std::strerror(errno) +
+             " (set TMPDIR to a directory with room)";
+    off += std::size_t(w);
+  }
+  b->offset = file_end_;
+  b->size = bytes.size();
+  file_end_ += bytes.size();
+  return "";
+}
+
+bool BlobStore::read(const Blob& b, std::uint64_t from, std::size_t n, std::string* out, std::string* error) const {
+  if (from > b.size || n > b.size - from) {
+    if (error) *error = "upload: read past a compressed content";
+    return false;
+  }
+  const std::size_t at = out->size();
+  out->resize(at + n);
+  for (std::size_t got = 0; got < n;) {
+    ssize_t r = ::pread(file_.get(), out->data() + at + got, n - got, off_t(b.offset + from + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      out->resize(at);
+      if (error) *error = std::string("upload: cannot read back compressed contents: ") + (r < 0 ? std::strerror(errno) : "short file");
+      return false;
+    }
+    got += std::size_t(r);
+  }
+  return true;
+}
+
+std::string BlobStore::compressed(const Blob& b) const {
+  std::string out, err;
+  if (!read(b, 0, b.size, &out, &err)) throw std::runtime_error(err);
+  return out;
 }
 
 BlobStore BlobStore::lazy(const LocalTree& tree, int level) {
   BlobStore store;
   store.level_ = level;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  std::string name = (dir / "plugbox-contents-XXXXXX").string();
+  store.file_.reset(::mkostemp(name.data(), O_CLOEXEC));
+  if (!store.file_)
+    throw std::runtime_error("upload: cannot make a temporary file in " + dir.string() + ": " + std::strerror(errno) +
+                             " (set TMPDIR to a writable directory)");
+  ::unlink(name.c_str());
   for (size_t i = 0; i < tree.manifest.entries.size(); ++i) {
     const auto& e = tree.manifest.entries[i];
     if (e.type != EntryType::file || store.blobs_.count(e.digest)) continue;
@@ -78,9 +128,11 @@ BlobStore BlobStore::build(const LocalTree& tree, int level, unsigned threads) {
   std::string first_error;
   auto work = [&] {
     CCtx cctx(level);
+    std::string bytes;
     for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
-      std::string err = compress_into(*todo[k].second, cctx.p, todo[k].first);
+      std::string err = compress_file(*todo[k].second, todo[k].first->raw_size, cctx.p, &bytes);
       std::lock_guard lk(mu);
+      if (err.empty()) err = store.keep(bytes, todo[k].first);
       if (!err.empty() && first_error.empty()) first_error = err;
       todo[k].first->ready = err.empty();
     }
@@ -91,7 +143,7 @@ BlobStore BlobStore::build(const LocalTree& tree, int level, unsigned threads) {
   work();
   for (auto& t : pool) t.join();
   if (!first_error.empty()) throw std::runtime_error(first_error);
-  for (const auto& [d, b] : store.blobs_) store.compressed_bytes_ += b.compressed.size();
+  for (const auto& [d, b] : store.blobs_) store.compressed_bytes_ += b.size;
   store.compressed_count_ = store.blobs_.size();
   return store;
 }
@@ -112,13 +164,15 @@ const BlobStore::Blob* BlobStore::find(const Digest& d, std::string* error) cons
   auto& b = const_cast<Blob&>(it->second);
   if (!b.ready) {
     if (!cctx_) cctx_.reset(new_cctx(level_));
-    std::string err = compress_into(*paths_.at(d), cctx_.get(), &b);
+    std::string bytes;
+    std::string err = compress_file(*paths_.at(d), b.raw_size, cctx_.get(), &bytes);
+    if (err.empty()) err = keep(bytes, &b);
     if (!err.empty()) {
       if (error) *error = err;
       return nullptr;
     }
     b.ready = true;
-    compressed_bytes_ += b.compressed.size();
+    compressed_bytes_ += b.size;
     ++compressed_count_;
   }
   return &b;
@@ -153,11 +207,14 @@ const BlobStore::Blob* BlobStore::find_patch(const Digest& d, const Digest& base
     return nullptr;
   }
   out.resize(n);
-  Blob& b = patches_[{d, base}];
+  Blob b;
   b.raw_size = raw.size();
-  b.compressed = std::move(out);
+  if (std::string err = keep(out, &b); !err.empty()) {
+    if (error) *error = err;
+    return nullptr;
+  }
   b.ready = true;
-  return &b;
+  return &(patches_[{d, base}] = b);
 }
 
 std::uint64_t BlobStore::compressed_bytes() const {

@@ -74,15 +74,17 @@ bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
       }
       if (!cur_) cur_ = blobs_.find(item.d, &error_);
       if (!cur_) return false;  // unreadable or changed since hashed: error() says which
-      *out += item.base ? encode_patch_begin(item.d, cur_->raw_size, cur_->compressed.size(), *item.base)
-                        : encode_file_begin(item.d, cur_->raw_size, cur_->compressed.size());
+      *out += item.base ? encode_patch_begin(item.d, cur_->raw_size, cur_->size, *item.base)
+                        : encode_file_begin(item.d, cur_->raw_size, cur_->size);
       blob_offset_ = 0;
     }
-    std::size_t take = std::min(max_bytes - std::min(max_bytes, out->size()), cur_->compressed.size() - blob_offset_);
-    if (take == 0 && blob_offset_ < cur_->compressed.size()) break;
-    encode_file_data(std::string_view(cur_->compressed).substr(blob_offset_, take), out);
+    std::size_t take = std::min<std::uint64_t>(max_bytes - std::min(max_bytes, out->size()), cur_->size - blob_offset_);
+    if (take == 0 && blob_offset_ < cur_->size) break;
+    scratch_.clear();
+    if (!blobs_.read(*cur_, blob_offset_, take, &scratch_, &error_)) return false;
+    encode_file_data(scratch_, out);
     blob_offset_ += take;
-    if (blob_offset_ == cur_->compressed.size()) {
+    if (blob_offset_ == cur_->size) {
       if (item.base) unanswered_.insert(item.d);
       queue_.pop_front();
       cur_ = nullptr;

@@ -63,7 +63,8 @@ class UploadClient {
   std::deque<Item> queue_;
   std::set<Digest> unanswered_;  // patches sent, neither patched nor resend yet
   const BlobStore::Blob* cur_ = nullptr;  // the blob of queue_.front() once begun
-  std::size_t blob_offset_ = 0;
+  std::uint64_t blob_offset_ = 0;
+  std::string scratch_;  // the bytes of one chunk read back from the store
   bool end_sent_ = false, waiting_ = false;
   std::optional<UploadResult> result_;
   std::string error_;

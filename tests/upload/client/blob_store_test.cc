@@ -38,12 +38,12 @@ TEST_CASE("a lazy store compresses a content only when it is first asked for, on
   const auto* a = store.find(da);
   REQUIRE(a);
   CHECK(a->raw_size == 10000);
-  CHECK(a->compressed.size() < 100);
-  CHECK(decompress(a->compressed, 10000) == std::string(10000, 'a'));
+  CHECK(a->size < 100);
+  CHECK(decompress(store.compressed(*a), 10000) == std::string(10000, 'a'));
   CHECK(store.compressed_count() == 1);
   CHECK(store.find(da) == a);  // the same blob, not compressed again
   CHECK(store.compressed_count() == 1);
-  CHECK(store.compressed_bytes() == a->compressed.size());
+  CHECK(store.compressed_bytes() == a->size);
 
   std::string err;
   CHECK(store.find(sha256("not in the release"), &err) == nullptr);
@@ -82,7 +82,28 @@ TEST_CASE("build() compresses everything up front and gives the same frames as l
     const auto* y = lazy.find(e.digest);
     REQUIRE(x);
     REQUIRE(y);
-    CHECK(x->compressed == y->compressed);
+    CHECK(eager.compressed(*x) == lazy.compressed(*y));
   }
   CHECK(eager.compressed_bytes() == lazy.compressed_bytes());
+}
+
+TEST_CASE("read() gives any slice of a content's compressed form, and refuses one past its end") {
+  TempDir t;
+  write_file(t.path / "dist/x", std::string(5000, 'x') + "tail");
+  write_file(t.path / "dist/y", "another content, kept after x in the store's file");
+  auto tree = tree_of(t.path / "dist");
+  auto store = BlobStore::lazy(tree);
+  const auto* x = store.find(sha256(std::string(5000, 'x') + "tail"));
+  const auto* y = store.find(sha256("another content, kept after x in the store's file"));
+  REQUIRE(x);
+  REQUIRE(y);
+  CHECK(y->offset == x->offset + x->size);
+  const std::string whole = store.compressed(*y);
+  CHECK(decompress(whole, 100) == "another content, kept after x in the store's file");
+  std::string slice = "kept: ", err;
+  REQUIRE(store.read(*y, 3, 5, &slice, &err));
+  CHECK(slice == "kept: " + whole.substr(3, 5));
+  CHECK_FALSE(store.read(*y, 3, whole.size(), &slice, &err));
+  CHECK(slice == "kept: " + whole.substr(3, 5));
+  CHECK_THAT(err, Catch::Contains("past"));
 }
