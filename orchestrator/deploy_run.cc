@@ -1,6 +1,7 @@
 #include "orchestrator/deploy_run.h"
 
 #include <algorithm>
+#include <map>
 
 #include "orchestrator/host_conn.h"
 #include "orchestrator/host_steps.h"
@@ -21,6 +22,7 @@ struct DeployRun::Host {
   bool created = false;
   bool locked = false;  // connected, initialised, locked, live_before read
   SwitchProgress progress;  // how far the switch got: what its undo must do
+  SiteRelay* relay = nullptr;  // its site's relay, when fan-out runs there
   std::string error;        // the failure that concerned this host
 };
 
@@ -61,7 +63,9 @@ void DeployRun::report(const std::string& phase, Host* h, const std::string& wha
 }
 
 void DeployRun::tick(const std::string& phase, std::size_t done, std::size_t failed, std::size_t total) {
-  reporter_.progress(Progress{phase, done, failed, total, bytes_sent_});
+  std::uint64_t link = bytes_sent_;
+  for (const auto& r : relays_) link += r->bytes_to_relay();
+  reporter_.progress(Progress{phase, done, failed, total, link, bytes_fanned_});
 }
 
 void DeployRun::fail(Host& h, const std::string& phase, const std::string& why) {
@@ -118,13 +122,17 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   // (Arguments are named, never temporaries in a co_await expression: g++ 12
   // destroys those twice.)
   const std::vector<std::string> flags = plan_.receive_flags();
-  auto up = co_await h.conn.upload(V, manifest_, blobs_, d.command_timeout * 4, flags);
+  auto up = co_await h.conn.upload(V, manifest_, blobs_, d.command_timeout * 4, flags, h.relay);
   // Cut off (deadline, lost connection) rather than refused: V may exist
   // there, so the cleanup removes it (--missing-ok). A clean refusal before
   // the host said it created V ("V exists") must not: that V may be
   // someone else's.
   if (up.created || up.cut_off) h.created = true;
   bytes_sent_ += up.wire_bytes;
+  bytes_fanned_ += up.stats.bytes_fetched;
+  if (!up.fetch_failure.empty())
+    report("stage", &h, "fan-out: " + std::to_string(up.stats.fetches_failed) + " content(s) sent directly instead: " +
+                            up.fetch_failure, Event::Level::info);
   if (!up.ok) co_return fail(h, "stage", up.error);
   if (!plan_.seals_on_receive()) {
     if (abort_staging_ || stopping()) co_return;
@@ -139,11 +147,48 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
   report("stage", &h,
          "staged " + V + " (" + std::to_string(up.stats.files_sent) + " files sent" +
              (up.stats.files_patched ? " (" + std::to_string(up.stats.files_patched) + " as patches)" : std::string()) +
+             (up.stats.files_fetched ? " (" + std::to_string(up.stats.files_fetched) + " from the site's relay)"
+                                     : std::string()) +
              ", " + std::to_string(up.stats.files_linked) + " linked, " + std::to_string(up.stats.files_copied) +
              " copied here, " + std::to_string(up.stats.bytes_sent) + " bytes on the wire)",
          Event::Level::ok,
          {{"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
-          {"files_patched", up.stats.files_patched}, {"bytes_sent", up.stats.bytes_sent}});
+          {"files_patched", up.stats.files_patched}, {"bytes_sent", up.stats.bytes_sent},
+          {"files_fetched", up.stats.files_fetched}, {"bytes_fetched", up.stats.bytes_fetched}});
+}
+
+transport::Awaitable<void> DeployRun::start_relays(const std::vector<Host*>& all) {
+  const auto& d = plan_.deploy;
+  if (!d.fan_out || abort_staging_ || stopping()) co_return;
+  // A site: the hosts behind the same outermost jump host, the far end of
+  // the slow link. A host of the site that cannot reach the relay (another
+  // network behind a second jump host, a firewall) fetches nothing and is
+  // sent its contents directly; hosts reached directly are not a site.
+  std::map<std::string, std::vector<Host*>> sites;
+  for (Host* h : all)
+    if (h->locked && !h->conn.plan().via.empty()) sites[h->conn.plan().via.front()].push_back(h);
+  for (auto& [site, hosts] : sites) {
+    if (hosts.size() < 2) continue;  // one host: nothing to share
+    auto relay = std::make_unique<SiteRelay>(site);
+    Host& at = *hosts.front();
+    if (co_await relay->start(at.conn, d.fan_out_port, std::min(d.connect_timeout, 15.0))) {
+      for (Host* h : hosts) h->relay = relay.get();
+      report("stage", &at, "fan-out: relay for the " + std::to_string(hosts.size()) + " hosts behind " + site +
+                               " at " + relay->endpoint(), Event::Level::info);
+    } else {
+      report("stage", &at, "fan-out: no relay behind " + site + " (" + relay->why() +
+                               "): its hosts are sent their own copies", Event::Level::info);
+    }
+    relays_.push_back(std::move(relay));
+  }
+}
+
+transport::Awaitable<void> DeployRun::finish_relays() {
+  for (auto& r : relays_) {
+    co_await r->finish(30);
+    journal_.record({{"event", "fan_out"}, {"site", r->site()}, {"endpoint", r->endpoint()},
+                     {"bytes_to_relay", r->bytes_to_relay()}, {"served", r->served()}, {"problem", r->why()}});
+  }
 }
 
 transport::Awaitable<bool> DeployRun::health(Host& h) {
@@ -266,6 +311,7 @@ transport::Awaitable<RunOutcome> DeployRun::run() {
     if (surprise) std::rethrow_exception(surprise);
   };
   co_await for_each(all, plan_.parallel, lock_one);
+  co_await start_relays(all);
   auto stage_one = [this, &finished, &failed_so_far, &all, failed](Host& h) -> transport::Awaitable<void> {
     if (!h.locked) co_return;  // counted when it failed
     std::exception_ptr surprise;
@@ -281,6 +327,7 @@ transport::Awaitable<RunOutcome> DeployRun::run() {
     if (surprise) std::rethrow_exception(surprise);
   };
   co_await for_each(all, plan_.parallel, stage_one);
+  co_await finish_relays();
 
   auto release_all = [this, &all]() -> transport::Awaitable<void> {
     auto rel = [](Host& h) -> transport::Awaitable<void> { co_await h.conn.release(); };

@@ -15,6 +15,7 @@
 #include "orchestrator/planner.h"
 #include "orchestrator/reporter.h"
 #include "orchestrator/run_outcome.h"
+#include "orchestrator/site_relay.h"
 #include "upload/client/blob_store.h"
 #include "transport/transport.h"
 
@@ -37,6 +38,11 @@ class DeployRun {
   transport::Awaitable<void> lock_host(Host& h);
   // Its second half: receive V (and post_upload, seal).
   transport::Awaitable<void> stage(Host& h);
+  // Fan-out, between the two halves: a relay per site of two or more locked
+  // hosts (hosts reached through the same jump chain); and its end, once
+  // every host's upload has.
+  transport::Awaitable<void> start_relays(const std::vector<Host*>& all);
+  transport::Awaitable<void> finish_relays();
   transport::Awaitable<void> switch_host(Host& h);
   // Puts a host whose switch began back on live_before; `tolerated`: its
   // failure was within max_fail and the deploy goes on without it.
@@ -61,7 +67,9 @@ class DeployRun {
   const Interrupt& interrupt_;
   std::vector<std::unique_ptr<Host>> hosts_;
   bool abort_staging_ = false;
-  std::uint64_t bytes_sent_ = 0;
+  std::uint64_t bytes_sent_ = 0;    // to hosts over their own streams
+  std::uint64_t bytes_fanned_ = 0;  // fetched by hosts from their site's relay
+  std::vector<std::unique_ptr<SiteRelay>> relays_;
 };
 
 }  // namespace plugbox::orchestrator

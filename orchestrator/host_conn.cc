@@ -294,7 +294,8 @@ transport::Awaitable<std::optional<HostStatus>> HostConn::status(double timeout_
 
 transport::Awaitable<HostUploadResult> HostConn::upload(const std::string& version, const upload::Manifest& manifest,
                                                         const upload::BlobStore& blobs, double timeout_s,
-                                                        const std::vector<std::string>& flags) {
+                                                        const std::vector<std::string>& flags,
+                                                        upload::RelayLink* relay) {
   if (auto refused = refusal("upload")) {
     HostUploadResult r;
     r.error = *refused + "; nothing was sent";
@@ -304,13 +305,28 @@ transport::Awaitable<HostUploadResult> HostConn::upload(const std::string& versi
   }
   auto cmd = server_cmd::receive(plan_.ctx, version, flags);
   journal_.record({{"host", name()}, {"step", "upload"}, {"command", cmd.render()}});
-  auto up = co_await upload_to_host(*session_, std::move(cmd), manifest, blobs, after(timeout_s));
-  journal_.record({{"host", name()}, {"step", "upload"}, {"ok", up.ok}, {"error", up.error},
-                   {"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
-                   {"files_patched", up.stats.files_patched}, {"patches_failed", up.stats.patches_failed},
-                   {"bytes_sent", up.stats.bytes_sent}, {"wire_bytes", up.wire_bytes}});
+  auto up = co_await upload_to_host(*session_, std::move(cmd), manifest, blobs, after(timeout_s), relay);
+  nlohmann::json rec{{"host", name()}, {"step", "upload"}, {"ok", up.ok}, {"error", up.error},
+                     {"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
+                     {"files_patched", up.stats.files_patched}, {"patches_failed", up.stats.patches_failed},
+                     {"bytes_sent", up.stats.bytes_sent}, {"wire_bytes", up.wire_bytes}};
+  if (relay) {
+    rec["files_fetched"] = up.stats.files_fetched;
+    rec["bytes_fetched"] = up.stats.bytes_fetched;
+    rec["fetches_failed"] = up.stats.fetches_failed;
+    if (!up.fetch_failure.empty()) rec["fetch_failure"] = up.fetch_failure;
+  }
+  journal_.record(rec);
   if (!up.ok) error_ = up.error;
   co_return up;
+}
+
+transport::Awaitable<transport::ExecResult> HostConn::relay(const std::string& listen, transport::ExecOptions o) {
+  auto cmd = server_cmd::relay(plan_.ctx, listen);
+  journal_.record({{"host", name()}, {"step", "relay"}, {"command", cmd.render()}});
+  auto r = co_await session_->exec(std::move(cmd), std::move(o));
+  journal_.record({{"host", name()}, {"step", "relay"}, {"ended", r.describe()}});
+  co_return r;
 }
 
 namespace {

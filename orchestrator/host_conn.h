@@ -108,7 +108,11 @@ class HostConn {
   // lock (refused, nothing sent, once it is lost). Journaled.
   transport::Awaitable<HostUploadResult> upload(const std::string& version, const upload::Manifest& manifest,
                                                 const upload::BlobStore& blobs, double timeout_s,
-                                                const std::vector<std::string>& flags);
+                                                const std::vector<std::string>& flags,
+                                                upload::RelayLink* relay = nullptr);
+  // `relay --listen ADDR:PORT` (fan-out: site_relay.h) on its own channel,
+  // with `o`'s stdin and stdout. Journaled.
+  transport::Awaitable<transport::ExecResult> relay(const std::string& listen, transport::ExecOptions o);
   // Lets go of the lock (EOF on its stdin) and closes the session.
   transport::Awaitable<void> release();
 

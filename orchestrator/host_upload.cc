@@ -9,8 +9,8 @@ namespace plugbox::orchestrator {
 namespace {
 
 struct UploadState {
-  UploadState(const upload::Manifest& m, const upload::BlobStore& b, transport::Executor ex)
-      : client(m, b), wake(std::move(ex)) {}
+  UploadState(const upload::Manifest& m, const upload::BlobStore& b, upload::RelayLink* relay, transport::Executor ex)
+      : client(m, b, relay), wake(std::move(ex)) {}
   upload::UploadClient client;
   transport::Notifier wake;
   std::string line_buf;
@@ -48,9 +48,9 @@ transport::Awaitable<std::optional<std::string>> next_piece(std::shared_ptr<Uplo
 
 transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, transport::Command receive,
                                                       const upload::Manifest& manifest, const upload::BlobStore& blobs,
-                                                      transport::Deadline deadline) {
+                                                      transport::Deadline deadline, upload::RelayLink* relay) {
   auto ex = co_await transport::asio::this_coro::executor;
-  auto st = std::make_shared<UploadState>(manifest, blobs, ex);
+  auto st = std::make_shared<UploadState>(manifest, blobs, relay, ex);
   transport::ExecOptions o;
   o.capture_stderr = true;
   o.deadline = deadline;
@@ -73,6 +73,7 @@ transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& sessio
   HostUploadResult out;
   out.wire_bytes = st->wire_bytes;
   out.created = st->client.created();
+  out.fetch_failure = st->client.fetch_failure();
   out.cut_off = bool(r.error);
   if (r.ok() && st->client.done()) {
     out.ok = true;

@@ -19,6 +19,7 @@ struct HostUploadResult {
   std::string error;  // one line
   upload::UploadResult stats;
   std::uint64_t wire_bytes = 0;  // bytes written to the channel (protocol overhead included)
+  std::string fetch_failure;     // why the first fetch from the site's relay failed ("" if none did)
 };
 
 // Runs `receive` (server_cmd::receive) on the session and feeds it the
@@ -26,6 +27,6 @@ struct HostUploadResult {
 // journaled); the upload benchmark calls it directly.
 transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, transport::Command receive,
                                                       const upload::Manifest& manifest, const upload::BlobStore& blobs,
-                                                      transport::Deadline deadline);
+                                                      transport::Deadline deadline, upload::RelayLink* relay = nullptr);
 
 }  // namespace plugbox::orchestrator

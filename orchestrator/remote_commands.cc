@@ -54,6 +54,10 @@ transport::Command receive(const HostContext& h, const std::string& version, con
   return server_command(h, args);
 }
 
+transport::Command relay(const HostContext& h, const std::string& listen) {
+  return server_command(h, {"relay", "--listen", listen});
+}
+
 transport::Command seal(const HostContext& h, const std::string& version) {
   return server_command(h, {"seal", version});
 }

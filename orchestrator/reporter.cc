@@ -74,6 +74,7 @@ class TtyReporter : public LineReporter {
     if (last_.total == 0) return;
     std::fprintf(out_, "%s: %zu/%zu done, %zu failed, %.1f MiB sent", last_.phase.c_str(), last_.done, last_.total,
                  last_.failed, double(last_.bytes_sent) / (1 << 20));
+    if (last_.bytes_fanned) std::fprintf(out_, ", %.1f MiB fanned out", double(last_.bytes_fanned) / (1 << 20));
     std::fflush(out_);
     drawn_ = true;
   }

@@ -23,7 +23,8 @@ struct Event {
 struct Progress {
   std::string phase;
   std::size_t done = 0, failed = 0, total = 0;
-  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_sent = 0;    // over the link: hosts' streams and the site relays' channels
+  std::uint64_t bytes_fanned = 0;  // fetched by hosts from their site's relay (fan-out)
 };
 
 class Reporter {

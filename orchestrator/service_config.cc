@@ -201,6 +201,12 @@ ServiceConfig ServiceConfig::parse(std::string_view text, const std::filesystem:
       c.deploy.health_timeout = r.number<double>(*d, "deploy", "health_timeout", 10, 0.1, 3600);
       c.deploy.command_timeout = r.number<double>(*d, "deploy", "command_timeout", 300, 1, 86400);
       c.deploy.connect_timeout = r.number<double>(*d, "deploy", "connect_timeout", 30, 1, 3600);
+      if (const toml::node* f = d->get("fan_out")) {
+        const auto v = f->value<std::string>();
+        if (v == "auto" || v == "off") c.deploy.fan_out = *v == "auto";
+        else r.error(f, "deploy.fan_out", "must be \"auto\" or \"off\", e.g. fan_out = \"off\"");
+      }
+      c.deploy.fan_out_port = r.number<int>(*d, "deploy", "fan_out_port", 7447, 1, 65535);
     }
   }
   if (const toml::node* hn = root.get("hooks")) {

@@ -26,6 +26,11 @@ struct DeployConfig {
   double health_timeout = 10;   // seconds one attempt may take
   double command_timeout = 300; // seconds any other remote command may take
   double connect_timeout = 30;  // seconds to reach a host through its whole jump chain
+  // Fan-out (site_relay.h): hosts behind the same jump chain fetch what they
+  // lack from a relay on one of them, so each content crosses the link to
+  // the site once. "off": every host is sent its own copy.
+  bool fan_out = true;
+  int fan_out_port = 7447;  // the TCP port the relay listens on, inside the site
 };
 
 // [hooks]: shell lines run on the operator's machine (local_hooks.h).

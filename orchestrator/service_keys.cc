@@ -58,6 +58,11 @@ const std::vector<base::ConfigKey>& deploy_keys() {
       {"health_timeout", "number of seconds", "10", "Seconds one health attempt may take (0.1 to 3600)."},
       {"command_timeout", "number of seconds", "300", "Seconds any other command on a host may take (1 to 86400)."},
       {"connect_timeout", "number of seconds", "30", "Seconds to reach a host through its whole jump chain (1 to 3600)."},
+      {"fan_out", "\"auto\" or \"off\"", "\"auto\"",
+       "auto: hosts behind the same jump chain fetch what they lack from a relay on one of them (each content "
+       "crosses the link to the site once, sealed with a key of this deploy); off: each host is sent its own copy."},
+      {"fan_out_port", "integer", "7447",
+       "The TCP port fan-out's relay listens on; hosts of a site must reach each other on it (1 to 65535)."},
   };
   return keys;
 }

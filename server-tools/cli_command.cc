@@ -11,7 +11,7 @@ std::vector<std::unique_ptr<CliCommand>> server_commands() {
   static constexpr Factory kFactories[] = {
       make_init_command, make_next_version_command, make_seal_command, make_upgrade_to_command,
       make_rollback_to_command, make_remove_command, make_gc_command, make_status_command,
-      make_lock_command, make_hold_command, make_release_command, make_verify_command, make_receive_command, make_switch_command,
+      make_lock_command, make_hold_command, make_release_command, make_verify_command, make_receive_command, make_relay_command, make_switch_command,
       make_run_command, make_session_command,
   };
   std::vector<std::unique_ptr<CliCommand>> all;

@@ -83,6 +83,7 @@ std::unique_ptr<CliCommand> make_hold_command();     // cli_hold.cc
 std::unique_ptr<CliCommand> make_release_command();  // cli_hold.cc
 std::unique_ptr<CliCommand> make_verify_command();
 std::unique_ptr<CliCommand> make_receive_command();
+std::unique_ptr<CliCommand> make_relay_command();  // cli_relay.cc: fan-out
 std::unique_ptr<CliCommand> make_switch_command();  // cli_switch.cc
 std::unique_ptr<CliCommand> make_run_command();
 std::unique_ptr<CliCommand> make_session_command();

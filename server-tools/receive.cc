@@ -176,6 +176,7 @@ Outcome receive_version(const Layout& layout, const LockRequest& req, const Acto
     detail = {{"files", s.files},           {"files_sent", s.files_sent}, {"bytes_sent", s.bytes_sent},
               {"files_linked", s.files_linked}, {"files_copied", s.files_copied},
               {"files_patched", s.files_patched}, {"patches_failed", s.patches_failed},
+              {"files_fetched", s.files_fetched}, {"fetches_failed", s.fetches_failed},
               {"manifest_digest", *record.manifest_digest}};
   });
   if (auto w = change->done(detail)) o.warnings.push_back(*w);

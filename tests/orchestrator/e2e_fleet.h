@@ -21,6 +21,9 @@
 //                      (at most 60 s)
 //   NO_SESSION         plugbox-server answers `session` as a release without
 //                      the session protocol does (unknown command, exit 2)
+//   RELAY_FAULT        its content is put in PLUGBOX_RELAY_FAULT: a fan-out
+//                      relay started there dies or damages what it serves
+//                      (server-tools/relay.cc)
 #pragma once
 
 #include <memory>

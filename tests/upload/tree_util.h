@@ -96,9 +96,9 @@ struct PumpResult {
 inline PumpResult pump(const LocalTree& tree, const BlobStore& blobs, const fs::path& version_dir,
                        std::vector<LocalSource> sources,
                        std::function<void(std::string&)> mangle = nullptr, size_t cut_after = SIZE_MAX,
-                       LinkRule rule = LinkRule::content) {
+                       LinkRule rule = LinkRule::content, RelayLink* relay = nullptr) {
   PumpResult r;
-  UploadClient client(tree.manifest, blobs);
+  UploadClient client(tree.manifest, blobs, relay);
   std::vector<std::string> lines;
   Receiver rx(version_dir.string(), std::move(sources), [&](const std::string& l) { lines.push_back(l); }, rule);
   size_t sent = 0;
@@ -118,7 +118,7 @@ inline PumpResult pump(const LocalTree& tree, const BlobStore& blobs, const fs::
   bool ok = send(client.initial_bytes());
   ok = drain() && ok;
   std::string chunk;
-  // The receiver answers each patch as its last byte arrives: a client
+  // The receiver answers each patch (and fetch) as its last byte arrives: a client
   // waiting for answers has them after the drain.
   while (ok && client.need_known()) {
     if (client.next_chunk(&chunk, 256 * 1024)) ok = send(chunk);

@@ -2,11 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "upload/common/relay_format.h"
 #include "upload/common/stream_format.h"
 
 namespace plugbox::upload {
 
-UploadClient::UploadClient(const Manifest& manifest, const BlobStore& blobs) : manifest_(manifest), blobs_(blobs) {}
+UploadClient::UploadClient(const Manifest& manifest, const BlobStore& blobs, RelayLink* relay)
+    : manifest_(manifest), blobs_(blobs), relay_(relay) {}
 
 std::string UploadClient::initial_bytes() const { return encode_hello() + encode_manifest(manifest_); }
 
@@ -35,12 +37,15 @@ bool UploadClient::on_line(const std::string& line) {
     need_known_ = true;
     return true;
   }
-  for (const char* verdict : {"patched", "resend"}) {
+  for (const char* verdict : {"patched", "fetched", "resend"}) {
     if (!j.contains(verdict)) continue;
     Digest d;
     if (!j[verdict].is_string() || !from_hex(j[verdict].get<std::string>(), &d) || !unanswered_.erase(d))
-      return error_ = "upload: the host answered a patch that was not sent: " + line.substr(0, 200), false;
-    if (std::string_view(verdict) == "resend") queue_.push_back({d, std::nullopt});
+      return error_ = "upload: the host answered a patch or fetch that was not sent: " + line.substr(0, 200), false;
+    if (std::string_view(verdict) == "resend") {
+      queue_.push_back({d, std::nullopt, /*direct=*/true});
+      if (fetch_failure_.empty() && j.contains("why") && j["why"].is_string()) fetch_failure_ = j["why"];
+    }
     waiting_ = false;
     return true;
   }
@@ -54,6 +59,9 @@ bool UploadClient::on_line(const std::string& line) {
     r.files_copied = d.value("files_copied", 0ull);
     r.files_patched = d.value("files_patched", 0ull);
     r.patches_failed = d.value("patches_failed", 0ull);
+    r.files_fetched = d.value("files_fetched", 0ull);
+    r.bytes_fetched = d.value("bytes_fetched", 0ull);
+    r.fetches_failed = d.value("fetches_failed", 0ull);
     result_ = r;
     return true;
   }
@@ -64,6 +72,14 @@ bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
   out->clear();
   waiting_ = false;
   if (!need_known_ || end_sent_) return false;
+  if (!key_sent_) {
+    key_sent_ = true;
+    if (relay_ && !queue_.empty())
+      if (auto k = relay_->key_frame()) {
+        *out += *k;
+        via_relay_ = true;
+      }
+  }
   while (out->size() < max_bytes && !queue_.empty()) {
     Item& item = queue_.front();
     if (!cur_) {
@@ -74,6 +90,15 @@ bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
       }
       if (!cur_) cur_ = blobs_.find(item.d, &error_);
       if (!cur_) return false;  // unreadable or changed since hashed: error() says which
+      if (via_relay_ && !item.direct) {
+        const Digest* base = item.base ? &*item.base : nullptr;
+        relay_->carry(relay_id(item.d, base), blobs_, *cur_);
+        *out += encode_relay_fetch(item.d, cur_->raw_size, cur_->size, base);
+        unanswered_.insert(item.d);
+        queue_.pop_front();
+        cur_ = nullptr;
+        continue;
+      }
       *out += item.base ? encode_patch_begin(item.d, cur_->raw_size, cur_->size, *item.base)
                         : encode_file_begin(item.d, cur_->raw_size, cur_->size);
       blob_offset_ = 0;

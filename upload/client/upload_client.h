@@ -9,6 +9,11 @@
 // (BlobStore::can_patch), goes as a patch; the host answers each patch with
 // `patched` or `resend`, and the stream ends only when every patch is
 // answered (a resent content goes whole).
+//
+// With a relay (fan-out, relay_link.h) every needed content is carried to the
+// site's relay and the host is told to fetch it from there ('R' frames);
+// each fetch is answered `fetched` (or `patched`), or `resend`: then that
+// content comes over this stream after all, whole.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +24,7 @@
 #include <vector>
 
 #include "upload/client/blob_store.h"
+#include "upload/client/relay_link.h"
 #include "upload/common/manifest.h"
 
 namespace plugbox::upload {
@@ -26,11 +32,13 @@ namespace plugbox::upload {
 struct UploadResult {
   std::uint64_t files = 0, files_sent = 0, bytes_sent = 0, files_linked = 0, files_copied = 0;
   std::uint64_t files_patched = 0, patches_failed = 0;
+  std::uint64_t files_fetched = 0, bytes_fetched = 0, fetches_failed = 0;
 };
 
 class UploadClient {
  public:
-  UploadClient(const Manifest& manifest, const BlobStore& blobs);
+  // `relay`: the host's site relay, or nullptr (everything over this stream).
+  UploadClient(const Manifest& manifest, const BlobStore& blobs, RelayLink* relay = nullptr);
 
   std::string initial_bytes() const;  // hello + manifest
   // A line of the server's stdout. False on a protocol or server error
@@ -49,25 +57,30 @@ class UploadClient {
   bool done() const { return result_.has_value(); }
   const std::optional<UploadResult>& result() const { return result_; }
   const std::string& error() const { return error_; }
+  // Why the first fetch from the relay failed ("" if none did).
+  const std::string& fetch_failure() const { return fetch_failure_; }
 
  private:
   const Manifest& manifest_;
   const BlobStore& blobs_;
+  RelayLink* relay_;
   bool need_known_ = false, created_ = false;
+  bool key_sent_ = false, via_relay_ = false;
   // What is still to send, in order: a content, and the base to patch it
   // against if any.
   struct Item {
     Digest d;
     std::optional<Digest> base;
+    bool direct = false;  // asked for again: over this stream, whatever the relay
   };
   std::deque<Item> queue_;
-  std::set<Digest> unanswered_;  // patches sent, neither patched nor resend yet
+  std::set<Digest> unanswered_;  // patches and fetches sent, not answered yet
   const BlobStore::Blob* cur_ = nullptr;  // the blob of queue_.front() once begun
   std::uint64_t blob_offset_ = 0;
   std::string scratch_;  // the bytes of one chunk read back from the store
   bool end_sent_ = false, waiting_ = false;
   std::optional<UploadResult> result_;
-  std::string error_;
+  std::string error_, fetch_failure_;
 };
 
 }  // namespace plugbox::upload

@@ -62,6 +62,27 @@ std::string encode_end() {
   return out;
 }
 
+std::string encode_fan_out_key(std::string_view key32, std::string_view token32, const std::string& endpoint) {
+  std::string p(key32);
+  p += token32;
+  wire::put_str(p, endpoint);
+  std::string out;
+  put_frame(&out, kFanOutKey, p);
+  return out;
+}
+
+std::string encode_relay_fetch(const Digest& d, std::uint64_t raw_size, std::uint64_t compressed_size,
+                               const Digest* base) {
+  std::string p(reinterpret_cast<const char*>(d.data()), d.size());
+  wire::put_u64(p, raw_size);
+  wire::put_u64(p, compressed_size);
+  if (base) p.append(reinterpret_cast<const char*>(base->data()), base->size());
+  else p.append(32, '\0');
+  std::string out;
+  put_frame(&out, kRelayFetch, p);
+  return out;
+}
+
 bool StreamParser::fail(std::string msg) {
   if (state_ != State::failed) error_ = std::move(msg);
   state_ = State::failed;
@@ -167,6 +188,30 @@ bool StreamParser::frame(std::uint8_t kind, std::string_view payload) {
           state_ = State::files;
           if (ev_.on_file_end && !ev_.on_file_end(&err)) return fail(err);
         }
+        return true;
+      }
+      if (kind == kFanOutKey) {
+        wire::Reader r(payload);
+        std::string_view key, token;
+        std::string endpoint;
+        if (!r.bytes(32, &key) || !r.bytes(32, &token) || !r.str(&endpoint, 300) || !r.empty())
+          return fail("upload fan-out key frame is malformed");
+        if (!ev_.on_fan_out_key) return fail("upload stream: a fan-out frame, which this receiver does not take");
+        if (!ev_.on_fan_out_key(key, token, endpoint, &err)) return fail(err);
+        return true;
+      }
+      if (kind == kRelayFetch) {
+        wire::Reader r(payload);
+        std::string_view d, b;
+        std::uint64_t raw, comp;
+        if (!r.bytes(32, &d) || !r.u64(&raw) || !r.u64(&comp) || !r.bytes(32, &b) || !r.empty())
+          return fail("upload relay fetch frame is malformed");
+        Digest digest, base;
+        std::memcpy(digest.data(), d.data(), 32);
+        std::memcpy(base.data(), b.data(), 32);
+        const bool whole = base == Digest{};
+        if (!ev_.on_relay_fetch) return fail("upload stream: a fan-out frame, which this receiver does not take");
+        if (!ev_.on_relay_fetch(digest, raw, comp, whole ? nullptr : &base, &err)) return fail(err);
         return true;
       }
       if (kind == kStreamEnd) {

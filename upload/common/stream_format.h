@@ -31,6 +31,13 @@ enum FrameKind : std::uint8_t {
   // prefix (zstd's patch-from), which the server has and offered.
   kStreamEnd = 'E',
   kPatchBegin = 'P',
+  // Fan-out (relay_format.h): 32-byte key, 32-byte token, str endpoint. At
+  // most once, before any fetch.
+  kFanOutKey = 'K',
+  // 32-byte digest, u64 raw size, u64 compressed size, 32-byte base digest
+  // (zeros: the whole content): fetch it sealed from the site's relay
+  // instead of reading it here. No data frames follow.
+  kRelayFetch = 'R',
 };
 
 // A patch's base and its content are each at most this big: the server holds
@@ -50,6 +57,9 @@ std::string encode_patch_begin(const Digest& d, std::uint64_t raw_size, std::uin
 // Appends data frames carrying `compressed` to out.
 void encode_file_data(std::string_view compressed, std::string* out);
 std::string encode_end();
+std::string encode_fan_out_key(std::string_view key32, std::string_view token32, const std::string& endpoint);
+std::string encode_relay_fetch(const Digest& d, std::uint64_t raw_size, std::uint64_t compressed_size,
+                               const Digest* base);
 
 class StreamParser {
  public:
@@ -64,6 +74,12 @@ class StreamParser {
     std::function<bool(const Digest&, std::uint64_t raw, std::uint64_t compressed, const Digest& base,
                        std::string* error)>
         on_patch_begin;
+    // Fan-out (last too). Unset: these frames are refused.
+    std::function<bool(std::string_view key, std::string_view token, const std::string& endpoint, std::string* error)>
+        on_fan_out_key;
+    std::function<bool(const Digest&, std::uint64_t raw, std::uint64_t compressed, const Digest* base,
+                       std::string* error)>
+        on_relay_fetch;
   };
   explicit StreamParser(Events ev) : ev_(std::move(ev)) {}
 

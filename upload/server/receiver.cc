@@ -15,6 +15,8 @@
 
 #include "base/unique_fd.h"
 #include "upload/common/read_exact.h"
+#include "upload/common/sealed_box.h"
+#include "upload/server/relay_fetch.h"
 
 namespace plugbox::upload {
 
@@ -175,6 +177,10 @@ struct Receiver::Impl {
   std::unordered_map<Digest, const Entry*, DigestHash> offers;
   std::unordered_set<Digest, DigestHash> patch_failed;
   bool cur_patch = false, cur_dropped = false;
+  // Fan-out: the relay (once the key came), and whether the current content
+  // came from it rather than the stream.
+  std::unique_ptr<RelayFetcher> relay;
+  bool cur_fetched = false;
   std::string base_buf;
   Sha256 hasher;
   ZSTD_DCtx* dctx = nullptr;
@@ -329,6 +335,11 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
   ev.on_file_data = [this](std::string_view data, std::string* err) { return on_file_data(data, err); };
   ev.on_file_end = [this](std::string* err) { return on_file_end(err); };
   ev.on_end = [this](std::string* err) { return on_end(err); };
+  ev.on_fan_out_key = [this](std::string_view key, std::string_view token, const std::string& ep, std::string* err) {
+    return on_fan_out_key(key, token, ep, err);
+  };
+  ev.on_relay_fetch = [this](const Digest& d, std::uint64_t raw, std::uint64_t comp, const Digest* base,
+                             std::string* err) { return on_relay_fetch(d, raw, comp, base, err); };
   parser_ = StreamParser(std::move(ev));
 }
 
@@ -493,9 +504,54 @@ void Receiver::drop_patch() {
   im.base_buf = std::string();
 }
 
+bool Receiver::on_fan_out_key(std::string_view key, std::string_view token, const std::string& endpoint,
+                              std::string* err) {
+  auto& im = *impl_;
+  if (im.relay) return *err = "upload sent a second fan-out key", false;
+  SealKey k;
+  RelayToken t;
+  std::copy(key.begin(), key.end(), reinterpret_cast<char*>(k.data()));
+  std::copy(token.begin(), token.end(), reinterpret_cast<char*>(t.data()));
+  im.relay = std::make_unique<RelayFetcher>(endpoint, t, k);
+  return true;
+}
+
+// The content is fetched whole before anything is written; what cannot be
+// had from the relay (or fails its tag) is asked for directly (`resend`,
+// once), as a patch whose base does not match is.
+bool Receiver::on_relay_fetch(const Digest& d, std::uint64_t raw, std::uint64_t compressed, const Digest* base,
+                              std::string* err) {
+  auto& im = *impl_;
+  if (!im.relay) return *err = "upload asked for a relay fetch before sending the fan-out key", false;
+  if (im.patch_failed.count(d))
+    return *err = "upload sent a fetch for " + to_hex(d) + " again after it was asked for whole", false;
+  auto it = im.needed.find(d);
+  if (it == im.needed.end() || it->second)
+    return *err = "upload sent a fetch for content " + to_hex(d) + " that is not wanted", false;
+  std::string why;
+  auto got = im.relay->fetch(relay_id(d, base), &why);
+  if (got && got->size() != compressed) {
+    why = "a content from the relay has " + std::to_string(got->size()) + " bytes, not the announced " +
+          std::to_string(compressed);
+    got.reset();
+  }
+  if (!got) {
+    ++stats_.fetches_failed;
+    im.patch_failed.insert(d);
+    reply_(nlohmann::json{{"resend", to_hex(d)}, {"why", why}}.dump(-1, ' ', false,
+                                                                     nlohmann::json::error_handler_t::replace));
+    return true;
+  }
+  if (!(base ? on_patch_begin(d, raw, *base, err) : begin_content(d, raw, err))) return false;
+  im.cur_fetched = true;
+  stats_.bytes_fetched += compressed + kSealOverhead;
+  if (!got->empty() && !on_file_data(*got, err)) return false;
+  return on_file_end(err);
+}
+
 bool Receiver::begin_content(const Digest& d, std::uint64_t raw, std::string* err) {
   auto& im = *impl_;
-  im.cur_patch = im.cur_dropped = false;
+  im.cur_patch = im.cur_dropped = im.cur_fetched = false;
   auto it = im.needed.find(d);
   if (it == im.needed.end()) return *err = "upload sent content " + to_hex(d) + " that was not asked for", false;
   if (it->second) return *err = "upload sent content " + to_hex(d) + " twice", false;
@@ -530,7 +586,7 @@ bool Receiver::begin_content(const Digest& d, std::uint64_t raw, std::string* er
 // is refused.
 bool Receiver::on_file_data(std::string_view data, std::string* err) {
   auto& im = *impl_;
-  stats_.bytes_sent += data.size();
+  if (!im.cur_fetched) stats_.bytes_sent += data.size();
   if (im.cur_dropped) return true;
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   char outbuf[1 << 16];
@@ -602,6 +658,8 @@ bool Receiver::on_file_end(std::string* err) {
   }
   im.needed[im.cur_digest] = true;
   im.tmp_dir.reset();
+  if (im.cur_fetched) ++stats_.files_fetched;
+  if (im.cur_fetched && !im.cur_patch) reply_(nlohmann::json{{"fetched", to_hex(im.cur_digest)}}.dump());
   if (im.cur_patch) {
     ++stats_.files_patched;
     im.base_buf = std::string();
@@ -688,7 +746,10 @@ bool Receiver::finish() {
                           {"files_linked", stats_.files_linked},
                           {"files_copied", stats_.files_copied},
                           {"files_patched", stats_.files_patched},
-                          {"patches_failed", stats_.patches_failed}}}}
+                          {"patches_failed", stats_.patches_failed},
+                          {"files_fetched", stats_.files_fetched},
+                          {"bytes_fetched", stats_.bytes_fetched},
+                          {"fetches_failed", stats_.fetches_failed}}}}
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return true;
 }

@@ -79,6 +79,9 @@ struct ReceiveStats {
   std::uint64_t files_copied = 0;   // copied from a local file or a duplicate
   std::uint64_t files_patched = 0;  // of files_sent: came as a patch against a local file
   std::uint64_t patches_failed = 0; // patches whose base or result did not match: asked for whole
+  std::uint64_t files_fetched = 0;  // of files_sent: fetched from the site's relay (fan-out)
+  std::uint64_t bytes_fetched = 0;  // sealed bytes of those, read from the relay
+  std::uint64_t fetches_failed = 0; // fetches that failed (relay unreachable or gone, bad tag): asked for whole
 };
 
 class Receiver {
@@ -119,6 +122,11 @@ class Receiver {
   // A patch that cannot be used: its data is skipped, and at its end the
   // content is asked for whole (`resend`).
   void drop_patch();
+  // Fan-out: the deploy's key, token and relay; then contents fetched from
+  // the relay (each fed to the same checks as a content of the stream).
+  bool on_fan_out_key(std::string_view key, std::string_view token, const std::string& endpoint, std::string* err);
+  bool on_relay_fetch(const Digest& d, std::uint64_t raw, std::uint64_t compressed, const Digest* base,
+                      std::string* err);
   bool on_file_data(std::string_view compressed, std::string* err);
   bool on_file_end(std::string* err);
   bool on_end(std::string* err);

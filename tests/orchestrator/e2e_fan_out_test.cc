@@ -1,0 +1,126 @@
+// Fan-out inside a site over real sshd (docs/DESIGN.md §6 "Fan-out inside a
+// site"): web1, web2 and deep sit behind the bastion; the relay runs on web1,
+// web2 fetches from it, deep (behind a second jump host, in another network)
+// cannot reach it and is sent everything directly, solo is direct. Then the
+// relay dies mid-transfer, then it damages what it serves, then fan-out is
+// off: every deploy succeeds with every host's tree checked.
+#include <catch2/catch.hpp>
+
+#include "tests/orchestrator/e2e_fleet.h"
+#include "tests/orchestrator/e2e_scenarios.h"
+
+namespace plugbox::e2e {
+namespace {
+
+// Each host's upload record and the site relays' records of the newest deploy.
+struct FanOutRecords {
+  std::map<std::string, nlohmann::json> upload;
+  std::vector<nlohmann::json> relays;
+};
+
+FanOutRecords fan_out_records(const E2eFleet& f) {
+  FanOutRecords r;
+  for (const auto& line : lines_of(f.newest_journal("deploy"))) {
+    auto e = nlohmann::json::parse(line, nullptr, false);
+    if (!e.is_object()) continue;
+    if (e.value("step", "") == "upload" && e.contains("ok")) r.upload[e.value("host", "")] = e;
+    if (e.value("event", "") == "fan_out") r.relays.push_back(e);
+  }
+  return r;
+}
+
+// Every host runs `version`, whose changing.txt is this release's.
+void require_everywhere(const E2eFleet& f, const std::string& version, const std::string& tag) {
+  for (const auto& n : f.names()) {
+    INFO("host " << n);
+    CHECK(f.home_of(n).live == version);
+    CHECK(f.home_of(n).problems.empty());
+    CHECK(slurp(f.host(n).home / "deploy" / version / "changing.txt") == "release " + tag + "\n");
+  }
+}
+
+TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per content when the relay fails",
+          "[e2e][sshd]") {
+  E2E_SSH_FLEET_OR_SKIP(f);
+  f->hook_server();
+  Release r;
+  r.tag = "fan1";
+  r.extra_file = "assets/extra.txt";
+  f->write_release(r);
+  Deployed d1 = deploy(*f);
+  INFO(d1.run.describe());
+  REQUIRE(d1.run.rc == 0);
+  require_everywhere(*f, d1.version, "fan1");
+  FanOutRecords rec = fan_out_records(*f);
+  REQUIRE(rec.relays.size() == 1);
+  CHECK(rec.relays[0]["site"] == "bastion");
+  CHECK(rec.relays[0]["problem"] == "");
+  const auto sent = rec.upload.at("web2").at("files_sent").get<int>();
+  REQUIRE(sent >= 8);
+  // web1 runs the relay and fetches from it too; web2 fetches everything.
+  for (const char* h : {"web1", "web2"}) {
+    INFO(h);
+    CHECK(rec.upload.at(h).at("files_fetched") == sent);
+    CHECK(rec.upload.at(h).at("fetches_failed") == 0);
+    CHECK(rec.upload.at(h).at("bytes_sent") == 0);  // nothing but the manifest crossed its own stream
+  }
+  // deep is behind b2, in another network: the relay's address is not its.
+  CHECK(rec.upload.at("deep").at("files_fetched") == 0);
+  CHECK(rec.upload.at("deep").at("fetches_failed") == sent);
+  CHECK(rec.upload.at("deep").at("fetch_failure").get<std::string>().find("connect") != std::string::npos);
+  CHECK_FALSE(rec.upload.at("solo").contains("files_fetched"));  // direct: no site
+  // Each content went to the relay once; the relay served web1 and web2.
+  CHECK(rec.relays[0]["served"]["fetches"] == 2 * sent);
+  CHECK(rec.relays[0]["bytes_to_relay"].get<long>() > rec.relays[0]["served"]["bytes_stored"].get<long>());
+  CHECK(rec.relays[0]["served"]["bytes_served"] == 2 * rec.relays[0]["served"]["bytes_stored"].get<long>());
+
+  SECTION("a relay that dies mid-transfer: the rest comes directly") {
+    write_file(f->host("web1").home / "RELAY_FAULT", "exit-after:3");
+    r.tag = "fan2";
+    r.extra_file = "assets/extra2.txt";
+    f->write_release(r);
+    Deployed d2 = deploy(*f);
+    INFO(d2.run.describe());
+    REQUIRE(d2.run.rc == 0);
+    require_everywhere(*f, d2.version, "fan2");
+    rec = fan_out_records(*f);
+    const auto fetched = rec.upload.at("web1").at("files_fetched").get<int>() +
+                         rec.upload.at("web2").at("files_fetched").get<int>();
+    CHECK(fetched >= 1);
+    CHECK(fetched <= 3);  // it died as the fourth was asked for
+    CHECK(rec.upload.at("web1").at("fetches_failed").get<int>() + rec.upload.at("web2").at("fetches_failed").get<int>() >= 1);
+    CHECK(rec.relays.at(0)["problem"].get<std::string>().find("relay on web1") == 0);
+  }
+  SECTION("a relay that damages what it serves: every damaged content fails its tag and comes directly") {
+    write_file(f->host("web1").home / "RELAY_FAULT", "corrupt-every:2");
+    r.tag = "fan3";
+    f->write_release(r);
+    Deployed d3 = deploy(*f);
+    INFO(d3.run.describe());
+    REQUIRE(d3.run.rc == 0);
+    require_everywhere(*f, d3.version, "fan3");
+    rec = fan_out_records(*f);
+    for (const char* h : {"web1", "web2"}) {
+      INFO(h);
+      const auto& u = rec.upload.at(h);
+      CHECK(u.at("fetches_failed").get<int>() >= 1);
+      CHECK(u.at("files_fetched").get<int>() + u.at("fetches_failed").get<int>() == u.at("files_sent").get<int>());
+    }
+    CHECK(rec.upload.at("web2").at("fetch_failure").get<std::string>().find("AEAD") != std::string::npos);
+  }
+  SECTION("fan_out = \"off\": every host is sent its own copy") {
+    f->write_service(E2eFleet::default_deploy_table() + "fan_out = \"off\"\n");
+    r.tag = "fan4";
+    f->write_release(r);
+    Deployed d4 = deploy(*f);
+    INFO(d4.run.describe());
+    REQUIRE(d4.run.rc == 0);
+    require_everywhere(*f, d4.version, "fan4");
+    rec = fan_out_records(*f);
+    CHECK(rec.relays.empty());
+    for (const auto& n : f->names()) CHECK_FALSE(rec.upload.at(n).contains("files_fetched"));
+  }
+}
+
+}  // namespace
+}  // namespace plugbox::e2e

@@ -1,0 +1,269 @@
+// The relay (server-tools/relay.h) with the host's fetcher
+// (upload/server/relay_fetch.h) and a whole upload through it: each content
+// crosses the relay's stdin once, sealed, and every way the relay can fail a
+// host ends in that content being asked for directly.
+#include "server-tools/relay.h"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "tests/upload/tree_util.h"
+#include "upload/common/relay_format.h"
+#include "upload/common/sealed_box.h"
+#include "upload/common/stream_format.h"
+#include "upload/server/relay_fetch.h"
+#include "upload/server/verify_tree.h"
+
+namespace plugbox::server {
+namespace {
+
+using namespace plugbox::upload;
+using namespace plugbox::upload::testutil;
+
+// A relay on 127.0.0.1 served by a thread; the test writes its stdin.
+struct LiveRelay {
+  base::UniqueFd listen, in_read, in_write;
+  std::string endpoint, error;
+  RelayStats stats;
+  bool ok = false;
+  std::thread thread;
+
+  LiveRelay() {
+    listen = bind_relay("127.0.0.1:0", &endpoint);
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    in_read = base::UniqueFd(p[0]);
+    in_write = base::UniqueFd(p[1]);
+    thread = std::thread([this] { ok = serve_relay(listen.get(), in_read.get(), &stats, &error); });
+    write(encode_relay_hello());
+  }
+  ~LiveRelay() { stop(); }
+  void write(const std::string& bytes) {
+    for (std::size_t off = 0; off < bytes.size();) {
+      ssize_t w = ::write(in_write.get(), bytes.data() + off, bytes.size() - off);
+      REQUIRE(w > 0);
+      off += std::size_t(w);
+    }
+  }
+  // Ends its stdin: the relay exits, as when the client is done with the site.
+  void stop() {
+    in_write.reset();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+// The client's side of the relay in process (the orchestrator's SiteRelay
+// does this over the relay host's SSH channel): tokens and sealed contents
+// go into the relay's stdin as they are asked for.
+struct InProcessLink : RelayLink {
+  LiveRelay& relay;
+  SealKey key = new_seal_key();
+  std::set<std::string> carried;
+  int stop_after = -1;  // end the relay after this many contents were carried
+  bool corrupt = false;
+  explicit InProcessLink(LiveRelay& r) : relay(r) {}
+  std::optional<std::string> key_frame() override {
+    const RelayToken t = new_relay_token();
+    relay.write(encode_relay_token(t));
+    return encode_fan_out_key(std::string_view(reinterpret_cast<const char*>(key.data()), 32), token_bytes(t),
+                              relay.endpoint);
+  }
+  void carry(const std::string& id, const BlobStore& store, const BlobStore::Blob& blob) override {
+    if (!carried.insert(id).second || !relay.in_write) return;
+    std::string sealed = seal(key, id, store.compressed(blob));
+    if (corrupt) sealed[sealed.size() / 2] ^= 1;
+    relay.write(encode_relay_blob(id, sealed));
+    if (stop_after >= 0 && int(carried.size()) >= stop_after) relay.stop();
+  }
+};
+
+LocalTree tree_of(const fs::path& dist) { return build_manifest(TreeSpec{dist.parent_path(), dist.filename().string(), {}}); }
+
+// The version holds exactly the stored manifest's tree, every content checked.
+void require_matches_manifest(const fs::path& version, const Manifest& stored) {
+  auto check = verify_tree(version.string(), stored);
+  INFO((check.problems.empty() ? "" : check.problems.front()));
+  REQUIRE(check.problems.empty());
+}
+
+std::string sealed_whole(const SealKey& key, const std::string& content, std::string* id) {
+  *id = relay_id(sha256(content), nullptr);
+  return seal(key, *id, content);
+}
+
+TEST_CASE("a relay serves each admitted host the sealed contents it asks for, waiting for ones still on their way") {
+  LiveRelay relay;
+  const SealKey key = new_seal_key();
+  const RelayToken t1 = new_relay_token(), t2 = new_relay_token();
+  relay.write(encode_relay_token(t1) + encode_relay_token(t2));
+  std::string id_a = relay_id(sha256("a"), nullptr), id_b;
+  relay.write(encode_relay_blob(id_a, seal(key, id_a, "content a")));
+
+  RelayFetcher h1(relay.endpoint, t1, key), h2(relay.endpoint, t2, key);
+  std::string why;
+  auto a = h1.fetch(id_a, &why);
+  INFO(why);
+  REQUIRE(a);
+  CHECK(*a == "content a");
+  // b is asked for before the client has carried it: the answer waits.
+  const std::string big(3 << 20, 'b');
+  const std::string sealed_b = sealed_whole(key, big, &id_b);
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    relay.write(encode_relay_blob(id_b, sealed_b));
+  });
+  auto b = h2.fetch(id_b, &why);
+  late.join();
+  REQUIRE(b);
+  CHECK(*b == big);
+  CHECK(h2.fetch(id_a, &why) == std::optional<std::string>("content a"));
+  relay.stop();
+  CHECK(relay.ok);
+  CHECK(relay.stats.connections == 2);
+  CHECK(relay.stats.fetches == 3);
+  CHECK(relay.stats.bytes_stored == 2 * kSealOverhead + 9 + big.size());
+}
+
+TEST_CASE("a token admits one connection, and an unknown one none") {
+  LiveRelay relay;
+  const SealKey key = new_seal_key();
+  const RelayToken t = new_relay_token();
+  relay.write(encode_relay_token(t));
+  const std::string id = relay_id(sha256("x"), nullptr);
+  relay.write(encode_relay_blob(id, seal(key, id, "x")));
+  std::string why;
+  RelayFetcher first(relay.endpoint, t, key);
+  REQUIRE(first.fetch(id, &why));
+  RelayFetcher again(relay.endpoint, t, key, std::chrono::milliseconds(300));
+  CHECK_FALSE(again.fetch(id, &why));
+  CHECK(why.find("timed out") != std::string::npos);
+  CHECK(again.gone());
+  RelayFetcher stranger(relay.endpoint, new_relay_token(), key, std::chrono::milliseconds(300));
+  CHECK_FALSE(stranger.fetch(id, &why));
+  relay.stop();
+  CHECK(relay.stats.fetches == 1);
+}
+
+TEST_CASE("a content damaged at the relay fails its tag, and the relay stays in use for the others") {
+  LiveRelay relay;
+  const SealKey key = new_seal_key();
+  const RelayToken t = new_relay_token();
+  relay.write(encode_relay_token(t));
+  std::string id_a, id_b;
+  std::string bad = sealed_whole(key, "aaaa", &id_a);
+  bad[14] ^= 0x40;
+  relay.write(encode_relay_blob(id_a, bad));
+  relay.write(encode_relay_blob(id_b, sealed_whole(key, "bbbb", &id_b)));
+  RelayFetcher f(relay.endpoint, t, key);
+  std::string why;
+  CHECK_FALSE(f.fetch(id_a, &why));
+  CHECK(why == "a content from relay " + relay.endpoint + " failed its AEAD check");
+  CHECK_FALSE(f.gone());
+  CHECK(f.fetch(id_b, &why) == std::optional<std::string>("bbbb"));
+}
+
+TEST_CASE("a relay that cannot listen, or a bad listen argument, is one line") {
+  std::string bound;
+  LiveRelay relay;
+  CHECK_THROWS_WITH(bind_relay(relay.endpoint, &bound),
+                    Catch::Contains("relay: cannot listen on " + relay.endpoint) &&
+                        Catch::Contains("fan_out = \"off\""));
+  CHECK_THROWS_WITH(bind_relay("web01:7447", &bound), "relay --listen: 'web01' is not a numeric IPv4 address");
+}
+
+// Whole uploads through the relay (the receiver's 'K' and 'R' frames).
+struct Trees {
+  TempDir t;
+  LocalTree tree;
+  Trees() {
+    for (int i = 0; i < 6; ++i) write_file(t.path / "dist" / ("f" + std::to_string(i)), std::string(5000 + i, char('a' + i)));
+    write_file(t.path / "dist/small", "s");
+    tree = tree_of(t.path / "dist");
+    fs::create_directories(t.path / "v1");
+  }
+};
+
+TEST_CASE("an upload through the relay fetches every content from it, verified, and sends none over the stream") {
+  Trees tr;
+  LiveRelay relay;
+  InProcessLink link(relay);
+  auto blobs = BlobStore::lazy(tr.tree);
+  auto r = pump(tr.tree, blobs, tr.t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::content, &link);
+  INFO(r.client_error << " / " << r.server_error);
+  REQUIRE(r.ok);
+  require_matches_manifest(tr.t.path / "v1", r.stored);
+  CHECK(r.result->files_sent == 7);
+  CHECK(r.result->files_fetched == 7);
+  CHECK(r.result->fetches_failed == 0);
+  CHECK(r.result->bytes_sent == 0);  // no content crossed the stream itself
+  CHECK(r.result->bytes_fetched == blobs.compressed_bytes() + 7 * kSealOverhead);
+  CHECK(link.carried.size() == 7);
+}
+
+TEST_CASE("a relay that dies mid-transfer, or serves damaged contents, costs only direct resends") {
+  Trees tr;
+  LiveRelay relay;
+  InProcessLink link(relay);
+  SECTION("it dies after three contents") { link.stop_after = 3; }
+  SECTION("every content it serves is damaged") { link.corrupt = true; }
+  auto blobs = BlobStore::lazy(tr.tree);
+  auto r = pump(tr.tree, blobs, tr.t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::content, &link);
+  INFO(r.client_error << " / " << r.server_error);
+  REQUIRE(r.ok);
+  require_matches_manifest(tr.t.path / "v1", r.stored);
+  CHECK(r.result->files_sent == 7);
+  CHECK(r.result->fetches_failed == 7 - r.result->files_fetched);
+  CHECK(r.result->fetches_failed >= 4);
+  if (link.corrupt) CHECK(r.result->files_fetched == 0);
+}
+
+TEST_CASE("a relay no host can reach: every content is resent directly, after one failed connect") {
+  Trees tr;
+  std::string endpoint;
+  {
+    LiveRelay gone;  // its port, now closed
+    endpoint = gone.endpoint;
+  }
+  struct Unreachable : RelayLink {
+    std::string endpoint;
+    std::optional<std::string> key_frame() override {
+      const SealKey k = new_seal_key();
+      return encode_fan_out_key(std::string_view(reinterpret_cast<const char*>(k.data()), 32),
+                                token_bytes(new_relay_token()), endpoint);
+    }
+    void carry(const std::string&, const BlobStore&, const BlobStore::Blob&) override {}
+  } link;
+  link.endpoint = endpoint;
+  auto blobs = BlobStore::lazy(tr.tree);
+  auto r = pump(tr.tree, blobs, tr.t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::content, &link);
+  INFO(r.client_error << " / " << r.server_error);
+  REQUIRE(r.ok);
+  require_matches_manifest(tr.t.path / "v1", r.stored);
+  CHECK(r.result->files_fetched == 0);
+  CHECK(r.result->fetches_failed == 7);
+}
+
+TEST_CASE("fan-out frames out of order are refused") {
+  Trees tr;
+  std::vector<std::string> lines;
+  Receiver rx((tr.t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); }, LinkRule::content);
+  REQUIRE(rx.feed(encode_hello() + encode_manifest(tr.tree.manifest)));
+  const Digest d = tr.tree.manifest.entries.back().digest;
+  SECTION("a fetch before the key") {
+    CHECK_FALSE(rx.feed(encode_relay_fetch(d, 1, 10, nullptr)));
+    CHECK(rx.error() == "upload asked for a relay fetch before sending the fan-out key");
+  }
+  SECTION("a second key") {
+    const std::string key = encode_fan_out_key(std::string(32, 'k'), std::string(32, 't'), "127.0.0.1:1");
+    REQUIRE(rx.feed(key));
+    CHECK_FALSE(rx.feed(key));
+    CHECK(rx.error() == "upload sent a second fan-out key");
+  }
+}
+
+}  // namespace
+}  // namespace plugbox::server
