@@ -47,7 +47,7 @@ transport::Awaitable<std::optional<std::string>> next_relay_piece(std::shared_pt
     }
     // One content per piece: the channel's backpressure paces the sealing.
     if (!st->blobs.empty() && out.empty()) {
-      const State::Pending p = st->blobs.front();
+      const SiteRelay::State::Pending p = st->blobs.front();
       st->blobs.pop_front();
       std::string compressed, err;
       if (!p.store->read(*p.blob, 0, p.blob->size, &compressed, &err)) {
