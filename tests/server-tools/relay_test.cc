@@ -11,6 +11,8 @@
 
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/upload/tree_util.h"
 #include "upload/common/relay_format.h"
 #include "upload/common/sealed_box.h"
@@ -263,6 +265,28 @@ TEST_CASE("fan-out frames out of order are refused") {
     CHECK_FALSE(rx.feed(key));
     CHECK(rx.error() == "upload sent a second fan-out key");
   }
+}
+
+}  // namespace
+}  // namespace plugbox::server
+
+namespace plugbox::server {
+namespace {
+
+TEST_CASE("a server whose need line does not say fan_out (older than fan-out) is sent its contents directly") {
+  Trees tr;
+  LiveRelay relay;
+  InProcessLink link(relay);
+  auto blobs = BlobStore::lazy(tr.tree);
+  UploadClient client(tr.tree.manifest, blobs, &link);
+  nlohmann::json need = nlohmann::json::array();
+  for (const auto& e : tr.tree.manifest.entries)
+    if (e.type == EntryType::file) need.push_back(to_hex(e.digest));
+  REQUIRE(client.on_line(nlohmann::json{{"need", need}}.dump()));
+  std::string chunk, all;
+  while (client.next_chunk(&chunk)) all += chunk;
+  CHECK(link.carried.empty());
+  CHECK(all[0] == char(kFileBegin));
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ bool UploadClient::on_line(const std::string& line) {
       queue_.push_back(item);
     }
     need_known_ = true;
+    host_fans_out_ = j.value("fan_out", false);
     return true;
   }
   for (const char* verdict : {"patched", "fetched", "resend"}) {
@@ -74,7 +75,7 @@ bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
   if (!need_known_ || end_sent_) return false;
   if (!key_sent_) {
     key_sent_ = true;
-    if (relay_ && !queue_.empty())
+    if (relay_ && host_fans_out_ && !queue_.empty())
       if (auto k = relay_->key_frame()) {
         *out += *k;
         via_relay_ = true;

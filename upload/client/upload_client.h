@@ -66,6 +66,7 @@ class UploadClient {
   RelayLink* relay_;
   bool need_known_ = false, created_ = false;
   bool key_sent_ = false, via_relay_ = false;
+  bool host_fans_out_ = false;  // its need line said it takes fan-out frames
   // What is still to send, in order: a content, and the base to patch it
   // against if any.
   struct Item {

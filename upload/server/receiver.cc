@@ -349,7 +349,9 @@ bool Receiver::on_manifest(Manifest&& m, std::string* err) {
   if (!clear_earlier_attempt(err) || !create_entries(err)) return false;
   std::vector<std::string> need;
   if (!place_local_contents(&need, err)) return false;
-  nlohmann::json reply{{"need", need}};
+  // "fan_out": this receiver takes 'K' and 'R' frames; a client sends them
+  // only then, so it still works with servers older than fan-out.
+  nlohmann::json reply{{"need", need}, {"fan_out", true}};
   offer_bases(need, &reply);
   reply_(reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return true;
