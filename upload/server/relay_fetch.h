@@ -1,6 +1,6 @@
 // A host's side of fan-out (docs/DESIGN.md §6): fetches sealed contents from
 // its site's relay over TCP and opens them with the deploy's key. Blocking,
-// with a deadline on every connect and read: the receiver calls it between
+// with a deadline on every connect (5 s at most) and read: the receiver calls it between
 // frames of its stream, and the client sends nothing more until each fetch
 // is answered (fetched, or resend).
 //
