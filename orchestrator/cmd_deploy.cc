@@ -89,6 +89,7 @@ orch::ExitStatus deploy(const GlobalOptions& g, DeployArgs& a, const std::string
   try {
     tree = upload::build_manifest(upload::TreeSpec{svc.source_dir, svc.upload_version, svc.upload});
     blobs = upload::BlobStore::lazy(tree);
+    blobs.add_manifest(tree.manifest);
   } catch (const std::exception& e) {
     bad_input(std::string(e.what()) + " (nothing was sent)");
   }

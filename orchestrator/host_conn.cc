@@ -7,6 +7,7 @@
 #include "orchestrator/parallel_for.h"
 #include "transport/notifier.h"
 #include "transport/session_mux.h"
+#include "upload/common/stream_format.h"
 #include "transport/stdin_pipe.h"
 
 namespace plugbox::orchestrator {
@@ -123,6 +124,7 @@ transport::Awaitable<bool> HostConn::start_session(bool ours, double timeout_s, 
     co_return false;
   }
   journal_.record({{"host", name()}, {"step", "session"}, {"server", m.session->server()}});
+  upload_protocol_ = m.session->upload_protocol();
   session_ = std::move(m.session);
   co_return true;
 }
@@ -305,12 +307,21 @@ transport::Awaitable<HostUploadResult> HostConn::upload(const std::string& versi
   }
   auto cmd = server_cmd::receive(plan_.ctx, version, flags);
   journal_.record({{"host", name()}, {"step", "upload"}, {"command", cmd.render()}});
-  auto up = co_await upload_to_host(*session_, std::move(cmd), manifest, blobs, after(timeout_s), relay);
+  // The newest both speak: what the server's session said, else (no session:
+  // one exec per step) ours if it is our own build, and 1 if it is pinned,
+  // since a pinned server may be older.
+  const std::uint32_t protocol =
+      std::min<std::uint32_t>(upload::kProtocolVersion,
+                              upload_protocol_                                 ? upload_protocol_
+                              : plan_.ctx.server_source == ServerSource::pinned ? 1
+                                                                                 : upload::kProtocolVersion);
+  auto up = co_await upload_to_host(*session_, std::move(cmd), manifest, blobs, after(timeout_s), relay, protocol);
   nlohmann::json rec{{"host", name()}, {"step", "upload"}, {"ok", up.ok}, {"error", up.error},
                      {"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
                      {"files_patched", up.stats.files_patched}, {"patches_failed", up.stats.patches_failed},
                      {"bytes_sent", up.stats.bytes_sent}, {"wire_bytes", up.wire_bytes}};
   if (relay) {
+    rec["manifest_fetched"] = up.stats.manifest_fetched;
     rec["files_fetched"] = up.stats.files_fetched;
     rec["bytes_fetched"] = up.stats.bytes_fetched;
     rec["fetches_failed"] = up.stats.fetches_failed;

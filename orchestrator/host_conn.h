@@ -135,6 +135,7 @@ class HostConn {
   std::shared_ptr<LockState> lock_;
   std::string error_;
   ServerReport server_;
+  unsigned upload_protocol_ = 0;  // as the session's hello said; 0: no session
 };
 
 // Every planned host of `ctx` on a HostConn of its own, and `one(conn, i)`

@@ -9,8 +9,9 @@ namespace plugbox::orchestrator {
 namespace {
 
 struct UploadState {
-  UploadState(const upload::Manifest& m, const upload::BlobStore& b, upload::RelayLink* relay, transport::Executor ex)
-      : client(m, b, relay), wake(std::move(ex)) {}
+  UploadState(const upload::Manifest& m, const upload::BlobStore& b, upload::RelayLink* relay,
+              std::uint32_t protocol, transport::Executor ex)
+      : client(m, b, relay, protocol), wake(std::move(ex)) {}
   upload::UploadClient client;
   transport::Notifier wake;
   std::string line_buf;
@@ -25,11 +26,13 @@ transport::Awaitable<std::optional<std::string>> next_piece(std::shared_ptr<Uplo
   if (!st->sent_initial) {
     st->sent_initial = true;
     std::string first = st->client.initial_bytes();
+    if (first.empty()) co_return std::nullopt;  // the manifest cannot be read back: error() says why
     st->wire_bytes += first.size();
     co_return first;
   }
-  // The contents follow only once the host has said which it lacks.
-  while (!st->client.need_known() && st->client.error().empty() && !st->ended) co_await st->wake.wait();
+  // The contents follow only once the host has said which it lacks (or, its
+  // fetch from the relay failed, the manifest goes first).
+  while (!st->client.may_send() && st->client.error().empty() && !st->ended) co_await st->wake.wait();
   if (!st->client.error().empty() || st->ended) co_return std::nullopt;
   std::string chunk;
   // Patches sent and not answered yet: the end frame waits for the host's
@@ -48,9 +51,10 @@ transport::Awaitable<std::optional<std::string>> next_piece(std::shared_ptr<Uplo
 
 transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, transport::Command receive,
                                                       const upload::Manifest& manifest, const upload::BlobStore& blobs,
-                                                      transport::Deadline deadline, upload::RelayLink* relay) {
+                                                      transport::Deadline deadline, upload::RelayLink* relay,
+                                                      std::uint32_t protocol) {
   auto ex = co_await transport::asio::this_coro::executor;
-  auto st = std::make_shared<UploadState>(manifest, blobs, relay, ex);
+  auto st = std::make_shared<UploadState>(manifest, blobs, relay, protocol, ex);
   transport::ExecOptions o;
   o.capture_stderr = true;
   o.deadline = deadline;

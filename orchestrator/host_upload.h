@@ -24,9 +24,11 @@ struct HostUploadResult {
 
 // Runs `receive` (server_cmd::receive) on the session and feeds it the
 // upload stream. HostConn::upload is the executor's way to it (lock checked,
-// journaled); the upload benchmark calls it directly.
+// journaled); the upload benchmark calls it directly. `protocol`: as
+// UploadClient's (2 only to plugbox's own server).
 transport::Awaitable<HostUploadResult> upload_to_host(transport::Session& session, transport::Command receive,
                                                       const upload::Manifest& manifest, const upload::BlobStore& blobs,
-                                                      transport::Deadline deadline, upload::RelayLink* relay = nullptr);
+                                                      transport::Deadline deadline, upload::RelayLink* relay = nullptr,
+                                                      std::uint32_t protocol = 1);
 
 }  // namespace plugbox::orchestrator

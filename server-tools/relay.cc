@@ -90,10 +90,12 @@ base::UniqueFd bind_relay(const std::string& listen, std::string* bound) {
 
 bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error) {
   // Fault injection for the fan-out tests (tests/orchestrator/e2e): a relay
-  // that dies after N fetches (mid-transfer), or that damages every Nth
-  // content it serves. Read from the environment, which only sshd's SetEnv of
-  // the test fleets sets.
-  std::uint64_t exit_after = 0, corrupt_every = 0;
+  // that dies after N fetches (mid-transfer), that damages every Nth
+  // content it serves, or every content but the first N it was given (the
+  // first is the manifest, which protocol 2 carries before any content).
+  // Read from the environment, which only sshd's SetEnv of the test fleets
+  // sets.
+  std::uint64_t exit_after = 0, corrupt_every = 0, corrupt_after = 0;
   if (const char* f = std::getenv("PLUGBOX_RELAY_FAULT")) {
     const std::string fault = f;
     auto num = [&](const char* prefix) -> std::uint64_t {
@@ -101,7 +103,9 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
     };
     exit_after = num("exit-after:");
     corrupt_every = num("corrupt-every:");
+    corrupt_after = num("corrupt-after:");
   }
+  std::set<std::string> spared;  // corrupt-after: the first N ids given
   std::map<std::string, Blob> blobs;
   std::set<std::string> tokens;  // not used yet: each admits one connection
   std::vector<std::unique_ptr<Conn>> conns;
@@ -148,6 +152,7 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
         feed.cur_left -= n;
         if (feed.cur_left == 0) {
           stats->bytes_stored += feed.cur.size();
+          if (spared.size() < corrupt_after) spared.insert(feed.cur_id);
           blobs[feed.cur_id] = std::make_shared<const std::string>(std::move(feed.cur));
           feed.cur = std::string();
         }
@@ -187,7 +192,8 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
       o.head.push_back('Y');
       upload::wire::put_u64(o.head, b->second->size());
       o.body = b->second;
-      if (corrupt_every && (stats->fetches + 1) % corrupt_every == 0) {
+      if ((corrupt_every && (stats->fetches + 1) % corrupt_every == 0) ||
+          (corrupt_after && !spared.count(c.wanted.front()))) {
         auto bad = std::make_shared<std::string>(*b->second);
         (*bad)[bad->size() / 2] ^= 0x20;
         o.body = std::move(bad);

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "upload/common/stream_format.h"
+
 #include <climits>
 #include <cstdlib>
 #include <cerrno>
@@ -92,7 +94,9 @@ class Server {
 
   SessionServerResult run(const std::string& server) {
     if (signals_.fd() < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
-    nlohmann::json hello = {{"protocol", sp::kProtocol}, {"server", server}};
+    // "upload": which upload streams `receive` takes, so that a client can
+    // speak the newest to a pinned server that has it.
+    nlohmann::json hello = {{"protocol", sp::kProtocol}, {"server", server}, {"upload", upload::kProtocolVersion}};
     send(sp::FrameType::hello, 0, hello.dump());
     while (!client_gone_) {
       std::vector<pollfd> fds;

@@ -62,6 +62,7 @@ struct SessionMux::State {
   std::uint32_t next_id = 1;
   bool hello = false;
   std::string server;
+  unsigned upload = 1;  // the upload protocol the server speaks, newest (absent: 1)
   bool ended = false, closed = false;
   Error end_error;  // why every call still running ended, once `ended`
 
@@ -93,6 +94,7 @@ struct SessionMux::State {
       }
       hello = true;
       server = j.value("server", "");
+      upload = j.value("upload", 1u);
       changed->notify();
       return;
     }
@@ -230,6 +232,7 @@ SessionMux::~SessionMux() { close(); }
 
 const std::string& SessionMux::name() const { return st_->base->name(); }
 const std::string& SessionMux::server() const { return st_->server; }
+unsigned SessionMux::upload_protocol() const { return st_->upload; }
 
 Awaitable<SessionMux::Started> SessionMux::start(std::shared_ptr<Session> base, Command command, Deadline deadline,
                                                  const Transport& transport, std::chrono::milliseconds kill_grace) {

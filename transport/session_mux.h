@@ -54,6 +54,9 @@ class SessionMux : public Session {
   void close() override;
   // The hello's "server": "plugbox-server 0.1.0 (commit ...)".
   const std::string& server() const;
+  // The hello's "upload": the newest upload protocol the server speaks (1
+  // when it does not say: servers older than protocol 2).
+  unsigned upload_protocol() const;
 
   struct State;
   explicit SessionMux(std::shared_ptr<State> st);  // use start()

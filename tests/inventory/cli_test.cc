@@ -227,7 +227,7 @@ TEST_CASE("plugbox --version prints the release, the commit and the host protoco
   INFO(r.err);
   CHECK(r.status == 0);
   CHECK_THAT(r.out, Catch::Matches("plugbox [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit ([0-9a-f]+(-dirty)?|unknown)\\)\n"
-                                   "host protocols: upload 1, session 1\n"));
+                                   "host protocols: upload 2, session 1\n"));
   CHECK(r.err.empty());
 }
 

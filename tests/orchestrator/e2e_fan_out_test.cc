@@ -62,15 +62,21 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
     INFO(h);
     CHECK(rec.upload.at(h).at("files_fetched") == sent);
     CHECK(rec.upload.at(h).at("fetches_failed") == 0);
-    CHECK(rec.upload.at(h).at("bytes_sent") == 0);  // nothing but the manifest crossed its own stream
+    CHECK(rec.upload.at(h).at("bytes_sent") == 0);  // no content crossed its own stream
+    CHECK(rec.upload.at(h).at("manifest_fetched") == true);  // nor its manifest (protocol 2)
   }
   // deep is behind b2, in another network: the relay's address is not its.
+  // Its manifest's fetch fails to connect, and from then on everything,
+  // the manifest first, comes over its own stream.
+  CHECK(rec.upload.at("deep").at("manifest_fetched") == false);
   CHECK(rec.upload.at("deep").at("files_fetched") == 0);
-  CHECK(rec.upload.at("deep").at("fetches_failed") == sent);
+  CHECK(rec.upload.at("deep").at("fetches_failed") == 0);
+  CHECK(rec.upload.at("deep").at("files_sent") == sent);
   CHECK(rec.upload.at("deep").at("fetch_failure").get<std::string>().find("connect") != std::string::npos);
   CHECK_FALSE(rec.upload.at("solo").contains("files_fetched"));  // direct: no site
-  // Each content went to the relay once; the relay served web1 and web2.
-  CHECK(rec.relays[0]["served"]["fetches"] == 2 * sent);
+  // Each content, and the manifest, went to the relay once; the relay
+  // served web1 and web2.
+  CHECK(rec.relays[0]["served"]["fetches"] == 2 * (sent + 1));
   CHECK(rec.relays[0]["bytes_to_relay"].get<long>() > rec.relays[0]["served"]["bytes_stored"].get<long>());
   CHECK(rec.relays[0]["served"]["bytes_served"] == 2 * rec.relays[0]["served"]["bytes_stored"].get<long>());
 
@@ -84,17 +90,24 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
     REQUIRE(d2.run.rc == 0);
     require_everywhere(*f, d2.version, "fan2");
     rec = fan_out_records(*f);
-    const auto fetched = rec.upload.at("web1").at("files_fetched").get<int>() +
-                         rec.upload.at("web2").at("files_fetched").get<int>();
+    int fetched = 0, failed = 0, manifests = 0;
+    for (const char* h : {"web1", "web2"}) {
+      fetched += rec.upload.at(h).at("files_fetched").get<int>();
+      failed += rec.upload.at(h).at("fetches_failed").get<int>();
+      manifests += rec.upload.at(h).at("manifest_fetched").get<bool>();
+    }
+    // Each host's first fetch is its manifest; 2 contents each follow.
+    CHECK(manifests >= 1);
     CHECK(fetched >= 1);
-    CHECK(fetched <= 3);  // it died as the fourth was asked for
-    CHECK(rec.upload.at("web1").at("fetches_failed").get<int>() + rec.upload.at("web2").at("fetches_failed").get<int>() >= 1);
+    CHECK(fetched + manifests <= 3);  // it died as the fourth was asked for
+    CHECK(failed + (2 - manifests) >= 1);  // and something came directly after all
     CHECK(rec.relays.at(0)["problem"].get<std::string>().find("relay on web1") == 0);
   }
   SECTION("a relay that damages what it serves: every damaged content fails its tag and comes directly") {
-    // Every content (the release changes one or two: an every-Nth fault
-    // would hit one host or the other depending on the order they ask in).
-    write_file(f->host("web1").home / "RELAY_FAULT", "corrupt-every:1");
+    // Every content but the manifest, the first it is given (the release
+    // changes one or two: an every-Nth fault would hit one host or the
+    // other depending on the order they ask in).
+    write_file(f->host("web1").home / "RELAY_FAULT", "corrupt-after:1");
     r.tag = "fan3";
     f->write_release(r);
     Deployed d3 = deploy(*f);
@@ -105,9 +118,29 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
     for (const char* h : {"web1", "web2"}) {
       INFO(h);
       const auto& u = rec.upload.at(h);
+      CHECK(u.at("manifest_fetched") == true);
       CHECK(u.at("files_sent").get<int>() >= 1);
       CHECK(u.at("files_fetched") == 0);
       CHECK(u.at("fetches_failed") == u.at("files_sent"));
+      CHECK(u.at("fetch_failure").get<std::string>().find("AEAD") != std::string::npos);
+    }
+  }
+  SECTION("a relay that damages the manifest: it comes directly, and so does everything after it") {
+    write_file(f->host("web1").home / "RELAY_FAULT", "corrupt-every:1");
+    r.tag = "fan5";
+    f->write_release(r);
+    Deployed d5 = deploy(*f);
+    INFO(d5.run.describe());
+    REQUIRE(d5.run.rc == 0);
+    require_everywhere(*f, d5.version, "fan5");
+    rec = fan_out_records(*f);
+    for (const char* h : {"web1", "web2"}) {
+      INFO(h);
+      const auto& u = rec.upload.at(h);
+      CHECK(u.at("manifest_fetched") == false);
+      CHECK(u.at("files_sent").get<int>() >= 1);
+      CHECK(u.at("files_fetched") == 0);
+      CHECK(u.at("fetches_failed") == 0);  // none was tried through it
       CHECK(u.at("fetch_failure").get<std::string>().find("AEAD") != std::string::npos);
     }
   }

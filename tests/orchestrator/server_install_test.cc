@@ -58,7 +58,7 @@ std::string hex_sha(const std::string& bytes) { return plugbox::upload::to_hex(p
 // A "binary" that is a script naming itself `identity`: what the put script
 // runs to check what arrived.
 std::string fake_server(const std::string& identity) {
-  return "#!/bin/sh\necho '" + identity + "'\necho 'host protocols: upload 1, session 1'\n";
+  return "#!/bin/sh\necho '" + identity + "'\necho 'host protocols: upload 2, session 1'\n";
 }
 
 struct ShellResult {
@@ -354,7 +354,7 @@ struct InstallFleet : ScriptedFleet {
 
 TEST_CASE("ensure_server: a current server costs its one --version and nothing else") {
   InstallFleet f;
-  f.t.every_host().on(is_version).reply(Reply{.out = server_identity() + "\nhost protocols: upload 1, session 1\n"});
+  f.t.every_host().on(is_version).reply(Reply{.out = server_identity() + "\nhost protocols: upload 2, session 1\n"});
   auto r = f.ensure();
   CHECK(r.action == "current");
   CHECK(r.version == server_identity());

@@ -223,23 +223,27 @@ TEST_CASE("a relay that dies mid-transfer, or serves damaged contents, costs onl
   if (link.corrupt) CHECK(r.result->files_fetched == 0);
 }
 
+// A relay at an endpoint nothing listens on.
+struct Unreachable : RelayLink {
+  std::string endpoint;
+  std::set<std::string> carried;
+  std::optional<std::string> key_frame() override {
+    const SealKey k = new_seal_key();
+    return encode_fan_out_key(std::string_view(reinterpret_cast<const char*>(k.data()), 32),
+                              token_bytes(new_relay_token()), endpoint);
+  }
+  void carry(const std::string& id, const BlobStore&, const BlobStore::Blob&) override { carried.insert(id); }
+};
+
+std::string closed_endpoint() {
+  LiveRelay gone;  // its port, closed when it goes
+  return gone.endpoint;
+}
+
 TEST_CASE("a relay no host can reach: every content is resent directly, after one failed connect") {
   Trees tr;
-  std::string endpoint;
-  {
-    LiveRelay gone;  // its port, now closed
-    endpoint = gone.endpoint;
-  }
-  struct Unreachable : RelayLink {
-    std::string endpoint;
-    std::optional<std::string> key_frame() override {
-      const SealKey k = new_seal_key();
-      return encode_fan_out_key(std::string_view(reinterpret_cast<const char*>(k.data()), 32),
-                                token_bytes(new_relay_token()), endpoint);
-    }
-    void carry(const std::string&, const BlobStore&, const BlobStore::Blob&) override {}
-  } link;
-  link.endpoint = endpoint;
+  Unreachable link;
+  link.endpoint = closed_endpoint();
   auto blobs = BlobStore::lazy(tr.tree);
   auto r = pump(tr.tree, blobs, tr.t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::content, &link);
   INFO(r.client_error << " / " << r.server_error);
@@ -247,6 +251,72 @@ TEST_CASE("a relay no host can reach: every content is resent directly, after on
   require_matches_manifest(tr.t.path / "v1", r.stored);
   CHECK(r.result->files_fetched == 0);
   CHECK(r.result->fetches_failed == 7);
+}
+
+TEST_CASE("protocol 2 fetches the manifest itself from the relay: the stream carries neither manifest nor contents") {
+  Trees tr;
+  LiveRelay relay;
+  InProcessLink link(relay);
+  auto blobs = BlobStore::lazy(tr.tree);
+  blobs.add_manifest(tr.tree.manifest);
+  auto r = pump(tr.tree, blobs, tr.t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::content, &link, 2);
+  INFO(r.client_error << " / " << r.server_error);
+  REQUIRE(r.ok);
+  require_matches_manifest(tr.t.path / "v1", r.stored);
+  CHECK(r.result->manifest_fetched);
+  CHECK(r.result->files_fetched == 7);
+  CHECK(r.result->bytes_sent == 0);
+  CHECK(link.carried.size() == 8);  // the 7 contents and the manifest
+  CHECK(link.carried.count(relay_id(*blobs.manifest_blob(), nullptr)) == 1);
+}
+
+TEST_CASE("protocol 2: a manifest the relay cannot serve is sent over the stream, and so is everything after it") {
+  Trees tr;
+  LiveRelay relay;
+  InProcessLink damaging(relay);
+  damaging.corrupt = true;
+  Unreachable unreachable;
+  unreachable.endpoint = closed_endpoint();
+  RelayLink* link = nullptr;
+  std::set<std::string>* carried = nullptr;
+  SECTION("the relay cannot be reached") {
+    link = &unreachable;
+    carried = &unreachable.carried;
+  }
+  SECTION("the relay damages it") {
+    link = &damaging;
+    carried = &damaging.carried;
+  }
+  auto blobs = BlobStore::lazy(tr.tree);
+  blobs.add_manifest(tr.tree.manifest);
+  auto r = pump(tr.tree, blobs, tr.t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::content, link, 2);
+  INFO(r.client_error << " / " << r.server_error);
+  REQUIRE(r.ok);
+  require_matches_manifest(tr.t.path / "v1", r.stored);
+  CHECK_FALSE(r.result->manifest_fetched);
+  CHECK(r.result->files_fetched == 0);
+  CHECK(r.result->fetches_failed == 0);  // no content was even tried through it
+  CHECK(r.result->files_sent == 7);
+  CHECK(carried->size() == 1);  // only the manifest was carried
+}
+
+TEST_CASE("protocol 2 without a relay sends the manifest compressed; protocol 1 as before") {
+  Trees tr;
+  auto blobs = BlobStore::lazy(tr.tree);
+  blobs.add_manifest(tr.tree.manifest);
+  const std::uint32_t protocol = GENERATE(1u, 2u);
+  UploadClient client(tr.tree.manifest, blobs, nullptr, protocol);
+  const std::string first = client.initial_bytes();
+  const std::string plain = encode_manifest(tr.tree.manifest);
+  CHECK(first.substr(0, 12) == encode_hello(protocol));
+  if (protocol == 1) CHECK(first.substr(12) == plain);
+  if (protocol == 2) CHECK(first.size() - 12 < plain.size());  // compressed (this tree's paths repeat)
+  std::vector<std::string> lines;
+  Receiver rx((tr.t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); }, LinkRule::content);
+  REQUIRE(rx.feed(first));
+  REQUIRE(lines.size() == 1);
+  CHECK(nlohmann::json::parse(lines[0])["need"].size() == 7);
+  CHECK(rx.manifest().entries.size() == tr.tree.manifest.entries.size());
 }
 
 TEST_CASE("fan-out frames out of order are refused") {
@@ -264,6 +334,29 @@ TEST_CASE("fan-out frames out of order are refused") {
     REQUIRE(rx.feed(key));
     CHECK_FALSE(rx.feed(key));
     CHECK(rx.error() == "upload sent a second fan-out key");
+  }
+}
+
+TEST_CASE("protocol 2's manifest fetch is refused out of place, and in protocol 1") {
+  Trees tr;
+  std::vector<std::string> lines;
+  Receiver rx((tr.t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); }, LinkRule::content);
+  const std::string fetch = encode_manifest_fetch(sha256("m"), 1, 10);
+  SECTION("before the key") {
+    CHECK_FALSE(rx.feed(encode_hello(2) + fetch));
+    CHECK(rx.error() == "upload asked for a manifest fetch before sending the fan-out key");
+  }
+  SECTION("in protocol 1") {
+    CHECK_FALSE(rx.feed(encode_hello(1) + fetch));
+    CHECK(rx.error() == "upload stream: expected the manifest, got frame 'X'");
+  }
+  SECTION("a second one, after the first failed") {
+    const std::string key = encode_fan_out_key(std::string(32, 'k'), std::string(32, 't'), closed_endpoint());
+    REQUIRE(rx.feed(encode_hello(2) + key + fetch));
+    REQUIRE(lines.size() == 1);
+    CHECK(nlohmann::json::parse(lines[0]).contains("resend_manifest"));
+    CHECK_FALSE(rx.feed(fetch));
+    CHECK(rx.error() == "upload stream: a second manifest fetch, or one after the manifest's frames began");
   }
 }
 

@@ -180,7 +180,7 @@ TEST_CASE("plugbox-server --version prints the release, the commit and the uploa
   INFO(describe(r));
   CHECK(r.rc == 0);
   CHECK_THAT(r.out, Catch::Matches("plugbox-server [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit ([0-9a-f]+(-dirty)?|unknown)\\)\n"
-                                   "host protocols: upload 1, session 1\n"));
+                                   "host protocols: upload 2, session 1\n"));
   CHECK(r.err.empty());
   // As an option of remove it names the version to remove (here: a bad one).
   CliResult rm = cli(t.path(), {"remove", "--version", "x"});

@@ -96,9 +96,10 @@ struct PumpResult {
 inline PumpResult pump(const LocalTree& tree, const BlobStore& blobs, const fs::path& version_dir,
                        std::vector<LocalSource> sources,
                        std::function<void(std::string&)> mangle = nullptr, size_t cut_after = SIZE_MAX,
-                       LinkRule rule = LinkRule::content, RelayLink* relay = nullptr) {
+                       LinkRule rule = LinkRule::content, RelayLink* relay = nullptr,
+                       std::uint32_t protocol = 1) {
   PumpResult r;
-  UploadClient client(tree.manifest, blobs, relay);
+  UploadClient client(tree.manifest, blobs, relay, protocol);
   std::vector<std::string> lines;
   Receiver rx(version_dir.string(), std::move(sources), [&](const std::string& l) { lines.push_back(l); }, rule);
   size_t sent = 0;
@@ -120,7 +121,7 @@ inline PumpResult pump(const LocalTree& tree, const BlobStore& blobs, const fs::
   std::string chunk;
   // The receiver answers each patch (and fetch) as its last byte arrives: a client
   // waiting for answers has them after the drain.
-  while (ok && client.need_known()) {
+  while (ok && (client.need_known() || client.may_send())) {
     if (client.next_chunk(&chunk, 256 * 1024)) ok = send(chunk);
     else if (!client.waiting() || lines.empty()) break;
     ok = drain() && ok;

@@ -217,6 +217,27 @@ const BlobStore::Blob* BlobStore::find_patch(const Digest& d, const Digest& base
   return &(patches_[{d, base}] = b);
 }
 
+void BlobStore::add_manifest(const Manifest& m) {
+  const std::string raw = m.encode();
+  const Digest d = sha256(raw);
+  manifest_blob_ = d;
+  // The same bytes as a file of the tree: that content, compressed when
+  // first asked for, is the manifest's too.
+  if (blobs_.count(d)) return;
+  CCtx cctx(level_);
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  const size_t n = ZSTD_compress2(cctx.p, out.data(), out.size(), raw.data(), raw.size());
+  if (ZSTD_isError(n)) throw std::runtime_error(std::string("upload: zstd failed on the manifest: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  Blob b;
+  b.raw_size = raw.size();
+  std::lock_guard lk(*mu_);
+  if (std::string err = keep(out, &b); !err.empty()) throw std::runtime_error(err);
+  b.ready = true;
+  blobs_[d] = b;
+  manifest_extra_ = true;
+}
+
 std::uint64_t BlobStore::compressed_bytes() const {
   std::lock_guard lk(*mu_);
   return compressed_bytes_;

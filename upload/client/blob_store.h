@@ -74,8 +74,15 @@ class BlobStore {
   // by every host that asks for the same pair); nullptr when the base cannot
   // be read after all (send d whole), or, with `error` set, when d cannot.
   const Blob* find_patch(const Digest& d, const Digest& base, std::string* error = nullptr) const;
+  // The release's manifest, compressed now and kept as one more content
+  // (under the SHA-256 of its encoding): protocol 2 sends it this way, and
+  // the site's relay carries it like any content. Call before the store is
+  // shared; throws std::runtime_error as build() does.
+  void add_manifest(const Manifest& m);
+  // Its digest once add_manifest ran.
+  const std::optional<Digest>& manifest_blob() const { return manifest_blob_; }
   std::uint64_t compressed_bytes() const;  // of the contents compressed so far
-  std::size_t size() const { return blobs_.size(); }
+  std::size_t size() const { return blobs_.size() - (manifest_extra_ ? 1 : 0); }  // the tree's distinct contents
   std::size_t compressed_count() const;
 
  private:
@@ -91,6 +98,8 @@ class BlobStore {
   std::map<Digest, Blob> blobs_;  // node-based: a Blob* stays valid
   std::map<Digest, const std::filesystem::path*> paths_;
   const BaseSource* bases_ = nullptr;
+  std::optional<Digest> manifest_blob_;
+  bool manifest_extra_ = false;  // the manifest is not also a file's content
   mutable std::map<std::pair<Digest, Digest>, Blob> patches_;  // (content, base) -> patch
   int level_ = 3;
   // Lazy compression happens inside const find(); the store is shared by

@@ -7,10 +7,37 @@
 
 namespace plugbox::upload {
 
-UploadClient::UploadClient(const Manifest& manifest, const BlobStore& blobs, RelayLink* relay)
-    : manifest_(manifest), blobs_(blobs), relay_(relay) {}
+UploadClient::UploadClient(const Manifest& manifest, const BlobStore& blobs, RelayLink* relay, std::uint32_t protocol)
+    : manifest_(manifest), blobs_(blobs), relay_(relay) {
+  if (protocol >= 2) manifest_blob_ = blobs_.manifest_blob();
+}
 
-std::string UploadClient::initial_bytes() const { return encode_hello() + encode_manifest(manifest_); }
+std::string UploadClient::manifest_frames() {
+  const BlobStore::Blob* b = blobs_.find(*manifest_blob_, &error_);
+  std::string compressed;
+  if (!b || !blobs_.read(*b, 0, b->size, &compressed, &error_)) return "";
+  return encode_manifest_compressed(compressed, b->raw_size, *manifest_blob_);
+}
+
+// Protocol 2 with a relay: the key now, so that the host can fetch the
+// manifest; the site's other hosts fetch the same copy, which crossed the
+// link once. Without a relay the manifest goes compressed over this stream.
+std::string UploadClient::initial_bytes() {
+  if (!manifest_blob_) return encode_hello() + encode_manifest(manifest_);
+  std::string out = encode_hello(2);
+  key_sent_ = true;
+  if (relay_)
+    if (auto k = relay_->key_frame()) {
+      const BlobStore::Blob* b = blobs_.find(*manifest_blob_, &error_);
+      if (!b) return "";
+      relay_->carry(relay_id(*manifest_blob_, nullptr), blobs_, *b);
+      via_relay_ = true;
+      return out + *k + encode_manifest_fetch(*manifest_blob_, b->raw_size, b->size);
+    }
+  std::string frames = manifest_frames();
+  if (frames.empty()) return "";
+  return out + frames;
+}
 
 bool UploadClient::on_line(const std::string& line) {
   nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
@@ -18,6 +45,13 @@ bool UploadClient::on_line(const std::string& line) {
   if (j.contains("error")) return error_ = "upload refused by the host: " + j["error"].get<std::string>(), false;
   if (j.contains("created") && j["created"].is_string() && !need_known_ && !created_) {
     created_ = true;
+    return true;
+  }
+  if (j.contains("resend_manifest") && via_relay_ && !need_known_ && !manifest_asked_) {
+    // The relay did not serve this host: nothing more goes through it.
+    manifest_asked_ = true;
+    via_relay_ = false;
+    if (j["resend_manifest"].is_string()) fetch_failure_ = j["resend_manifest"];
     return true;
   }
   if (j.contains("need") && j["need"].is_array() && !need_known_) {
@@ -63,6 +97,7 @@ bool UploadClient::on_line(const std::string& line) {
     r.files_fetched = d.value("files_fetched", 0ull);
     r.bytes_fetched = d.value("bytes_fetched", 0ull);
     r.fetches_failed = d.value("fetches_failed", 0ull);
+    r.manifest_fetched = d.value("manifest_fetched", false);
     result_ = r;
     return true;
   }
@@ -72,6 +107,11 @@ bool UploadClient::on_line(const std::string& line) {
 bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
   out->clear();
   waiting_ = false;
+  if (manifest_asked_ && !manifest_sent_) {
+    manifest_sent_ = true;
+    *out = manifest_frames();
+    return !out->empty();
+  }
   if (!need_known_ || end_sent_) return false;
   if (!key_sent_) {
     key_sent_ = true;

@@ -33,17 +33,29 @@ struct UploadResult {
   std::uint64_t files = 0, files_sent = 0, bytes_sent = 0, files_linked = 0, files_copied = 0;
   std::uint64_t files_patched = 0, patches_failed = 0;
   std::uint64_t files_fetched = 0, bytes_fetched = 0, fetches_failed = 0;
+  bool manifest_fetched = false;  // protocol 2: from the relay
 };
 
 class UploadClient {
  public:
   // `relay`: the host's site relay, or nullptr (everything over this stream).
-  UploadClient(const Manifest& manifest, const BlobStore& blobs, RelayLink* relay = nullptr);
+  // `protocol`: 2 only to a server known to speak it (plugbox's own build,
+  // never a pinned one, which may be older); it also needs the store to hold
+  // the manifest (BlobStore::add_manifest), else 1 is spoken. In 2 the
+  // manifest goes compressed, or, with a relay, is fetched from the relay
+  // like a content (stream_format.h).
+  UploadClient(const Manifest& manifest, const BlobStore& blobs, RelayLink* relay = nullptr,
+               std::uint32_t protocol = 1);
 
-  std::string initial_bytes() const;  // hello + manifest
+  // hello and the manifest (or, protocol 2 with a relay, the key and the
+  // manifest's fetch frame). Once only.
+  std::string initial_bytes();
   // A line of the server's stdout. False on a protocol or server error
   // (error() says which).
   bool on_line(const std::string& line);
+  // Whether next_chunk() may have something: the need list is known, or the
+  // host asked for the manifest after its fetch failed.
+  bool may_send() const { return need_known_ || (manifest_asked_ && !manifest_sent_); }
   bool need_known() const { return need_known_; }
   // The server said it created V (`receive --create`).
   bool created() const { return created_; }
@@ -61,9 +73,15 @@ class UploadClient {
   const std::string& fetch_failure() const { return fetch_failure_; }
 
  private:
+  // The compressed manifest's frames (protocol 2), read back from the store.
+  std::string manifest_frames();
+
   const Manifest& manifest_;
   const BlobStore& blobs_;
   RelayLink* relay_;
+  std::optional<Digest> manifest_blob_;  // set: protocol 2
+  bool manifest_asked_ = false;  // its fetch failed: the frames go next
+  bool manifest_sent_ = false;
   bool need_known_ = false, created_ = false;
   bool key_sent_ = false, via_relay_ = false;
   bool host_fans_out_ = false;  // its need line said it takes fan-out frames

@@ -1,5 +1,9 @@
 #include "upload/common/stream_format.h"
 
+#include <zstd.h>
+
+#include <memory>
+
 #include "upload/common/wire.h"
 
 namespace plugbox::upload {
@@ -10,25 +14,68 @@ void put_frame(std::string* out, std::uint8_t kind, std::string_view payload) {
   wire::put_u32(*out, static_cast<std::uint32_t>(payload.size()));
   out->append(payload);
 }
+
+std::string manifest_frames(std::string_view bytes, std::uint64_t raw_size, const Digest& d) {
+  std::string out;
+  for (size_t off = 0; off < bytes.size(); off += kMaxFramePayload)
+    put_frame(&out, kManifestChunk, bytes.substr(off, kMaxFramePayload));
+  std::string end;
+  wire::put_u64(end, raw_size);
+  end.append(reinterpret_cast<const char*>(d.data()), d.size());
+  put_frame(&out, kManifestEnd, end);
+  return out;
+}
+
+struct DCtxFree {
+  void operator()(ZSTD_DCtx* p) const { ZSTD_freeDCtx(p); }
+};
 }  // namespace
 
-std::string encode_hello() {
+std::string encode_hello(std::uint32_t version) {
   std::string out(kMagic);
-  wire::put_u32(out, kProtocolVersion);
+  wire::put_u32(out, version);
   return out;
 }
 
 std::string encode_manifest(const Manifest& m) {
   std::string bytes = m.encode();
+  return manifest_frames(bytes, bytes.size(), sha256(bytes));
+}
+
+std::string encode_manifest_compressed(std::string_view compressed, std::uint64_t raw_size, const Digest& digest) {
+  return manifest_frames(compressed, raw_size, digest);
+}
+
+std::string encode_manifest_fetch(const Digest& digest, std::uint64_t raw_size, std::uint64_t compressed_size) {
+  std::string p(reinterpret_cast<const char*>(digest.data()), digest.size());
+  wire::put_u64(p, raw_size);
+  wire::put_u64(p, compressed_size);
   std::string out;
-  for (size_t off = 0; off < bytes.size(); off += kMaxFramePayload)
-    put_frame(&out, kManifestChunk, std::string_view(bytes).substr(off, kMaxFramePayload));
-  std::string end;
-  wire::put_u64(end, bytes.size());
-  auto d = sha256(bytes);
-  end.append(reinterpret_cast<const char*>(d.data()), d.size());
-  put_frame(&out, kManifestEnd, end);
+  put_frame(&out, kManifestFetch, p);
   return out;
+}
+
+bool decompress_manifest(std::string_view frame, std::uint64_t raw_size, std::string* out, std::string* why) {
+  out->clear();
+  if (raw_size > kMaxManifestBytes) return *why = "the manifest is said to exceed 1 GiB", false;
+  std::unique_ptr<ZSTD_DCtx, DCtxFree> dctx(ZSTD_createDCtx());
+  if (!dctx) return *why = "out of memory for zstd", false;
+  // Grown as it decodes, never past the announced length: the length comes
+  // from the stream, and is not trusted for an allocation up front.
+  ZSTD_inBuffer in{frame.data(), frame.size(), 0};
+  std::string buf(64 * 1024, '\0');
+  for (;;) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    const size_t r = ZSTD_decompressStream(dctx.get(), &o, &in);
+    if (ZSTD_isError(r)) return *why = std::string("the compressed manifest does not decode: ") + ZSTD_getErrorName(r), false;
+    if (out->size() + o.pos > raw_size) return *why = "the compressed manifest is longer than announced", false;
+    out->append(buf.data(), o.pos);
+    if (r == 0) break;  // the frame is complete
+    if (in.pos == in.size && o.pos < o.size) return *why = "the compressed manifest is truncated", false;
+  }
+  if (in.pos != in.size) return *why = "the compressed manifest has bytes after its frame", false;
+  if (out->size() != raw_size) return *why = "the compressed manifest is shorter than announced", false;
+  return true;
 }
 
 std::string encode_file_begin(const Digest& d, std::uint64_t raw_size, std::uint64_t compressed_size) {
@@ -105,9 +152,11 @@ bool StreamParser::feed(std::string_view bytes) {
     wire::Reader r(std::string_view(buf_).substr(kMagic.size(), 4));
     std::uint32_t v = 0;
     r.u32(&v);
-    if (v != kProtocolVersion)
+    if (v < kOldestProtocolVersion || v > kProtocolVersion)
       return fail("upload protocol " + std::to_string(v) + " is not supported (this server speaks " +
-                  std::to_string(kProtocolVersion) + "): install matching plugbox and plugbox-server versions");
+                  std::to_string(kOldestProtocolVersion) + " to " + std::to_string(kProtocolVersion) +
+                  "): install matching plugbox and plugbox-server versions");
+    version_ = v;
     pos = kMagic.size() + 4;
     state_ = State::manifest;
   }
@@ -152,17 +201,36 @@ bool StreamParser::frame(std::uint8_t kind, std::string_view payload) {
         std::uint64_t len;
         std::string_view d;
         if (!r.u64(&len) || !r.bytes(32, &d) || !r.empty()) return fail("upload manifest end frame is malformed");
-        if (len != manifest_bytes_.size()) return fail("upload manifest is truncated: the stream is corrupt");
-        auto got = sha256(manifest_bytes_);
+        std::string bytes = std::move(manifest_bytes_);
+        manifest_bytes_ = std::string();
+        if (version_ >= 2) {
+          std::string raw, why;
+          if (!decompress_manifest(bytes, len, &raw, &why)) return fail("upload manifest: " + why + ": the stream is corrupt");
+          bytes = std::move(raw);
+        }
+        if (len != bytes.size()) return fail("upload manifest is truncated: the stream is corrupt");
+        auto got = sha256(bytes);
         if (std::string_view(reinterpret_cast<const char*>(got.data()), 32) != d)
           return fail("upload manifest digest mismatch: the stream is corrupt");
-        Manifest m;
-        if (!Manifest::decode(manifest_bytes_, &m, &err)) return fail("upload manifest refused: " + err);
-        manifest_bytes_.clear();
-        manifest_bytes_.shrink_to_fit();
-        state_ = State::files;
-        if (ev_.on_manifest && !ev_.on_manifest(std::move(m), &err)) return fail(err);
-        return true;
+        return take_manifest(std::move(bytes));
+      }
+      if (kind == kFanOutKey && version_ >= 2) return fan_out_key(payload);
+      if (kind == kManifestFetch && version_ >= 2) {
+        wire::Reader r(payload);
+        std::string_view d;
+        std::uint64_t raw, comp;
+        if (!r.bytes(32, &d) || !r.u64(&raw) || !r.u64(&comp) || !r.empty())
+          return fail("upload manifest fetch frame is malformed");
+        if (!ev_.on_manifest_fetch) return fail("upload stream: a fan-out frame, which this receiver does not take");
+        if (manifest_fetch_tried_ || !manifest_bytes_.empty())
+          return fail("upload stream: a second manifest fetch, or one after the manifest's frames began");
+        manifest_fetch_tried_ = true;
+        Digest digest;
+        std::memcpy(digest.data(), d.data(), 32);
+        std::optional<std::string> fetched;
+        if (!ev_.on_manifest_fetch(digest, raw, comp, &fetched, &err)) return fail(err);
+        if (!fetched) return true;  // asked for directly: its frames follow
+        return take_manifest(std::move(*fetched));
       }
       return fail("upload stream: expected the manifest, got frame '" + std::string(1, char(kind)) + "'");
     case State::files:
@@ -190,16 +258,7 @@ bool StreamParser::frame(std::uint8_t kind, std::string_view payload) {
         }
         return true;
       }
-      if (kind == kFanOutKey) {
-        wire::Reader r(payload);
-        std::string_view key, token;
-        std::string endpoint;
-        if (!r.bytes(32, &key) || !r.bytes(32, &token) || !r.str(&endpoint, 300) || !r.empty())
-          return fail("upload fan-out key frame is malformed");
-        if (!ev_.on_fan_out_key) return fail("upload stream: a fan-out frame, which this receiver does not take");
-        if (!ev_.on_fan_out_key(key, token, endpoint, &err)) return fail(err);
-        return true;
-      }
+      if (kind == kFanOutKey) return fan_out_key(payload);
       if (kind == kRelayFetch) {
         wire::Reader r(payload);
         std::string_view d, b;
@@ -234,6 +293,26 @@ bool StreamParser::frame(std::uint8_t kind, std::string_view payload) {
     default:
       return fail("upload stream: unexpected frame");
   }
+}
+
+bool StreamParser::take_manifest(std::string bytes) {
+  std::string err;
+  Manifest m;
+  if (!Manifest::decode(bytes, &m, &err)) return fail("upload manifest refused: " + err);
+  state_ = State::files;
+  if (ev_.on_manifest && !ev_.on_manifest(std::move(m), &err)) return fail(err);
+  return true;
+}
+
+bool StreamParser::fan_out_key(std::string_view payload) {
+  wire::Reader r(payload);
+  std::string_view key, token;
+  std::string endpoint, err;
+  if (!r.bytes(32, &key) || !r.bytes(32, &token) || !r.str(&endpoint, 300) || !r.empty())
+    return fail("upload fan-out key frame is malformed");
+  if (!ev_.on_fan_out_key) return fail("upload stream: a fan-out frame, which this receiver does not take");
+  if (!ev_.on_fan_out_key(key, token, endpoint, &err)) return fail(err);
+  return true;
 }
 
 bool StreamParser::finish() {

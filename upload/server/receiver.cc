@@ -340,6 +340,9 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
   };
   ev.on_relay_fetch = [this](const Digest& d, std::uint64_t raw, std::uint64_t comp, const Digest* base,
                              std::string* err) { return on_relay_fetch(d, raw, comp, base, err); };
+  ev.on_manifest_fetch = [this](const Digest& d, std::uint64_t raw, std::uint64_t comp,
+                                std::optional<std::string>* fetched,
+                                std::string* err) { return on_manifest_fetch(d, raw, comp, fetched, err); };
   parser_ = StreamParser(std::move(ev));
 }
 
@@ -551,6 +554,32 @@ bool Receiver::on_relay_fetch(const Digest& d, std::uint64_t raw, std::uint64_t 
   return on_file_end(err);
 }
 
+bool Receiver::on_manifest_fetch(const Digest& d, std::uint64_t raw, std::uint64_t compressed,
+                                 std::optional<std::string>* fetched, std::string* err) {
+  auto& im = *impl_;
+  if (!im.relay) return *err = "upload asked for a manifest fetch before sending the fan-out key", false;
+  std::string why, bytes;
+  auto got = im.relay->fetch(relay_id(d, nullptr), &why);
+  if (got && got->size() != compressed) {
+    why = "the manifest from the relay has " + std::to_string(got->size()) + " bytes, not the announced " +
+          std::to_string(compressed);
+    got.reset();
+  }
+  if (got && !decompress_manifest(*got, raw, &bytes, &why)) got.reset();
+  if (got && sha256(bytes) != d) {
+    why = "the manifest from the relay does not have the announced SHA-256";
+    got.reset();
+  }
+  if (!got) {
+    reply_(nlohmann::json{{"resend_manifest", why}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return true;
+  }
+  stats_.bytes_fetched += compressed + kSealOverhead;
+  stats_.manifest_fetched = true;
+  *fetched = std::move(bytes);
+  return true;
+}
+
 bool Receiver::begin_content(const Digest& d, std::uint64_t raw, std::string* err) {
   auto& im = *impl_;
   im.cur_patch = im.cur_dropped = im.cur_fetched = false;
@@ -751,7 +780,8 @@ bool Receiver::finish() {
                           {"patches_failed", stats_.patches_failed},
                           {"files_fetched", stats_.files_fetched},
                           {"bytes_fetched", stats_.bytes_fetched},
-                          {"fetches_failed", stats_.fetches_failed}}}}
+                          {"fetches_failed", stats_.fetches_failed},
+                          {"manifest_fetched", stats_.manifest_fetched}}}}
              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return true;
 }

@@ -82,6 +82,7 @@ struct ReceiveStats {
   std::uint64_t files_fetched = 0;  // of files_sent: fetched from the site's relay (fan-out)
   std::uint64_t bytes_fetched = 0;  // sealed bytes of those, read from the relay
   std::uint64_t fetches_failed = 0; // fetches that failed (relay unreachable or gone, bad tag): asked for whole
+  bool manifest_fetched = false;    // protocol 2: the manifest came from the relay, not over the stream
 };
 
 class Receiver {
@@ -127,6 +128,10 @@ class Receiver {
   bool on_fan_out_key(std::string_view key, std::string_view token, const std::string& endpoint, std::string* err);
   bool on_relay_fetch(const Digest& d, std::uint64_t raw, std::uint64_t compressed, const Digest* base,
                       std::string* err);
+  // Protocol 2: the manifest itself from the relay; a failure is answered
+  // `resend_manifest` and its frames follow.
+  bool on_manifest_fetch(const Digest& d, std::uint64_t raw, std::uint64_t compressed,
+                         std::optional<std::string>* fetched, std::string* err);
   bool on_file_data(std::string_view compressed, std::string* err);
   bool on_file_end(std::string* err);
   bool on_end(std::string* err);

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <zstd.h>
+
 #include "upload/common/stream_format.h"
 
 using namespace plugbox::upload;
@@ -59,10 +61,10 @@ TEST_CASE("malformed streams are refused with a reason") {
   }
   SECTION("another protocol version") {
     std::string s = good;
-    s[kMagic.size()] = 2;
+    s[kMagic.size()] = 3;
     Recorder r;
     CHECK_FALSE(r.parser.feed(s));
-    CHECK_THAT(r.parser.error(), Catch::Contains("upload protocol 2 is not supported"));
+    CHECK_THAT(r.parser.error(), Catch::Contains("upload protocol 3 is not supported"));
   }
   SECTION("oversized frame") {
     std::string s = encode_hello() + "M" + std::string("\xff\xff\xff\x7f", 4);
@@ -103,5 +105,51 @@ TEST_CASE("malformed streams are refused with a reason") {
     CHECK_FALSE(r.parser.feed("nope-nope-nope"));
     CHECK_FALSE(r.parser.feed(good));
     CHECK_FALSE(r.parser.finish());
+  }
+}
+
+namespace {
+// One zstd frame of `raw`, as the client's store keeps the manifest.
+std::string zstd_frame(const std::string& raw) {
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  out.resize(ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 3));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("protocol 2's manifest comes compressed, and a frame that does not open to it is refused") {
+  Manifest m;
+  m.entries = {Entry{EntryType::file, "f", 0644, 5, 0, sha256("hello"), {}}};
+  const std::string raw = m.encode();
+  const std::string frame = zstd_frame(raw);
+  Recorder r;
+  SECTION("as announced") {
+    REQUIRE(r.parser.feed(encode_hello(2) + encode_manifest_compressed(frame, raw.size(), sha256(raw))));
+    CHECK(r.parser.version() == 2);
+    CHECK(r.events == std::vector<std::string>{"manifest:1"});
+  }
+  SECTION("longer than announced") {
+    CHECK_FALSE(r.parser.feed(encode_hello(2) + encode_manifest_compressed(frame, raw.size() - 1, sha256(raw))));
+    CHECK(r.parser.error() == "upload manifest: the compressed manifest is longer than announced: the stream is corrupt");
+  }
+  SECTION("shorter than announced") {
+    CHECK_FALSE(r.parser.feed(encode_hello(2) + encode_manifest_compressed(frame, raw.size() + 1, sha256(raw))));
+    CHECK(r.parser.error() == "upload manifest: the compressed manifest is shorter than announced: the stream is corrupt");
+  }
+  SECTION("not zstd") {
+    CHECK_FALSE(r.parser.feed(encode_hello(2) + encode_manifest_compressed(raw, raw.size(), sha256(raw))));
+    CHECK(r.parser.error().rfind("upload manifest: the compressed manifest does not decode: ", 0) == 0);
+  }
+  SECTION("cut short") {
+    CHECK_FALSE(r.parser.feed(encode_hello(2) + encode_manifest_compressed(frame.substr(0, frame.size() - 3), raw.size(), sha256(raw))));
+    CHECK(r.parser.error() == "upload manifest: the compressed manifest is truncated: the stream is corrupt");
+  }
+  SECTION("sent uncompressed, as protocol 1 would") {
+    CHECK_FALSE(r.parser.feed(encode_hello(2) + encode_manifest(m)));
+  }
+  SECTION("a version this server does not speak") {
+    CHECK_FALSE(r.parser.feed(encode_hello(3)));
+    CHECK(r.parser.error() ==
+          "upload protocol 3 is not supported (this server speaks 1 to 2): install matching plugbox and plugbox-server versions");
   }
 }
