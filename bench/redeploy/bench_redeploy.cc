@@ -41,6 +41,7 @@
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
 #include "bench/upload/bench_common.h"
+#include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
 #include "tests/harness/sshd_fleet.h"
@@ -124,16 +125,18 @@ void rewrite_mtimes(const fs::path& root, std::int64_t sec) {
 // Runs plugbox to its end (its output to `log`), measuring it and the hosts.
 Row run_plugbox(const std::string& name, const std::vector<std::string>& args, const fs::path& log,
                 const pb::CpuGroup* hosts, const std::vector<int>& sshd_pids) {
+  std::vector<std::string> argv{PLUGBOX_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
   const double hosts_before = hosts ? hosts->seconds() : 0;
-  const pb::CliRun run = pb::run_cli(PLUGBOX_BIN, args, log);
+  const pb::CliRun run = pb::run_cli(argv, log);
   Row r;
   r.name = name;
-  r.wall = run.wall_s;
+  r.wall = run.wall;
   // Sessions still closing on the hosts are part of this run's cost.
   if (!pb::wait_sessions_reaped(sshd_pids, std::chrono::seconds(10)))
     std::cerr << "bench_redeploy: sessions still open 10 s after " << name << "; its hosts' CPU may be short\n";
   r.hosts_cpu = hosts ? hosts->seconds() - hosts_before : -1;
-  r.client_cpu = run.cpu_s;
+  r.client_cpu = run.cpu;
   r.client_peak_mb = run.peak_mb;
   r.status = run.status;
   return r;

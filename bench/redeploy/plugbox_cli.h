@@ -1,7 +1,7 @@
-// Running the real `plugbox` command line from a benchmark, as an operator
-// would (so that everything a deploy does is in the figures: the content
-// cache, patches, the journal), and reading what its journal says it sent.
-// Shared by bench_redeploy and bench_wan.
+// What a benchmark gives the real `plugbox` command line, run as an operator
+// would (bench/upload's run_cli: everything a deploy does is then in the
+// figures, the content cache, patches, the journal), and what its journal
+// says it sent. Shared by bench_redeploy and bench_wan.
 #pragma once
 
 #include <cstdint>
@@ -10,18 +10,6 @@
 #include <vector>
 
 namespace plugbox::bench {
-
-struct CliRun {
-  double wall_s = 0;
-  double cpu_s = 0;    // user + system of plugbox (wait4)
-  double peak_mb = 0;  // its peak RSS (wait4's ru_maxrss)
-  int status = -1;     // exit status, or 128 + signal
-};
-
-// Runs `binary args...` to its end with stdin on /dev/null and stdout and
-// stderr appended to `log`, in this process's environment. Exits the process
-// when it cannot be started (a benchmark has nothing to measure then).
-CliRun run_cli(const std::string& binary, const std::vector<std::string>& args, const std::filesystem::path& log);
 
 // A count of the newest deploy under `runs` ($XDG_STATE_HOME/plugbox/runs),
 // summed over its journal's records (one per host): `wire_bytes` (the upload

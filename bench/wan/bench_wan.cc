@@ -41,6 +41,7 @@
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
 #include "bench/upload/bench_common.h"
+#include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/rsync_run.h"
 #include "bench/upload/tree_check.h"
@@ -314,11 +315,11 @@ Row ScenarioRun::run_plugbox(const Variant& v, int release) {
   // Version names are seconds: each deploy must be in a second of its own.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   Row r = measure(v.name, release == 1 ? "first" : "redeploy", [&](Row* row) {
-    const pb::CliRun run =
-        pb::run_cli(PLUGBOX_BIN, {"-i", inv.string(), "-f", svc.string(), "fleet", "deploy", "--group", "leaves"},
-                    vdir / "plugbox.log");
-    row->wall = run.wall_s;
-    row->client_cpu = run.cpu_s;
+    const pb::CliRun run = pb::run_cli(
+        {PLUGBOX_BIN, "-i", inv.string(), "-f", svc.string(), "fleet", "deploy", "--group", "leaves"},
+        vdir / "plugbox.log");
+    row->wall = run.wall;
+    row->client_cpu = run.cpu;
     row->client_peak_mb = run.peak_mb;
     row->status = run.status;
   });
