@@ -40,7 +40,7 @@
 
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
-#include "bench/upload/bench_common.h"
+#include "bench/upload/bench_args.h"
 #include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
@@ -62,26 +62,15 @@ struct Params {
   bool keep = false;
 };
 
-[[noreturn]] void usage_error(const std::string& why) { pb::usage_error("bench_redeploy", why, kUsage); }
-int to_int(const std::string& flag, const char* v, int lo, int hi) {
-  return pb::int_arg("bench_redeploy", kUsage, flag, v, lo, hi);
-}
-
 Params parse(int argc, char** argv) {
   Params p;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--hosts") p.hosts = to_int(a, v, 1, 500), ++i;
-    else if (a == "--files") p.files = to_int(a, v, 10, 100000), ++i;
-    else if (a == "--mib") p.mib = to_int(a, v, 1, 1024), ++i;
-    else if (a == "--changed-percent") p.changed_percent = to_int(a, v, 0, 100), ++i;
-    else if (a == "--keep") p.keep = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else usage_error("unknown argument " + a);
-  }
+  pb::BenchArgs("bench_redeploy", kUsage)
+      .number_flag("--hosts", &p.hosts, 1, 500)
+      .number_flag("--files", &p.files, 10, 100000)
+      .number_flag("--mib", &p.mib, 1, 1024)
+      .number_flag("--changed-percent", &p.changed_percent, 0, 100)
+      .switch_flag("--keep", &p.keep)
+      .parse(argc, argv);
   return p;
 }
 

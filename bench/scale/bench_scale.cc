@@ -81,37 +81,26 @@ struct Params {
   bool keep = false;
 };
 
-const pb::BenchArgs kArgs{"bench_scale", kUsage};
-
 Params parse(int argc, char** argv) {
   Params p;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--hosts") p.hosts = kArgs.number(a, v, 1, 2000), ++i;
-    else if (a == "--bastions") p.bastions = kArgs.number(a, v, 0, 60), ++i;
-    else if (a == "--files") p.files = kArgs.number(a, v, 10, 100000), ++i;
-    else if (a == "--mib") p.mib = kArgs.number(a, v, 1, 1024), ++i;
-    else if (a == "--changed-percent") p.changed_percent = kArgs.number(a, v, 0, 100), ++i;
-    else if (a == "--parallel") p.parallel = kArgs.number(a, v, 1, 10000), ++i;
-    else if (a == "--sshd-line") {
-      if (!v) kArgs.error("--sshd-line wants an sshd_config line");
-      p.sshd_lines.push_back(v), ++i;
-    } else if (a == "--wrap") {
-      if (!v) kArgs.error("--wrap wants a command line (\"heaptrack -o FILE\")");
-      std::istringstream words(v);
-      for (std::string w; words >> w;) p.wrap.push_back(w);
-      ++i;
-    } else if (a == "--plugbox") {
-      if (!v) kArgs.error("--plugbox wants a path");
-      p.plugbox = v, ++i;
-    } else if (a == "--on-disk") p.on_disk = true;
-    else if (a == "--keep") p.keep = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else kArgs.error("unknown argument " + a);
-  }
+  pb::BenchArgs("bench_scale", kUsage)
+      .number_flag("--hosts", &p.hosts, 1, 2000)
+      .number_flag("--bastions", &p.bastions, 0, 60)
+      .number_flag("--files", &p.files, 10, 100000)
+      .number_flag("--mib", &p.mib, 1, 1024)
+      .number_flag("--changed-percent", &p.changed_percent, 0, 100)
+      .number_flag("--parallel", &p.parallel, 1, 10000)
+      .value_flag("--sshd-line", "--sshd-line wants an sshd_config line",
+                  [&](const char* v) { p.sshd_lines.push_back(v); })
+      .value_flag("--wrap", "--wrap wants a command line (\"heaptrack -o FILE\")",
+                  [&](const char* v) {
+                    std::istringstream words(v);
+                    for (std::string w; words >> w;) p.wrap.push_back(w);
+                  })
+      .value_flag("--plugbox", "--plugbox wants a path", [&](const char* v) { p.plugbox = v; })
+      .switch_flag("--on-disk", &p.on_disk)
+      .switch_flag("--keep", &p.keep)
+      .parse(argc, argv);
   return p;
 }
 

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -11,20 +10,6 @@ namespace plugbox::bench {
 namespace {
 const std::chrono::steady_clock::time_point g_start = std::chrono::steady_clock::now();
 }  // namespace
-
-void usage_error(const std::string& program, const std::string& why, const char* usage) {
-  std::cerr << program << ": " << why << "\n" << usage;
-  std::exit(2);
-}
-
-int int_arg(const std::string& program, const char* usage, const std::string& flag, const char* value, int lo,
-            int hi) {
-  char* end = nullptr;
-  const long n = value ? std::strtol(value, &end, 10) : 0;
-  if (!value || !*value || *end || n < lo || n > hi)
-    usage_error(program, fmt::format("{} wants a number in {}..{}", flag, lo, hi), usage);
-  return int(n);
-}
 
 double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

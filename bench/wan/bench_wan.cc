@@ -40,6 +40,7 @@
 
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
+#include "bench/upload/bench_args.h"
 #include "bench/upload/bench_common.h"
 #include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
@@ -73,40 +74,23 @@ struct Params {
   bool keep = false;
 };
 
-[[noreturn]] void usage_error(const std::string& why) { pb::usage_error("bench_wan", why, kUsage); }
-int to_int(const std::string& flag, const char* v, int lo, int hi) {
-  return pb::int_arg("bench_wan", kUsage, flag, v, lo, hi);
-}
-
 Params parse(int argc, char** argv) {
   Params p;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--scenario") {
-      if (!v || (std::string(v) != "A" && std::string(v) != "B" && std::string(v) != "both"))
-        usage_error("--scenario wants A, B or both");
-      p.scenario = v, ++i;
-    } else if (a == "--hosts-per-site")
-      p.hosts_per_site = to_int(a, v, 1, 200), ++i;
-    else if (a == "--sites")
-      p.sites = to_int(a, v, 1, 20), ++i;
-    else if (a == "--mbit")
-      p.mbit = to_int(a, v, 1, 100000), ++i;
-    else if (a == "--files")
-      p.files = to_int(a, v, 20, 100000), ++i;
-    else if (a == "--mib")
-      p.mib = to_int(a, v, 1, 1024), ++i;
-    else if (a == "--changed-percent")
-      p.changed_percent = to_int(a, v, 0, 100), ++i;
-    else if (a == "--keep")
-      p.keep = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else
-      usage_error("unknown argument " + a);
-  }
+  pb::BenchArgs args("bench_wan", kUsage);
+  args.value_flag("--scenario", "--scenario wants A, B or both",
+                  [&](const char* v) {
+                    if (std::string(v) != "A" && std::string(v) != "B" && std::string(v) != "both")
+                      args.error("--scenario wants A, B or both");
+                    p.scenario = v;
+                  })
+      .number_flag("--hosts-per-site", &p.hosts_per_site, 1, 200)
+      .number_flag("--sites", &p.sites, 1, 20)
+      .number_flag("--mbit", &p.mbit, 1, 100000)
+      .number_flag("--files", &p.files, 20, 100000)
+      .number_flag("--mib", &p.mib, 1, 1024)
+      .number_flag("--changed-percent", &p.changed_percent, 0, 100)
+      .switch_flag("--keep", &p.keep)
+      .parse(argc, argv);
   return p;
 }
 
