@@ -41,6 +41,7 @@
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
 #include "bench/upload/bench_args.h"
+#include "bench/upload/bench_fleet.h"
 #include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
@@ -154,34 +155,19 @@ int main(int argc, char** argv) {
     fo.hosts.push_back({names.back()});
   }
   pb::WorkDir work(p.keep);
-  // The hosts run the server built alongside, from the work dir (their user
-  // must reach it: the harness's user cannot enter the build tree's parents
-  // on every machine).
-  const fs::path server = work.path() / "plugbox-server";
-  fs::copy_file(PLUGBOX_SERVER_BINARY, server);
-  fo.inventory_defaults_extra = {"server = \"" + server.string() + "\""};
   std::string why;
-  auto fleet = plugbox::testing::SshdFleet::start(fo, &why);
+  const auto fleet = pb::BenchFleet::start("bench_redeploy", fo, work.path(), PLUGBOX_SERVER_BINARY, &why);
   if (!fleet) {
     std::cerr << "bench_redeploy: cannot start the sshd fleet: " << why << "\n";
     return 1;
   }
-  std::vector<int> sshd_pids;
-  for (const auto& h : fleet->hosts()) sshd_pids.push_back(h.sshd_pid);
-  std::string no_group;
-  auto cpu = pb::CpuGroup::create(&no_group);
-  for (int pid : sshd_pids)
-    if (cpu && !cpu->add(pid)) cpu.reset(), no_group = "cannot move sshd " + std::to_string(pid) + " into it";
-  if (!cpu) std::cerr << "bench_redeploy: no cpuacct cgroup (" << no_group << "): the hosts' CPU is not measured\n";
-  pb::HostData data(work.path(), names, fleet->user(), /*on_disk=*/false);
+  const std::vector<int>& sshd_pids = fleet->sshd_pids();
+  pb::CpuGroup* const cpu = fleet->cpu();
+  pb::HostData data(work.path(), names, fleet->fleet().user(), /*on_disk=*/false);
 
-  // The inventory: the harness's, each home moved to the host's tmpfs dir.
-  std::vector<std::pair<std::string, std::string>> homes;
-  for (const auto& h : fleet->hosts()) homes.emplace_back(h.home, data.dir(h.name) + "/svc");
-  const std::string inv = pb::move_homes(fleet->inventory_toml(), homes);
   const fs::path svc = work.path() / "service";
   fs::create_directories(svc);
-  std::ofstream(svc / "inventory.toml") << inv;
+  std::ofstream(svc / "inventory.toml") << fleet->inventory(data, "svc");
   auto write_service = [&](bool exact_mtimes) {
     std::ofstream(svc / "plugbox.toml") << pb::bench_service_toml(
         "all", exact_mtimes ? std::vector<std::string>{"exact_mtimes = true"} : std::vector<std::string>{});
@@ -213,13 +199,13 @@ int main(int argc, char** argv) {
   auto deploy_row = [&](const std::string& name) {
     // Version names are seconds: each deploy must be in a second of its own.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-    rows.push_back(run_plugbox(name, deploy_args, log, cpu.get(), sshd_pids));
+    rows.push_back(run_plugbox(name, deploy_args, log, cpu, sshd_pids));
     rows.back().wire = pb::journal_sum(state / "plugbox" / "runs", "wire_bytes");
     const double disk_now = fleet_disk_mb(data, names);
     rows.back().disk_mb = disk_now - disk_before;
     disk_before = disk_now;
   };
-  rows.push_back(run_plugbox("floor", floor_args, log, cpu.get(), sshd_pids));
+  rows.push_back(run_plugbox("floor", floor_args, log, cpu, sshd_pids));
   pb::write_app(app1, svc / "app");
   deploy_row("first");
   fs::remove_all(svc / "app");
@@ -243,7 +229,7 @@ int main(int argc, char** argv) {
   write_service(true);
   deploy_row("rebuilt/exact");
   write_service(false);
-  rows.push_back(run_plugbox("floor", floor_args, log, cpu.get(), sshd_pids));
+  rows.push_back(run_plugbox("floor", floor_args, log, cpu, sshd_pids));
 
   std::cout << fmt::format("{} sshd hosts, app {} files / {} MiB, redeploy with {} files changed; plugbox's output: {}\n",
                            p.hosts, p.files, p.mib, changed.size(), log.string());

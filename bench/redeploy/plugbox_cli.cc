@@ -22,16 +22,8 @@ std::uint64_t journal_sum(const fs::path& runs, const std::string& key) {
   return sum;
 }
 
-std::string move_homes(std::string inv, const std::vector<std::pair<std::string, std::string>>& homes) {
-  for (const auto& [old_home, new_home] : homes) {
-    const std::string from = "\"" + old_home + "\"", to = "\"" + new_home + "\"";
-    for (auto at = inv.find(from); at != std::string::npos; at = inv.find(from, at + to.size()))
-      inv.replace(at, from.size(), to);
-  }
-  return inv;
-}
-
-std::string bench_service_toml(const std::string& group, const std::vector<std::string>& service_extra) {
+std::string bench_service_toml(const std::string& group, const std::vector<std::string>& service_extra,
+                               const std::vector<std::string>& deploy_extra) {
   std::string s =
       "[service]\n"
       "name = \"bench\"\n"
@@ -48,6 +40,7 @@ std::string bench_service_toml(const std::string& group, const std::vector<std::
        "max_fail = 0\n"
        "keep = 3\n"
        "health_retries = 1\n";
+  for (const auto& line : deploy_extra) s += line + "\n";
   return s;
 }
 

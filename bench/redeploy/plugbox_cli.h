@@ -1,7 +1,7 @@
 // What a benchmark gives the real `plugbox` command line, run as an operator
 // would (bench/upload's run_cli: everything a deploy does is then in the
 // figures, the content cache, patches, the journal), and what its journal
-// says it sent. Shared by bench_redeploy and bench_wan.
+// says it sent. The inventory is bench/upload's BenchFleet::inventory.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +16,11 @@ namespace plugbox::bench {
 // stream bytes it sent), `files_sent`, `files_patched`, ...
 std::uint64_t journal_sum(const std::filesystem::path& runs, const std::string& key);
 
-// The harness's inventory with each host's home replaced: `homes` maps a
-// harness home to the one to use (a host's tmpfs directory).
-std::string move_homes(std::string inventory, const std::vector<std::pair<std::string, std::string>>& homes);
-
 // A plugbox.toml deploying `upload_version` of the service dir to `group` in
 // one batch of 100%, with stop, start and health `true` (the service's own
-// cost is not what is measured); `service_extra` lines go into [service].
-std::string bench_service_toml(const std::string& group, const std::vector<std::string>& service_extra = {});
+// cost is not what is measured); `service_extra` lines go into [service],
+// `deploy_extra` ones at the end of [deploy].
+std::string bench_service_toml(const std::string& group, const std::vector<std::string>& service_extra = {},
+                               const std::vector<std::string>& deploy_extra = {});
 
 }  // namespace plugbox::bench

@@ -37,8 +37,10 @@
 #include <thread>
 #include <vector>
 
+#include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
 #include "bench/upload/bench_args.h"
+#include "bench/upload/bench_fleet.h"
 #include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
@@ -48,7 +50,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace pb = plugbox::bench;
-using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     "usage: bench_scale [--hosts 500] [--bastions 5] [--files 2000] [--mib 50] [--changed-percent 5] [--parallel N]\n"
@@ -246,47 +247,21 @@ int main(int argc, char** argv) {
     fo.hosts.push_back({names.back(), bastions.empty() ? "" : bastions[size_t(i) % bastions.size()], {"app"}});
   }
   pb::WorkDir work(p.keep);
-  const fs::path server = work.path() / "plugbox-server";
-  fs::copy_file(PLUGBOX_SERVER_BINARY, server);
-  fo.inventory_defaults_extra = {"server = \"" + server.string() + "\""};
   std::string why;
-  const auto start0 = Clock::now();
-  auto fleet = plugbox::testing::SshdFleet::start(fo, &why);
+  const auto fleet = pb::BenchFleet::start("bench_scale", fo, work.path(), PLUGBOX_SERVER_BINARY, &why);
   if (!fleet) {
     std::cerr << "bench_scale: cannot start the sshd fleet: " << why << "\n";
     return 1;
   }
-  const double start_s = std::chrono::duration<double>(Clock::now() - start0).count();
-  std::vector<int> sshd_pids;
-  for (const auto& h : fleet->hosts()) sshd_pids.push_back(h.sshd_pid);
-  std::string no_group;
-  auto cpu = pb::CpuGroup::create(&no_group);
-  for (int pid : sshd_pids)
-    if (cpu && !cpu->add(pid)) cpu.reset(), no_group = "cannot move sshd " + std::to_string(pid) + " into it";
-  if (!cpu) std::cerr << "bench_scale: no cpuacct cgroup (" << no_group << "): the hosts' CPU is not measured\n";
-  pb::HostData data(work.path(), names, fleet->user(), p.on_disk);
+  const double start_s = fleet->start_seconds();
+  const std::vector<int>& sshd_pids = fleet->sshd_pids();
+  pb::CpuGroup* const cpu = fleet->cpu();
+  pb::HostData data(work.path(), names, fleet->fleet().user(), p.on_disk);
 
-  std::string inv = fleet->inventory_toml();
-  for (const auto& h : fleet->hosts()) {
-    if (h.is_jump) continue;
-    const std::string from = "\"" + h.home + "\"", to = "\"" + data.dir(h.name) + "/svc\"";
-    for (auto at = inv.find(from); at != std::string::npos; at = inv.find(from, at + to.size()))
-      inv.replace(at, from.size(), to);
-  }
   const fs::path svc = work.path() / "service";
   fs::create_directories(svc);
-  std::ofstream(svc / "inventory.toml") << inv;
-  std::ofstream(svc / "plugbox.toml") << "[service]\n"
-                                         "name = \"bench\"\n"
-                                         "upload_version = \"app\"\n"
-                                         "stop = [\"true\"]\n"
-                                         "start = [\"true\"]\n"
-                                         "health = \"true\"\n"
-                                         "\n[deploy]\n"
-                                         "group = \"app\"\n"
-                                         "batches = [\"100%\"]\n"
-                                         "health_retries = 1\n"
-                                         "connect_timeout = 120\n";
+  std::ofstream(svc / "inventory.toml") << fleet->inventory(data, "svc");
+  std::ofstream(svc / "plugbox.toml") << pb::bench_service_toml("app", {}, {"connect_timeout = 120"});
   ::setenv("XDG_STATE_HOME", (work.path() / "state").c_str(), 1);
   ::setenv("XDG_CACHE_HOME", (work.path() / "cache").c_str(), 1);
   const fs::path log = work.path() / "plugbox.log";
@@ -301,14 +276,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> args{"-i",    (svc / "inventory.toml").string(), "-f",      (svc / "plugbox.toml").string(),
                                 "fleet", "deploy",                          "--group", "app"};
   if (p.parallel) args.insert(args.end(), {"--parallel", std::to_string(p.parallel)});
-  Fleet meter(*fleet, bastions);
+  Fleet meter(fleet->fleet(), bastions);
   std::vector<Row> rows;
   pb::write_app(app1, svc / "app");
-  rows.push_back(run_plugbox("first", p.plugbox, p.wrap, args, log, cpu.get(), sshd_pids, meter));
+  rows.push_back(run_plugbox("first", p.plugbox, p.wrap, args, log, cpu, sshd_pids, meter));
   fs::remove_all(svc / "app");
   pb::write_app(app2, svc / "app");
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // version names are seconds
-  rows.push_back(run_plugbox("redeploy", p.plugbox, p.wrap, args, log, cpu.get(), sshd_pids, meter));
+  rows.push_back(run_plugbox("redeploy", p.plugbox, p.wrap, args, log, cpu, sshd_pids, meter));
 
   double load[3] = {0, 0, 0};
   ::getloadavg(load, 3);

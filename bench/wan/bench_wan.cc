@@ -42,6 +42,7 @@
 #include "bench/upload/app_tree.h"
 #include "bench/upload/bench_args.h"
 #include "bench/upload/bench_common.h"
+#include "bench/upload/bench_fleet.h"
 #include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/rsync_run.h"
@@ -192,13 +193,9 @@ class ScenarioRun {
   fs::path dir_;
   const pb::AppTree& v1_;
   const pb::AppTree& v2_;
-  // Declared first so that it goes last: the group can be removed only once
-  // the fleet's processes are gone.
-  std::unique_ptr<pb::CpuGroup> cpu_;
-  std::unique_ptr<plugbox::testing::SshdFleet> fleet_;
+  std::unique_ptr<pb::BenchFleet> fleet_;
   std::unique_ptr<pb::HostData> data_;
   std::vector<std::string> leaves_, uplinks_;
-  std::vector<int> sshd_pids_;
   fs::path ssh_config_, app_;
 };
 
@@ -213,27 +210,15 @@ void ScenarioRun::start_fleet() {
       fo.hosts.push_back({leaves_.back(), b.name});
     }
   }
-  // The hosts run the server built alongside, from the work dir (the hosts'
-  // user must reach it).
-  const fs::path server = dir_ / "plugbox-server";
-  fs::copy_file(PLUGBOX_SERVER_BINARY, server);
-  fo.inventory_defaults_extra = {"server = \"" + server.string() + "\""};
   std::string why;
-  fleet_ = plugbox::testing::SshdFleet::start(fo, &why);
+  fleet_ = pb::BenchFleet::start("bench_wan", fo, dir_, PLUGBOX_SERVER_BINARY, &why);
   if (!fleet_) {
     std::cerr << "bench_wan: cannot start the sshd fleet: " << why << "\n";
     std::exit(1);
   }
-  for (const auto& h : fleet_->hosts()) {
-    sshd_pids_.push_back(h.sshd_pid);
+  for (const auto& h : fleet_->fleet().hosts())
     if (h.is_jump) uplinks_.push_back(h.uplink_if);
-  }
-  std::string no_group;
-  cpu_ = pb::CpuGroup::create(&no_group);
-  for (int pid : sshd_pids_)
-    if (cpu_ && !cpu_->add(pid)) cpu_.reset(), no_group = "cannot move sshd " + std::to_string(pid) + " into it";
-  if (!cpu_) std::cerr << "bench_wan: no cpuacct cgroup (" << no_group << "): the hosts' CPU is not measured\n";
-  data_ = std::make_unique<pb::HostData>(dir_, leaves_, fleet_->user(), /*on_disk=*/false);
+  data_ = std::make_unique<pb::HostData>(dir_, leaves_, fleet_->fleet().user(), /*on_disk=*/false);
 
   // rsync's ssh: the harness's config (key, known_hosts, ProxyJump) with the
   // kex and cipher plugbox's libssh negotiates, as bench_upload does, and
@@ -242,7 +227,7 @@ void ScenarioRun::start_fleet() {
   ssh_config_ = dir_ / "rsync_ssh_config";
   std::ofstream(ssh_config_) << "Host *\n  KexAlgorithms curve25519-sha256\n  Ciphers aes128-gcm@openssh.com\n"
                              << "  ConnectTimeout 30\n"
-                             << "Include " << fleet_->ssh_config_path() << "\n";
+                             << "Include " << fleet_->fleet().ssh_config_path() << "\n";
 }
 
 Row ScenarioRun::measure(const std::string& tool, const std::string& release, const std::function<void(Row*)>& body) {
@@ -252,16 +237,17 @@ Row ScenarioRun::measure(const std::string& tool, const std::string& release, co
   r.release = release;
   note(fmt::format("{}: {} {}", sc_.name, tool, release));
   ::sync();  // the previous run's writeback is not this one's cost
-  if (!pb::wait_sessions_reaped(sshd_pids_, std::chrono::seconds(10)))
+  if (!pb::wait_sessions_reaped(fleet_->sshd_pids(), std::chrono::seconds(10)))
     std::cerr << "bench_wan: sessions still open before " << tool << " " << release << "\n";
-  const double hosts0 = cpu_ ? cpu_->seconds() : 0;
+  const pb::CpuGroup* cpu = fleet_->cpu();
+  const double hosts0 = cpu ? cpu->seconds() : 0;
   const auto links0 = read_links(uplinks_);
   body(&r);
   // Sessions still closing on the hosts are part of this run's cost.
-  if (!pb::wait_sessions_reaped(sshd_pids_, std::chrono::seconds(10)))
+  if (!pb::wait_sessions_reaped(fleet_->sshd_pids(), std::chrono::seconds(10)))
     std::cerr << "bench_wan: sessions still open 10 s after " << tool << " " << release
               << "; its hosts' CPU may be short\n";
-  if (cpu_) r.hosts_cpu = cpu_->seconds() - hosts0;
+  if (cpu) r.hosts_cpu = cpu->seconds() - hosts0;
   const auto links1 = read_links(uplinks_);
   for (std::size_t i = 0; i < links1.size(); ++i)
     r.sites.push_back({links1[i].to_site - links0[i].to_site, links1[i].from_site - links0[i].from_site});
@@ -288,10 +274,7 @@ Row ScenarioRun::run_plugbox(const Variant& v, int release) {
   const fs::path svc = app_.parent_path() / (v.name + ".plugbox.toml");
   if (release == 1) {
     fs::create_directories(vdir);
-    std::vector<std::pair<std::string, std::string>> homes;
-    for (const auto& h : fleet_->hosts())
-      if (!h.is_jump) homes.emplace_back(h.home, data_->dir(h.name) + "/" + sub);
-    std::ofstream(inv) << pb::move_homes(fleet_->inventory_toml(), homes);
+    std::ofstream(inv) << fleet_->inventory(*data_, sub);
     std::ofstream(svc) << pb::bench_service_toml("leaves", v.service_extra);
   }
   ::setenv("XDG_STATE_HOME", (vdir / "state").c_str(), 1);
