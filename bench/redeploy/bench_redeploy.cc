@@ -57,9 +57,7 @@ constexpr const char* kUsage =
 
 struct Params {
   int hosts = 50;
-  int files = 2000;
-  int mib = 50;
-  int changed_percent = 5;
+  pb::AppFlags app;
   bool keep = false;
 };
 
@@ -67,9 +65,7 @@ Params parse(int argc, char** argv) {
   Params p;
   pb::BenchArgs("bench_redeploy", kUsage)
       .number_flag("--hosts", &p.hosts, 1, 500)
-      .number_flag("--files", &p.files, 10, 100000)
-      .number_flag("--mib", &p.mib, 1, 1024)
-      .number_flag("--changed-percent", &p.changed_percent, 0, 100)
+      .app_flags(&p.app, 10)
       .switch_flag("--keep", &p.keep)
       .parse(argc, argv);
   return p;
@@ -181,12 +177,12 @@ int main(int argc, char** argv) {
   const fs::path log = work.path() / "plugbox.log";
 
   pb::AppSpec spec;
-  spec.files = p.files;
-  spec.bytes = std::uint64_t(p.mib) << 20;
+  spec.files = p.app.files;
+  spec.bytes = std::uint64_t(p.app.mib) << 20;
   const pb::AppTree app1 = pb::plan_app(spec);
   std::vector<std::size_t> changed;
   const pb::AppTree app2 =
-      pb::change_files(app1, p.files * p.changed_percent / 100, /*seed=*/2, &changed);
+      pb::change_files(app1, p.app.files * p.app.changed_percent / 100, /*seed=*/2, &changed);
 
   const std::vector<std::string> inv_args{"-i", (svc / "inventory.toml").string()};
   auto deploy_args = inv_args;
@@ -232,7 +228,7 @@ int main(int argc, char** argv) {
   rows.push_back(run_plugbox("floor", floor_args, log, cpu, sshd_pids));
 
   std::cout << fmt::format("{} sshd hosts, app {} files / {} MiB, redeploy with {} files changed; plugbox's output: {}\n",
-                           p.hosts, p.files, p.mib, changed.size(), log.string());
+                           p.hosts, p.app.files, p.app.mib, changed.size(), log.string());
   std::cout << fmt::format("{:<13} {:>8} {:>10} {:>10} {:>9} {:>10} {:>12} {:>11} {:>5}\n", "run", "wall s",
                            "client s", "client MB", "hosts s", "ms/host", "upload B", "+disk MB/h", "exit");
   for (const auto& r : rows) print_row(r, p.hosts);

@@ -71,14 +71,12 @@ const std::vector<std::string> kRefusals = {"drop connection", "beginning MaxSta
 struct Params {
   int hosts = 500;
   int bastions = 5;
-  int files = 2000;
-  int mib = 50;
-  int changed_percent = 5;
   int parallel = 0;                     // plugbox's --parallel; 0: its default
   std::vector<std::string> sshd_lines;  // replaces kOpenSshDefaults when given
   std::vector<std::string> wrap;        // a profiler plugbox runs under ("heaptrack -o F")
   std::string plugbox = PLUGBOX_BIN;    // another build, for before/after in one sitting
   bool on_disk = false;
+  pb::AppFlags app;
   bool keep = false;
 };
 
@@ -87,9 +85,8 @@ Params parse(int argc, char** argv) {
   pb::BenchArgs("bench_scale", kUsage)
       .number_flag("--hosts", &p.hosts, 1, 2000)
       .number_flag("--bastions", &p.bastions, 0, 60)
-      .number_flag("--files", &p.files, 10, 100000)
-      .number_flag("--mib", &p.mib, 1, 1024)
-      .number_flag("--changed-percent", &p.changed_percent, 0, 100)
+      .app_flags(&p.app, 10)
+      .switch_flag("--keep", &p.keep)
       .number_flag("--parallel", &p.parallel, 1, 10000)
       .value_flag("--sshd-line", "--sshd-line wants an sshd_config line",
                   [&](const char* v) { p.sshd_lines.push_back(v); })
@@ -100,7 +97,6 @@ Params parse(int argc, char** argv) {
                   })
       .value_flag("--plugbox", "--plugbox wants a path", [&](const char* v) { p.plugbox = v; })
       .switch_flag("--on-disk", &p.on_disk)
-      .switch_flag("--keep", &p.keep)
       .parse(argc, argv);
   return p;
 }
@@ -267,11 +263,11 @@ int main(int argc, char** argv) {
   const fs::path log = work.path() / "plugbox.log";
 
   pb::AppSpec spec;
-  spec.files = p.files;
-  spec.bytes = std::uint64_t(p.mib) << 20;
+  spec.files = p.app.files;
+  spec.bytes = std::uint64_t(p.app.mib) << 20;
   const pb::AppTree app1 = pb::plan_app(spec);
   std::vector<std::size_t> changed;
-  const pb::AppTree app2 = pb::change_files(app1, p.files * p.changed_percent / 100, /*seed=*/2, &changed);
+  const pb::AppTree app2 = pb::change_files(app1, p.app.files * p.app.changed_percent / 100, /*seed=*/2, &changed);
   // The same deploy as an operator's: plugbox's default --parallel unless asked.
   std::vector<std::string> args{"-i",    (svc / "inventory.toml").string(), "-f",      (svc / "plugbox.toml").string(),
                                 "fleet", "deploy",                          "--group", "app"};
@@ -292,7 +288,7 @@ int main(int argc, char** argv) {
   std::cout << fmt::format(
       "{} sshd hosts behind {} bastions (started in {:.1f} s), app {} files / {} MiB, redeploy {} files changed, {}; "
       "sshd: {}; load {:.1f} {:.1f} {:.1f}; plugbox's fd limits at start {}/{}; plugbox {}; its output: {}\n",
-      p.hosts, p.bastions, start_s, p.files, p.mib, changed.size(),
+      p.hosts, p.bastions, start_s, p.app.files, p.app.mib, changed.size(),
       p.parallel ? fmt::format("--parallel {}", p.parallel) : std::string("default --parallel"),
       fmt::join(fo.sshd_config_extra, ", "), load[0], load[1], load[2], std::min<rlim_t>(nofile.rlim_cur, kDefaultSoftFds), nofile.rlim_max,
       p.plugbox, log.string());

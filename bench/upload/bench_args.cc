@@ -47,6 +47,12 @@ BenchArgs& BenchArgs::value_flag(std::string flag, std::string missing, std::fun
   return *this;
 }
 
+BenchArgs& BenchArgs::app_flags(AppFlags* to, int min_files) {
+  return number_flag("--files", &to->files, min_files, 100000)
+      .number_flag("--mib", &to->mib, 1, 1024)
+      .number_flag("--changed-percent", &to->changed_percent, 0, 100);
+}
+
 void BenchArgs::parse(int argc, char** argv) const {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

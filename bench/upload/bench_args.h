@@ -11,6 +11,15 @@
 
 namespace plugbox::bench {
 
+// The flags of every bench that deploys bench/upload's app: its size and the
+// share of its files a redeploy changes, alike in every bench so that their
+// figures compare.
+struct AppFlags {
+  int files = 2000;
+  int mib = 50;
+  int changed_percent = 5;
+};
+
 class BenchArgs {
  public:
   // `name`: "bench_scale"; `usage`: printed after the line, and by --help.
@@ -26,6 +35,9 @@ class BenchArgs {
   BenchArgs& switch_flag(std::string flag, bool* to);
   // `flag VALUE`: take(VALUE); error(`missing`) when there is no VALUE.
   BenchArgs& value_flag(std::string flag, std::string missing, std::function<void(const char*)> take);
+
+  // --files (min_files..100000), --mib and --changed-percent.
+  BenchArgs& app_flags(AppFlags* to, int min_files);
 
   // Reads argv in order; --help or -h prints the usage and exits 0.
   void parse(int argc, char** argv) const;

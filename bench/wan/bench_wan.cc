@@ -69,9 +69,7 @@ struct Params {
   int hosts_per_site = 20;
   int sites = 5;
   int mbit = 100;
-  int files = 2000;
-  int mib = 50;
-  int changed_percent = 5;
+  pb::AppFlags app;
   bool keep = false;
 };
 
@@ -87,9 +85,7 @@ Params parse(int argc, char** argv) {
       .number_flag("--hosts-per-site", &p.hosts_per_site, 1, 200)
       .number_flag("--sites", &p.sites, 1, 20)
       .number_flag("--mbit", &p.mbit, 1, 100000)
-      .number_flag("--files", &p.files, 20, 100000)
-      .number_flag("--mib", &p.mib, 1, 1024)
-      .number_flag("--changed-percent", &p.changed_percent, 0, 100)
+      .app_flags(&p.app, 20)
       .switch_flag("--keep", &p.keep)
       .parse(argc, argv);
   return p;
@@ -445,10 +441,10 @@ int main(int argc, char** argv) {
     pb::WorkDir work(p.keep);
 
     pb::AppSpec spec;
-    spec.files = p.files;
-    spec.bytes = std::uint64_t(p.mib) << 20;
+    spec.files = p.app.files;
+    spec.bytes = std::uint64_t(p.app.mib) << 20;
     const pb::AppTree v1 = pb::plan_app(spec);
-    const int count = int(std::lround(double(p.files) * p.changed_percent / 100.0));
+    const int count = int(std::lround(double(p.app.files) * p.app.changed_percent / 100.0));
     std::vector<std::size_t> changed;
     const pb::AppTree v2 = pb::change_files(v1, count, 2, &changed, pb::ChangeModel::edit);
     check_generator(v1, count);
