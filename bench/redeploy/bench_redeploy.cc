@@ -169,11 +169,7 @@ int main(int argc, char** argv) {
         "all", exact_mtimes ? std::vector<std::string>{"exact_mtimes = true"} : std::vector<std::string>{});
   };
   write_service(false);
-  const fs::path state = work.path() / "state";
-  ::setenv("XDG_STATE_HOME", state.c_str(), 1);
-  // The content cache too (patches against what the first deploy sent): this
-  // run's own, so runs do not share one and nothing is left in root's home.
-  ::setenv("XDG_CACHE_HOME", (work.path() / "cache").c_str(), 1);
+  pb::plugbox_state_in(work.path());
   const fs::path log = work.path() / "plugbox.log";
 
   pb::AppSpec spec;
@@ -196,7 +192,7 @@ int main(int argc, char** argv) {
     // Version names are seconds: each deploy must be in a second of its own.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     rows.push_back(run_plugbox(name, deploy_args, log, cpu, sshd_pids));
-    rows.back().wire = pb::journal_sum(state / "plugbox" / "runs", "wire_bytes");
+    rows.back().wire = pb::journal_sum(work.path(), "wire_bytes");
     const double disk_now = fleet_disk_mb(data, names);
     rows.back().disk_mb = disk_now - disk_before;
     disk_before = disk_now;

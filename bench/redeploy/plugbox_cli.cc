@@ -1,5 +1,6 @@
 #include "bench/redeploy/plugbox_cli.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -7,7 +8,13 @@ namespace plugbox::bench {
 
 namespace fs = std::filesystem;
 
-std::uint64_t journal_sum(const fs::path& runs, const std::string& key) {
+void plugbox_state_in(const fs::path& dir) {
+  ::setenv("XDG_STATE_HOME", (dir / "state").c_str(), 1);
+  ::setenv("XDG_CACHE_HOME", (dir / "cache").c_str(), 1);
+}
+
+std::uint64_t journal_sum(const fs::path& dir, const std::string& key) {
+  const fs::path runs = dir / "state" / "plugbox" / "runs";
   fs::path newest;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(runs, ec))

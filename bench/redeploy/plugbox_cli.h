@@ -11,10 +11,16 @@
 
 namespace plugbox::bench {
 
-// A count of the newest deploy under `runs` ($XDG_STATE_HOME/plugbox/runs),
+// The plugbox runs that follow keep their journal and content cache under
+// `dir` ($XDG_STATE_HOME and $XDG_CACHE_HOME): the bench's own, so that runs
+// do not share a cache (a redeploy patches against what the first deploy
+// sent) and nothing is left in root's home.
+void plugbox_state_in(const std::filesystem::path& dir);
+
+// A count of the newest deploy journalled under `dir` (plugbox_state_in),
 // summed over its journal's records (one per host): `wire_bytes` (the upload
 // stream bytes it sent), `files_sent`, `files_patched`, ...
-std::uint64_t journal_sum(const std::filesystem::path& runs, const std::string& key);
+std::uint64_t journal_sum(const std::filesystem::path& dir, const std::string& key);
 
 // A plugbox.toml deploying `upload_version` of the service dir to `group` in
 // one batch of 100%, with stop, start and health `true` (the service's own

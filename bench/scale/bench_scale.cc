@@ -258,8 +258,7 @@ int main(int argc, char** argv) {
   fs::create_directories(svc);
   std::ofstream(svc / "inventory.toml") << fleet->inventory(data, "svc");
   std::ofstream(svc / "plugbox.toml") << pb::bench_service_toml("app", {}, {"connect_timeout = 120"});
-  ::setenv("XDG_STATE_HOME", (work.path() / "state").c_str(), 1);
-  ::setenv("XDG_CACHE_HOME", (work.path() / "cache").c_str(), 1);
+  pb::plugbox_state_in(work.path());
   const fs::path log = work.path() / "plugbox.log";
 
   pb::AppSpec spec;

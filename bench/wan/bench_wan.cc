@@ -273,8 +273,7 @@ Row ScenarioRun::run_plugbox(const Variant& v, int release) {
     std::ofstream(inv) << fleet_->inventory(*data_, sub);
     std::ofstream(svc) << pb::bench_service_toml("leaves", v.service_extra);
   }
-  ::setenv("XDG_STATE_HOME", (vdir / "state").c_str(), 1);
-  ::setenv("XDG_CACHE_HOME", (vdir / "cache").c_str(), 1);
+  pb::plugbox_state_in(vdir);
   // Version names are seconds: each deploy must be in a second of its own.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   Row r = measure(v.name, release == 1 ? "first" : "redeploy", [&](Row* row) {
@@ -286,9 +285,9 @@ Row ScenarioRun::run_plugbox(const Variant& v, int release) {
     row->client_peak_mb = run.peak_mb;
     row->status = run.status;
   });
-  r.app_bytes = pb::journal_sum(vdir / "state" / "plugbox" / "runs", "wire_bytes");
-  r.files_sent = std::int64_t(pb::journal_sum(vdir / "state" / "plugbox" / "runs", "files_sent"));
-  r.files_patched = std::int64_t(pb::journal_sum(vdir / "state" / "plugbox" / "runs", "files_patched"));
+  r.app_bytes = pb::journal_sum(vdir, "wire_bytes");
+  r.files_sent = std::int64_t(pb::journal_sum(vdir, "files_sent"));
+  r.files_patched = std::int64_t(pb::journal_sum(vdir, "files_patched"));
   if (r.status != 0)
     r.problems.push_back(fmt::format("plugbox exited {} (see {})", r.status, (vdir / "plugbox.log").string()));
   check(&r, app_, [&](const std::string& h) { return fs::path(data_->dir(h)) / sub / "deploy" / "live"; });
