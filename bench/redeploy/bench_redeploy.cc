@@ -41,6 +41,7 @@
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
 #include "bench/upload/bench_args.h"
+#include "bench/upload/bench_common.h"
 #include "bench/upload/bench_fleet.h"
 #include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
@@ -138,10 +139,7 @@ void print_row(const Row& r, int hosts) {
 
 int main(int argc, char** argv) {
   const Params p = parse(argc, argv);
-  if (::geteuid() != 0) {
-    std::cerr << "bench_redeploy: needs root (sshd hosts, tmpfs homes, a cgroup)\n";
-    return 1;
-  }
+  pb::need_root("bench_redeploy", "sshd hosts, tmpfs homes, a cgroup");
   for (const auto& l : pb::sweep_leftovers()) std::cerr << "bench_redeploy: removed a leftover: " << l << "\n";
 
   plugbox::testing::FleetOptions fo;

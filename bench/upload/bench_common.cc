@@ -1,7 +1,9 @@
 #include "bench/upload/bench_common.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -10,6 +12,12 @@ namespace plugbox::bench {
 namespace {
 const std::chrono::steady_clock::time_point g_start = std::chrono::steady_clock::now();
 }  // namespace
+
+void need_root(const std::string& program, const std::string& what) {
+  if (::geteuid() == 0) return;
+  std::cerr << program << ": needs root (" << what << ")\n";
+  std::exit(1);
+}
 
 double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

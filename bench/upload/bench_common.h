@@ -1,11 +1,15 @@
 // What every benchmark's main needs besides its figures and its command line
-// (bench_args.h): progress notes on stderr, the machine's load.
+// (bench_args.h): root, progress notes on stderr, the machine's load.
 #pragma once
 
 #include <chrono>
 #include <string>
 
 namespace plugbox::bench {
+
+// Exits 1 saying "<program>: needs root (<what>)" unless this process is
+// root: what for (sshd hosts, a tmpfs, a cgroup) tells what to run it with.
+void need_root(const std::string& program, const std::string& what);
 
 double since(std::chrono::steady_clock::time_point t0);  // seconds
 

@@ -430,10 +430,7 @@ void check_generator(const pb::AppTree& v1, int count) {
 
 int main(int argc, char** argv) {
   const Params p = parse(argc, argv);
-  if (::geteuid() != 0) {
-    std::cerr << "bench_wan: needs root (sshd hosts, network namespaces, tc, a tmpfs, a cgroup)\n";
-    return 1;
-  }
+  pb::need_root("bench_wan", "sshd hosts, network namespaces, tc, a tmpfs, a cgroup");
   try {
     for (const auto& l : pb::sweep_leftovers()) note("removed a leftover of a killed run: " + l);
     const std::string load_at_start = load_average();
