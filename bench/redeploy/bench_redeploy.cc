@@ -40,7 +40,10 @@
 
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
+#include "bench/upload/bench_args.h"
 #include "bench/upload/bench_common.h"
+#include "bench/upload/bench_fleet.h"
+#include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
 #include "tests/harness/sshd_fleet.h"
@@ -55,32 +58,17 @@ constexpr const char* kUsage =
 
 struct Params {
   int hosts = 50;
-  int files = 2000;
-  int mib = 50;
-  int changed_percent = 5;
+  pb::AppFlags app;
   bool keep = false;
 };
 
-[[noreturn]] void usage_error(const std::string& why) { pb::usage_error("bench_redeploy", why, kUsage); }
-int to_int(const std::string& flag, const char* v, int lo, int hi) {
-  return pb::int_arg("bench_redeploy", kUsage, flag, v, lo, hi);
-}
-
 Params parse(int argc, char** argv) {
   Params p;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--hosts") p.hosts = to_int(a, v, 1, 500), ++i;
-    else if (a == "--files") p.files = to_int(a, v, 10, 100000), ++i;
-    else if (a == "--mib") p.mib = to_int(a, v, 1, 1024), ++i;
-    else if (a == "--changed-percent") p.changed_percent = to_int(a, v, 0, 100), ++i;
-    else if (a == "--keep") p.keep = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else usage_error("unknown argument " + a);
-  }
+  pb::BenchArgs("bench_redeploy", kUsage)
+      .number_flag("--hosts", &p.hosts, 1, 500)
+      .app_flags(&p.app, 10)
+      .switch_flag("--keep", &p.keep)
+      .parse(argc, argv);
   return p;
 }
 
@@ -124,16 +112,18 @@ void rewrite_mtimes(const fs::path& root, std::int64_t sec) {
 // Runs plugbox to its end (its output to `log`), measuring it and the hosts.
 Row run_plugbox(const std::string& name, const std::vector<std::string>& args, const fs::path& log,
                 const pb::CpuGroup* hosts, const std::vector<int>& sshd_pids) {
+  std::vector<std::string> argv{PLUGBOX_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
   const double hosts_before = hosts ? hosts->seconds() : 0;
-  const pb::CliRun run = pb::run_cli(PLUGBOX_BIN, args, log);
+  const pb::CliRun run = pb::run_cli(argv, log);
   Row r;
   r.name = name;
-  r.wall = run.wall_s;
+  r.wall = run.wall;
   // Sessions still closing on the hosts are part of this run's cost.
   if (!pb::wait_sessions_reaped(sshd_pids, std::chrono::seconds(10)))
     std::cerr << "bench_redeploy: sessions still open 10 s after " << name << "; its hosts' CPU may be short\n";
   r.hosts_cpu = hosts ? hosts->seconds() - hosts_before : -1;
-  r.client_cpu = run.cpu_s;
+  r.client_cpu = run.cpu;
   r.client_peak_mb = run.peak_mb;
   r.status = run.status;
   return r;
@@ -149,10 +139,7 @@ void print_row(const Row& r, int hosts) {
 
 int main(int argc, char** argv) {
   const Params p = parse(argc, argv);
-  if (::geteuid() != 0) {
-    std::cerr << "bench_redeploy: needs root (sshd hosts, tmpfs homes, a cgroup)\n";
-    return 1;
-  }
+  pb::need_root("bench_redeploy", "sshd hosts, tmpfs homes, a cgroup");
   for (const auto& l : pb::sweep_leftovers()) std::cerr << "bench_redeploy: removed a leftover: " << l << "\n";
 
   plugbox::testing::FleetOptions fo;
@@ -162,53 +149,34 @@ int main(int argc, char** argv) {
     fo.hosts.push_back({names.back()});
   }
   pb::WorkDir work(p.keep);
-  // The hosts run the server built alongside, from the work dir (their user
-  // must reach it: the harness's user cannot enter the build tree's parents
-  // on every machine).
-  const fs::path server = work.path() / "plugbox-server";
-  fs::copy_file(PLUGBOX_SERVER_BINARY, server);
-  fo.inventory_defaults_extra = {"server = \"" + server.string() + "\""};
   std::string why;
-  auto fleet = plugbox::testing::SshdFleet::start(fo, &why);
+  const auto fleet = pb::BenchFleet::start("bench_redeploy", fo, work.path(), PLUGBOX_SERVER_BINARY, &why);
   if (!fleet) {
     std::cerr << "bench_redeploy: cannot start the sshd fleet: " << why << "\n";
     return 1;
   }
-  std::vector<int> sshd_pids;
-  for (const auto& h : fleet->hosts()) sshd_pids.push_back(h.sshd_pid);
-  std::string no_group;
-  auto cpu = pb::CpuGroup::create(&no_group);
-  for (int pid : sshd_pids)
-    if (cpu && !cpu->add(pid)) cpu.reset(), no_group = "cannot move sshd " + std::to_string(pid) + " into it";
-  if (!cpu) std::cerr << "bench_redeploy: no cpuacct cgroup (" << no_group << "): the hosts' CPU is not measured\n";
-  pb::HostData data(work.path(), names, fleet->user(), /*on_disk=*/false);
+  const std::vector<int>& sshd_pids = fleet->sshd_pids();
+  pb::CpuGroup* const cpu = fleet->cpu();
+  pb::HostData data(work.path(), names, fleet->fleet().user(), /*on_disk=*/false);
 
-  // The inventory: the harness's, each home moved to the host's tmpfs dir.
-  std::vector<std::pair<std::string, std::string>> homes;
-  for (const auto& h : fleet->hosts()) homes.emplace_back(h.home, data.dir(h.name) + "/svc");
-  const std::string inv = pb::move_homes(fleet->inventory_toml(), homes);
   const fs::path svc = work.path() / "service";
   fs::create_directories(svc);
-  std::ofstream(svc / "inventory.toml") << inv;
+  std::ofstream(svc / "inventory.toml") << fleet->inventory(data, "svc");
   auto write_service = [&](bool exact_mtimes) {
     std::ofstream(svc / "plugbox.toml") << pb::bench_service_toml(
         "all", exact_mtimes ? std::vector<std::string>{"exact_mtimes = true"} : std::vector<std::string>{});
   };
   write_service(false);
-  const fs::path state = work.path() / "state";
-  ::setenv("XDG_STATE_HOME", state.c_str(), 1);
-  // The content cache too (patches against what the first deploy sent): this
-  // run's own, so runs do not share one and nothing is left in root's home.
-  ::setenv("XDG_CACHE_HOME", (work.path() / "cache").c_str(), 1);
+  pb::plugbox_state_in(work.path());
   const fs::path log = work.path() / "plugbox.log";
 
   pb::AppSpec spec;
-  spec.files = p.files;
-  spec.bytes = std::uint64_t(p.mib) << 20;
+  spec.files = p.app.files;
+  spec.bytes = std::uint64_t(p.app.mib) << 20;
   const pb::AppTree app1 = pb::plan_app(spec);
   std::vector<std::size_t> changed;
   const pb::AppTree app2 =
-      pb::change_files(app1, p.files * p.changed_percent / 100, /*seed=*/2, &changed);
+      pb::change_files(app1, p.app.files * p.app.changed_percent / 100, /*seed=*/2, &changed);
 
   const std::vector<std::string> inv_args{"-i", (svc / "inventory.toml").string()};
   auto deploy_args = inv_args;
@@ -221,13 +189,13 @@ int main(int argc, char** argv) {
   auto deploy_row = [&](const std::string& name) {
     // Version names are seconds: each deploy must be in a second of its own.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-    rows.push_back(run_plugbox(name, deploy_args, log, cpu.get(), sshd_pids));
-    rows.back().wire = pb::journal_sum(state / "plugbox" / "runs", "wire_bytes");
+    rows.push_back(run_plugbox(name, deploy_args, log, cpu, sshd_pids));
+    rows.back().wire = pb::journal_sum(work.path(), "wire_bytes");
     const double disk_now = fleet_disk_mb(data, names);
     rows.back().disk_mb = disk_now - disk_before;
     disk_before = disk_now;
   };
-  rows.push_back(run_plugbox("floor", floor_args, log, cpu.get(), sshd_pids));
+  rows.push_back(run_plugbox("floor", floor_args, log, cpu, sshd_pids));
   pb::write_app(app1, svc / "app");
   deploy_row("first");
   fs::remove_all(svc / "app");
@@ -251,10 +219,10 @@ int main(int argc, char** argv) {
   write_service(true);
   deploy_row("rebuilt/exact");
   write_service(false);
-  rows.push_back(run_plugbox("floor", floor_args, log, cpu.get(), sshd_pids));
+  rows.push_back(run_plugbox("floor", floor_args, log, cpu, sshd_pids));
 
   std::cout << fmt::format("{} sshd hosts, app {} files / {} MiB, redeploy with {} files changed; plugbox's output: {}\n",
-                           p.hosts, p.files, p.mib, changed.size(), log.string());
+                           p.hosts, p.app.files, p.app.mib, changed.size(), log.string());
   std::cout << fmt::format("{:<13} {:>8} {:>10} {:>10} {:>9} {:>10} {:>12} {:>11} {:>5}\n", "run", "wall s",
                            "client s", "client MB", "hosts s", "ms/host", "upload B", "+disk MB/h", "exit");
   for (const auto& r : rows) print_row(r, p.hosts);

@@ -37,8 +37,11 @@
 #include <thread>
 #include <vector>
 
+#include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
 #include "bench/upload/bench_args.h"
+#include "bench/upload/bench_common.h"
+#include "bench/upload/bench_fleet.h"
 #include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/work_dir.h"
@@ -48,7 +51,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace pb = plugbox::bench;
-using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
     "usage: bench_scale [--hosts 500] [--bastions 5] [--files 2000] [--mib 50] [--changed-percent 5] [--parallel N]\n"
@@ -70,48 +72,33 @@ const std::vector<std::string> kRefusals = {"drop connection", "beginning MaxSta
 struct Params {
   int hosts = 500;
   int bastions = 5;
-  int files = 2000;
-  int mib = 50;
-  int changed_percent = 5;
   int parallel = 0;                     // plugbox's --parallel; 0: its default
   std::vector<std::string> sshd_lines;  // replaces kOpenSshDefaults when given
   std::vector<std::string> wrap;        // a profiler plugbox runs under ("heaptrack -o F")
   std::string plugbox = PLUGBOX_BIN;    // another build, for before/after in one sitting
   bool on_disk = false;
+  pb::AppFlags app;
   bool keep = false;
 };
 
-const pb::BenchArgs kArgs{"bench_scale", kUsage};
-
 Params parse(int argc, char** argv) {
   Params p;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--hosts") p.hosts = kArgs.number(a, v, 1, 2000), ++i;
-    else if (a == "--bastions") p.bastions = kArgs.number(a, v, 0, 60), ++i;
-    else if (a == "--files") p.files = kArgs.number(a, v, 10, 100000), ++i;
-    else if (a == "--mib") p.mib = kArgs.number(a, v, 1, 1024), ++i;
-    else if (a == "--changed-percent") p.changed_percent = kArgs.number(a, v, 0, 100), ++i;
-    else if (a == "--parallel") p.parallel = kArgs.number(a, v, 1, 10000), ++i;
-    else if (a == "--sshd-line") {
-      if (!v) kArgs.error("--sshd-line wants an sshd_config line");
-      p.sshd_lines.push_back(v), ++i;
-    } else if (a == "--wrap") {
-      if (!v) kArgs.error("--wrap wants a command line (\"heaptrack -o FILE\")");
-      std::istringstream words(v);
-      for (std::string w; words >> w;) p.wrap.push_back(w);
-      ++i;
-    } else if (a == "--plugbox") {
-      if (!v) kArgs.error("--plugbox wants a path");
-      p.plugbox = v, ++i;
-    } else if (a == "--on-disk") p.on_disk = true;
-    else if (a == "--keep") p.keep = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else kArgs.error("unknown argument " + a);
-  }
+  pb::BenchArgs("bench_scale", kUsage)
+      .number_flag("--hosts", &p.hosts, 1, 2000)
+      .number_flag("--bastions", &p.bastions, 0, 60)
+      .app_flags(&p.app, 10)
+      .switch_flag("--keep", &p.keep)
+      .number_flag("--parallel", &p.parallel, 1, 10000)
+      .value_flag("--sshd-line", "--sshd-line wants an sshd_config line",
+                  [&](const char* v) { p.sshd_lines.push_back(v); })
+      .value_flag("--wrap", "--wrap wants a command line (\"heaptrack -o FILE\")",
+                  [&](const char* v) {
+                    std::istringstream words(v);
+                    for (std::string w; words >> w;) p.wrap.push_back(w);
+                  })
+      .value_flag("--plugbox", "--plugbox wants a path", [&](const char* v) { p.plugbox = v; })
+      .switch_flag("--on-disk", &p.on_disk)
+      .parse(argc, argv);
   return p;
 }
 
@@ -237,10 +224,7 @@ std::string join_ints(const std::vector<int>& v) {
 
 int main(int argc, char** argv) {
   const Params p = parse(argc, argv);
-  if (::geteuid() != 0) {
-    std::cerr << "bench_scale: needs root (sshd hosts, tmpfs homes, a cgroup)\n";
-    return 1;
-  }
+  pb::need_root("bench_scale", "sshd hosts, tmpfs homes, a cgroup");
   for (const auto& l : pb::sweep_leftovers()) std::cerr << "bench_scale: removed a leftover: " << l << "\n";
 
   plugbox::testing::FleetOptions fo;
@@ -257,69 +241,42 @@ int main(int argc, char** argv) {
     fo.hosts.push_back({names.back(), bastions.empty() ? "" : bastions[size_t(i) % bastions.size()], {"app"}});
   }
   pb::WorkDir work(p.keep);
-  const fs::path server = work.path() / "plugbox-server";
-  fs::copy_file(PLUGBOX_SERVER_BINARY, server);
-  fo.inventory_defaults_extra = {"server = \"" + server.string() + "\""};
   std::string why;
-  const auto start0 = Clock::now();
-  auto fleet = plugbox::testing::SshdFleet::start(fo, &why);
+  const auto fleet = pb::BenchFleet::start("bench_scale", fo, work.path(), PLUGBOX_SERVER_BINARY, &why);
   if (!fleet) {
     std::cerr << "bench_scale: cannot start the sshd fleet: " << why << "\n";
     return 1;
   }
-  const double start_s = std::chrono::duration<double>(Clock::now() - start0).count();
-  std::vector<int> sshd_pids;
-  for (const auto& h : fleet->hosts()) sshd_pids.push_back(h.sshd_pid);
-  std::string no_group;
-  auto cpu = pb::CpuGroup::create(&no_group);
-  for (int pid : sshd_pids)
-    if (cpu && !cpu->add(pid)) cpu.reset(), no_group = "cannot move sshd " + std::to_string(pid) + " into it";
-  if (!cpu) std::cerr << "bench_scale: no cpuacct cgroup (" << no_group << "): the hosts' CPU is not measured\n";
-  pb::HostData data(work.path(), names, fleet->user(), p.on_disk);
+  const double start_s = fleet->start_seconds();
+  const std::vector<int>& sshd_pids = fleet->sshd_pids();
+  pb::CpuGroup* const cpu = fleet->cpu();
+  pb::HostData data(work.path(), names, fleet->fleet().user(), p.on_disk);
 
-  std::string inv = fleet->inventory_toml();
-  for (const auto& h : fleet->hosts()) {
-    if (h.is_jump) continue;
-    const std::string from = "\"" + h.home + "\"", to = "\"" + data.dir(h.name) + "/svc\"";
-    for (auto at = inv.find(from); at != std::string::npos; at = inv.find(from, at + to.size()))
-      inv.replace(at, from.size(), to);
-  }
   const fs::path svc = work.path() / "service";
   fs::create_directories(svc);
-  std::ofstream(svc / "inventory.toml") << inv;
-  std::ofstream(svc / "plugbox.toml") << "[service]\n"
-                                         "name = \"bench\"\n"
-                                         "upload_version = \"app\"\n"
-                                         "stop = [\"true\"]\n"
-                                         "start = [\"true\"]\n"
-                                         "health = \"true\"\n"
-                                         "\n[deploy]\n"
-                                         "group = \"app\"\n"
-                                         "batches = [\"100%\"]\n"
-                                         "health_retries = 1\n"
-                                         "connect_timeout = 120\n";
-  ::setenv("XDG_STATE_HOME", (work.path() / "state").c_str(), 1);
-  ::setenv("XDG_CACHE_HOME", (work.path() / "cache").c_str(), 1);
+  std::ofstream(svc / "inventory.toml") << fleet->inventory(data, "svc");
+  std::ofstream(svc / "plugbox.toml") << pb::bench_service_toml("app", {}, {"connect_timeout = 120"});
+  pb::plugbox_state_in(work.path());
   const fs::path log = work.path() / "plugbox.log";
 
   pb::AppSpec spec;
-  spec.files = p.files;
-  spec.bytes = std::uint64_t(p.mib) << 20;
+  spec.files = p.app.files;
+  spec.bytes = std::uint64_t(p.app.mib) << 20;
   const pb::AppTree app1 = pb::plan_app(spec);
   std::vector<std::size_t> changed;
-  const pb::AppTree app2 = pb::change_files(app1, p.files * p.changed_percent / 100, /*seed=*/2, &changed);
+  const pb::AppTree app2 = pb::change_files(app1, p.app.files * p.app.changed_percent / 100, /*seed=*/2, &changed);
   // The same deploy as an operator's: plugbox's default --parallel unless asked.
   std::vector<std::string> args{"-i",    (svc / "inventory.toml").string(), "-f",      (svc / "plugbox.toml").string(),
                                 "fleet", "deploy",                          "--group", "app"};
   if (p.parallel) args.insert(args.end(), {"--parallel", std::to_string(p.parallel)});
-  Fleet meter(*fleet, bastions);
+  Fleet meter(fleet->fleet(), bastions);
   std::vector<Row> rows;
   pb::write_app(app1, svc / "app");
-  rows.push_back(run_plugbox("first", p.plugbox, p.wrap, args, log, cpu.get(), sshd_pids, meter));
+  rows.push_back(run_plugbox("first", p.plugbox, p.wrap, args, log, cpu, sshd_pids, meter));
   fs::remove_all(svc / "app");
   pb::write_app(app2, svc / "app");
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // version names are seconds
-  rows.push_back(run_plugbox("redeploy", p.plugbox, p.wrap, args, log, cpu.get(), sshd_pids, meter));
+  rows.push_back(run_plugbox("redeploy", p.plugbox, p.wrap, args, log, cpu, sshd_pids, meter));
 
   double load[3] = {0, 0, 0};
   ::getloadavg(load, 3);
@@ -328,7 +285,7 @@ int main(int argc, char** argv) {
   std::cout << fmt::format(
       "{} sshd hosts behind {} bastions (started in {:.1f} s), app {} files / {} MiB, redeploy {} files changed, {}; "
       "sshd: {}; load {:.1f} {:.1f} {:.1f}; plugbox's fd limits at start {}/{}; plugbox {}; its output: {}\n",
-      p.hosts, p.bastions, start_s, p.files, p.mib, changed.size(),
+      p.hosts, p.bastions, start_s, p.app.files, p.app.mib, changed.size(),
       p.parallel ? fmt::format("--parallel {}", p.parallel) : std::string("default --parallel"),
       fmt::join(fo.sshd_config_extra, ", "), load[0], load[1], load[2], std::min<rlim_t>(nofile.rlim_cur, kDefaultSoftFds), nofile.rlim_max,
       p.plugbox, log.string());

@@ -1,6 +1,7 @@
 #include "bench/upload/bench_common.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -12,18 +13,10 @@ namespace {
 const std::chrono::steady_clock::time_point g_start = std::chrono::steady_clock::now();
 }  // namespace
 
-void usage_error(const std::string& program, const std::string& why, const char* usage) {
-  std::cerr << program << ": " << why << "\n" << usage;
-  std::exit(2);
-}
-
-int int_arg(const std::string& program, const char* usage, const std::string& flag, const char* value, int lo,
-            int hi) {
-  char* end = nullptr;
-  const long n = value ? std::strtol(value, &end, 10) : 0;
-  if (!value || !*value || *end || n < lo || n > hi)
-    usage_error(program, fmt::format("{} wants a number in {}..{}", flag, lo, hi), usage);
-  return int(n);
+void need_root(const std::string& program, const std::string& what) {
+  if (::geteuid() == 0) return;
+  std::cerr << program << ": needs root (" << what << ")\n";
+  std::exit(1);
 }
 
 double since(std::chrono::steady_clock::time_point t0) {

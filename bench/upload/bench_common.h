@@ -1,5 +1,5 @@
-// What every benchmark's main needs besides its figures: integer flags with a
-// usage message, progress notes on stderr, the machine's load.
+// What every benchmark's main needs besides its figures and its command line
+// (bench_args.h): root, progress notes on stderr, the machine's load.
 #pragma once
 
 #include <chrono>
@@ -7,13 +7,9 @@
 
 namespace plugbox::bench {
 
-// "<program>: <why>" and the usage on stderr, then exit status 2.
-[[noreturn]] void usage_error(const std::string& program, const std::string& why, const char* usage);
-
-// A flag's value as a number in lo..hi; anything else (none, not a number,
-// out of range) is a usage_error.
-int int_arg(const std::string& program, const char* usage, const std::string& flag, const char* value, int lo,
-            int hi);
+// Exits 1 saying "<program>: needs root (<what>)" unless this process is
+// root: what for (sshd hosts, a tmpfs, a cgroup) tells what to run it with.
+void need_root(const std::string& program, const std::string& what);
 
 double since(std::chrono::steady_clock::time_point t0);  // seconds
 

@@ -40,7 +40,10 @@
 
 #include "bench/redeploy/plugbox_cli.h"
 #include "bench/upload/app_tree.h"
+#include "bench/upload/bench_args.h"
 #include "bench/upload/bench_common.h"
+#include "bench/upload/bench_fleet.h"
+#include "bench/upload/cli_run.h"
 #include "bench/upload/meters.h"
 #include "bench/upload/rsync_run.h"
 #include "bench/upload/tree_check.h"
@@ -66,46 +69,25 @@ struct Params {
   int hosts_per_site = 20;
   int sites = 5;
   int mbit = 100;
-  int files = 2000;
-  int mib = 50;
-  int changed_percent = 5;
+  pb::AppFlags app;
   bool keep = false;
 };
 
-[[noreturn]] void usage_error(const std::string& why) { pb::usage_error("bench_wan", why, kUsage); }
-int to_int(const std::string& flag, const char* v, int lo, int hi) {
-  return pb::int_arg("bench_wan", kUsage, flag, v, lo, hi);
-}
-
 Params parse(int argc, char** argv) {
   Params p;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--scenario") {
-      if (!v || (std::string(v) != "A" && std::string(v) != "B" && std::string(v) != "both"))
-        usage_error("--scenario wants A, B or both");
-      p.scenario = v, ++i;
-    } else if (a == "--hosts-per-site")
-      p.hosts_per_site = to_int(a, v, 1, 200), ++i;
-    else if (a == "--sites")
-      p.sites = to_int(a, v, 1, 20), ++i;
-    else if (a == "--mbit")
-      p.mbit = to_int(a, v, 1, 100000), ++i;
-    else if (a == "--files")
-      p.files = to_int(a, v, 20, 100000), ++i;
-    else if (a == "--mib")
-      p.mib = to_int(a, v, 1, 1024), ++i;
-    else if (a == "--changed-percent")
-      p.changed_percent = to_int(a, v, 0, 100), ++i;
-    else if (a == "--keep")
-      p.keep = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else
-      usage_error("unknown argument " + a);
-  }
+  pb::BenchArgs args("bench_wan", kUsage);
+  args.value_flag("--scenario", "--scenario wants A, B or both",
+                  [&](const char* v) {
+                    if (std::string(v) != "A" && std::string(v) != "B" && std::string(v) != "both")
+                      args.error("--scenario wants A, B or both");
+                    p.scenario = v;
+                  })
+      .number_flag("--hosts-per-site", &p.hosts_per_site, 1, 200)
+      .number_flag("--sites", &p.sites, 1, 20)
+      .number_flag("--mbit", &p.mbit, 1, 100000)
+      .app_flags(&p.app, 20)
+      .switch_flag("--keep", &p.keep)
+      .parse(argc, argv);
   return p;
 }
 
@@ -207,13 +189,9 @@ class ScenarioRun {
   fs::path dir_;
   const pb::AppTree& v1_;
   const pb::AppTree& v2_;
-  // Declared first so that it goes last: the group can be removed only once
-  // the fleet's processes are gone.
-  std::unique_ptr<pb::CpuGroup> cpu_;
-  std::unique_ptr<plugbox::testing::SshdFleet> fleet_;
+  std::unique_ptr<pb::BenchFleet> fleet_;
   std::unique_ptr<pb::HostData> data_;
   std::vector<std::string> leaves_, uplinks_;
-  std::vector<int> sshd_pids_;
   fs::path ssh_config_, app_;
 };
 
@@ -228,27 +206,15 @@ void ScenarioRun::start_fleet() {
       fo.hosts.push_back({leaves_.back(), b.name});
     }
   }
-  // The hosts run the server built alongside, from the work dir (the hosts'
-  // user must reach it).
-  const fs::path server = dir_ / "plugbox-server";
-  fs::copy_file(PLUGBOX_SERVER_BINARY, server);
-  fo.inventory_defaults_extra = {"server = \"" + server.string() + "\""};
   std::string why;
-  fleet_ = plugbox::testing::SshdFleet::start(fo, &why);
+  fleet_ = pb::BenchFleet::start("bench_wan", fo, dir_, PLUGBOX_SERVER_BINARY, &why);
   if (!fleet_) {
     std::cerr << "bench_wan: cannot start the sshd fleet: " << why << "\n";
     std::exit(1);
   }
-  for (const auto& h : fleet_->hosts()) {
-    sshd_pids_.push_back(h.sshd_pid);
+  for (const auto& h : fleet_->fleet().hosts())
     if (h.is_jump) uplinks_.push_back(h.uplink_if);
-  }
-  std::string no_group;
-  cpu_ = pb::CpuGroup::create(&no_group);
-  for (int pid : sshd_pids_)
-    if (cpu_ && !cpu_->add(pid)) cpu_.reset(), no_group = "cannot move sshd " + std::to_string(pid) + " into it";
-  if (!cpu_) std::cerr << "bench_wan: no cpuacct cgroup (" << no_group << "): the hosts' CPU is not measured\n";
-  data_ = std::make_unique<pb::HostData>(dir_, leaves_, fleet_->user(), /*on_disk=*/false);
+  data_ = std::make_unique<pb::HostData>(dir_, leaves_, fleet_->fleet().user(), /*on_disk=*/false);
 
   // rsync's ssh: the harness's config (key, known_hosts, ProxyJump) with the
   // kex and cipher plugbox's libssh negotiates, as bench_upload does, and
@@ -257,7 +223,7 @@ void ScenarioRun::start_fleet() {
   ssh_config_ = dir_ / "rsync_ssh_config";
   std::ofstream(ssh_config_) << "Host *\n  KexAlgorithms curve25519-sha256\n  Ciphers aes128-gcm@openssh.com\n"
                              << "  ConnectTimeout 30\n"
-                             << "Include " << fleet_->ssh_config_path() << "\n";
+                             << "Include " << fleet_->fleet().ssh_config_path() << "\n";
 }
 
 Row ScenarioRun::measure(const std::string& tool, const std::string& release, const std::function<void(Row*)>& body) {
@@ -267,16 +233,17 @@ Row ScenarioRun::measure(const std::string& tool, const std::string& release, co
   r.release = release;
   note(fmt::format("{}: {} {}", sc_.name, tool, release));
   ::sync();  // the previous run's writeback is not this one's cost
-  if (!pb::wait_sessions_reaped(sshd_pids_, std::chrono::seconds(10)))
+  if (!pb::wait_sessions_reaped(fleet_->sshd_pids(), std::chrono::seconds(10)))
     std::cerr << "bench_wan: sessions still open before " << tool << " " << release << "\n";
-  const double hosts0 = cpu_ ? cpu_->seconds() : 0;
+  const pb::CpuGroup* cpu = fleet_->cpu();
+  const double hosts0 = cpu ? cpu->seconds() : 0;
   const auto links0 = read_links(uplinks_);
   body(&r);
   // Sessions still closing on the hosts are part of this run's cost.
-  if (!pb::wait_sessions_reaped(sshd_pids_, std::chrono::seconds(10)))
+  if (!pb::wait_sessions_reaped(fleet_->sshd_pids(), std::chrono::seconds(10)))
     std::cerr << "bench_wan: sessions still open 10 s after " << tool << " " << release
               << "; its hosts' CPU may be short\n";
-  if (cpu_) r.hosts_cpu = cpu_->seconds() - hosts0;
+  if (cpu) r.hosts_cpu = cpu->seconds() - hosts0;
   const auto links1 = read_links(uplinks_);
   for (std::size_t i = 0; i < links1.size(); ++i)
     r.sites.push_back({links1[i].to_site - links0[i].to_site, links1[i].from_site - links0[i].from_site});
@@ -303,28 +270,24 @@ Row ScenarioRun::run_plugbox(const Variant& v, int release) {
   const fs::path svc = app_.parent_path() / (v.name + ".plugbox.toml");
   if (release == 1) {
     fs::create_directories(vdir);
-    std::vector<std::pair<std::string, std::string>> homes;
-    for (const auto& h : fleet_->hosts())
-      if (!h.is_jump) homes.emplace_back(h.home, data_->dir(h.name) + "/" + sub);
-    std::ofstream(inv) << pb::move_homes(fleet_->inventory_toml(), homes);
+    std::ofstream(inv) << fleet_->inventory(*data_, sub);
     std::ofstream(svc) << pb::bench_service_toml("leaves", v.service_extra);
   }
-  ::setenv("XDG_STATE_HOME", (vdir / "state").c_str(), 1);
-  ::setenv("XDG_CACHE_HOME", (vdir / "cache").c_str(), 1);
+  pb::plugbox_state_in(vdir);
   // Version names are seconds: each deploy must be in a second of its own.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   Row r = measure(v.name, release == 1 ? "first" : "redeploy", [&](Row* row) {
-    const pb::CliRun run =
-        pb::run_cli(PLUGBOX_BIN, {"-i", inv.string(), "-f", svc.string(), "fleet", "deploy", "--group", "leaves"},
-                    vdir / "plugbox.log");
-    row->wall = run.wall_s;
-    row->client_cpu = run.cpu_s;
+    const pb::CliRun run = pb::run_cli(
+        {PLUGBOX_BIN, "-i", inv.string(), "-f", svc.string(), "fleet", "deploy", "--group", "leaves"},
+        vdir / "plugbox.log");
+    row->wall = run.wall;
+    row->client_cpu = run.cpu;
     row->client_peak_mb = run.peak_mb;
     row->status = run.status;
   });
-  r.app_bytes = pb::journal_sum(vdir / "state" / "plugbox" / "runs", "wire_bytes");
-  r.files_sent = std::int64_t(pb::journal_sum(vdir / "state" / "plugbox" / "runs", "files_sent"));
-  r.files_patched = std::int64_t(pb::journal_sum(vdir / "state" / "plugbox" / "runs", "files_patched"));
+  r.app_bytes = pb::journal_sum(vdir, "wire_bytes");
+  r.files_sent = std::int64_t(pb::journal_sum(vdir, "files_sent"));
+  r.files_patched = std::int64_t(pb::journal_sum(vdir, "files_patched"));
   if (r.status != 0)
     r.problems.push_back(fmt::format("plugbox exited {} (see {})", r.status, (vdir / "plugbox.log").string()));
   check(&r, app_, [&](const std::string& h) { return fs::path(data_->dir(h)) / sub / "deploy" / "live"; });
@@ -467,20 +430,17 @@ void check_generator(const pb::AppTree& v1, int count) {
 
 int main(int argc, char** argv) {
   const Params p = parse(argc, argv);
-  if (::geteuid() != 0) {
-    std::cerr << "bench_wan: needs root (sshd hosts, network namespaces, tc, a tmpfs, a cgroup)\n";
-    return 1;
-  }
+  pb::need_root("bench_wan", "sshd hosts, network namespaces, tc, a tmpfs, a cgroup");
   try {
     for (const auto& l : pb::sweep_leftovers()) note("removed a leftover of a killed run: " + l);
     const std::string load_at_start = load_average();
     pb::WorkDir work(p.keep);
 
     pb::AppSpec spec;
-    spec.files = p.files;
-    spec.bytes = std::uint64_t(p.mib) << 20;
+    spec.files = p.app.files;
+    spec.bytes = std::uint64_t(p.app.mib) << 20;
     const pb::AppTree v1 = pb::plan_app(spec);
-    const int count = int(std::lround(double(p.files) * p.changed_percent / 100.0));
+    const int count = int(std::lround(double(p.app.files) * p.app.changed_percent / 100.0));
     std::vector<std::size_t> changed;
     const pb::AppTree v2 = pb::change_files(v1, count, 2, &changed, pb::ChangeModel::edit);
     check_generator(v1, count);
