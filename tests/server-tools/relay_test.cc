@@ -270,6 +270,23 @@ TEST_CASE("protocol 2 fetches the manifest itself from the relay: the stream car
   CHECK(link.carried.count(relay_id(*blobs.manifest_blob(), nullptr)) == 1);
 }
 
+TEST_CASE("protocol 2: a relay that dies mid-transfer costs only direct resends, each after the count of those fetched before it") {
+  Trees tr;
+  LiveRelay relay;
+  InProcessLink link(relay);
+  link.stop_after = 3;  // the manifest and two contents
+  auto blobs = BlobStore::lazy(tr.tree);
+  blobs.add_manifest(tr.tree.manifest);
+  auto r = pump(tr.tree, blobs, tr.t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::content, &link, 2);
+  INFO(r.client_error << " / " << r.server_error);
+  REQUIRE(r.ok);
+  require_matches_manifest(tr.t.path / "v1", r.stored);
+  CHECK(r.result->manifest_fetched);
+  CHECK(r.result->files_sent == 7);
+  CHECK(r.result->files_fetched <= 2);
+  CHECK(r.result->fetches_failed == 7 - r.result->files_fetched);
+}
+
 TEST_CASE("protocol 2: a manifest the relay cannot serve is sent over the stream, and so is everything after it") {
   Trees tr;
   LiveRelay relay;

@@ -1,5 +1,6 @@
 #include "upload/client/upload_client.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "upload/common/relay_format.h"
@@ -54,29 +55,26 @@ bool UploadClient::on_line(const std::string& line) {
     if (j["resend_manifest"].is_string()) fetch_failure_ = j["resend_manifest"];
     return true;
   }
-  if (j.contains("need") && j["need"].is_array() && !need_known_) {
-    const nlohmann::json no_bases = nlohmann::json::object();
-    const auto& bases = j.contains("bases") && j["bases"].is_object() ? j["bases"] : no_bases;
-    for (const auto& h : j["need"]) {
-      Digest d;
-      if (!h.is_string() || !from_hex(h.get<std::string>(), &d) || !blobs_.has(d))
-        return error_ = "upload: the host asked for content that is not in this release", false;
-      Item item{d, std::nullopt};
-      Digest base;
-      if (auto b = bases.find(h.get<std::string>());
-          b != bases.end() && b->is_string() && from_hex(b->get<std::string>(), &base) && blobs_.can_patch(base))
-        item.base = base;
-      queue_.push_back(item);
-    }
+  const bool by_index = manifest_blob_.has_value();
+  if (j.contains(by_index ? "need_at" : "need") && !need_known_) {
+    if (!take_need(j)) return false;
     need_known_ = true;
     host_fans_out_ = j.value("fan_out", false);
     return true;
   }
+  if (by_index && j.contains("ok") && j["ok"].is_number_unsigned()) {
+    const auto n = j["ok"].get<std::uint64_t>();
+    if (n == 0 || n > unanswered_.size())
+      return error_ = "upload: the host answered more patches or fetches than were sent: " + line.substr(0, 200), false;
+    unanswered_.erase(unanswered_.begin(), unanswered_.begin() + std::ptrdiff_t(n));
+    waiting_ = false;
+    return true;
+  }
   for (const char* verdict : {"patched", "fetched", "resend"}) {
     if (!j.contains(verdict)) continue;
+    if (by_index && std::string_view(verdict) != "resend") break;  // protocol 2 counts them ("ok")
     Digest d;
-    if (!j[verdict].is_string() || !from_hex(j[verdict].get<std::string>(), &d) || !unanswered_.erase(d))
-      return error_ = "upload: the host answered a patch or fetch that was not sent: " + line.substr(0, 200), false;
+    if (!j[verdict].is_string() || !from_hex(j[verdict].get<std::string>(), &d) || !answered(d, line)) return false;
     if (std::string_view(verdict) == "resend") {
       queue_.push_back({d, std::nullopt, /*direct=*/true});
       if (fetch_failure_.empty() && j.contains("why") && j["why"].is_string()) fetch_failure_ = j["why"];
@@ -102,6 +100,46 @@ bool UploadClient::on_line(const std::string& line) {
     return true;
   }
   return error_ = "upload: unexpected line from the host: " + line.substr(0, 200), false;
+}
+
+bool UploadClient::take_need(const nlohmann::json& j) {
+  const bool by_index = manifest_blob_.has_value();
+  const auto& list = j[by_index ? "need_at" : "need"];
+  const char* bases_key = by_index ? "bases_at" : "bases";
+  const nlohmann::json no_bases = nlohmann::json::object();
+  const auto& bases = j.contains(bases_key) && j[bases_key].is_object() ? j[bases_key] : no_bases;
+  const std::string bad = "upload: the host asked for content that is not in this release";
+  if (!list.is_array()) return error_ = bad, false;
+  for (const auto& n : list) {
+    Item item;
+    std::string key;
+    if (by_index) {
+      if (!n.is_number_unsigned() || n.get<std::uint64_t>() >= manifest_.entries.size()) return error_ = bad, false;
+      item.at = n.get<std::uint32_t>();
+      const Entry& e = manifest_.entries[item.at];
+      if (e.type != EntryType::file) return error_ = bad, false;
+      item.d = e.digest;
+      key = std::to_string(item.at);
+    } else {
+      if (!n.is_string() || !from_hex(n.get<std::string>(), &item.d)) return error_ = bad, false;
+      key = n.get<std::string>();
+    }
+    if (!blobs_.has(item.d)) return error_ = bad, false;
+    Digest base;
+    if (auto b = bases.find(key);
+        b != bases.end() && b->is_string() && from_hex(b->get<std::string>(), &base) && blobs_.can_patch(base))
+      item.base = base;
+    queue_.push_back(item);
+  }
+  return true;
+}
+
+bool UploadClient::answered(const Digest& d, const std::string& line) {
+  auto it = std::find(unanswered_.begin(), unanswered_.end(), d);
+  if (it == unanswered_.end())
+    return error_ = "upload: the host answered a patch or fetch that was not sent: " + line.substr(0, 200), false;
+  unanswered_.erase(it);
+  return true;
 }
 
 bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
@@ -134,8 +172,9 @@ bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
       if (via_relay_ && !item.direct) {
         const Digest* base = item.base ? &*item.base : nullptr;
         relay_->carry(relay_id(item.d, base), blobs_, *cur_);
-        *out += encode_relay_fetch(item.d, cur_->raw_size, cur_->size, base);
-        unanswered_.insert(item.d);
+        *out += manifest_blob_ ? encode_relay_fetch_at(item.at, base != nullptr)
+                               : encode_relay_fetch(item.d, cur_->raw_size, cur_->size, base);
+        unanswered_.push_back(item.d);
         queue_.pop_front();
         cur_ = nullptr;
         continue;
@@ -151,7 +190,7 @@ bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
     encode_file_data(scratch_, out);
     blob_offset_ += take;
     if (blob_offset_ == cur_->size) {
-      if (item.base) unanswered_.insert(item.d);
+      if (item.base) unanswered_.push_back(item.d);
       queue_.pop_front();
       cur_ = nullptr;
     }

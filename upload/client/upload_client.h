@@ -25,6 +25,8 @@
 
 #include "upload/client/blob_store.h"
 #include "upload/client/relay_link.h"
+#include <nlohmann/json_fwd.hpp>
+
 #include "upload/common/manifest.h"
 
 namespace plugbox::upload {
@@ -91,9 +93,16 @@ class UploadClient {
     Digest d;
     std::optional<Digest> base;
     bool direct = false;  // asked for again: over this stream, whatever the relay
+    std::uint32_t at = 0;  // the manifest index of its first entry (protocol 2's 'R')
   };
+  // A need line's list (protocol 1: "need", hex; 2: "need_at", indices) into
+  // queue_; false (error_ set) when it names something not in this release.
+  bool take_need(const nlohmann::json& j);
+  // An answer to the oldest unanswered patch or fetch: `d` (protocol 1 names
+  // it, and the server answers in the order they were sent either way).
+  bool answered(const Digest& d, const std::string& line);
   std::deque<Item> queue_;
-  std::set<Digest> unanswered_;  // patches and fetches sent, not answered yet
+  std::deque<Digest> unanswered_;  // patches and fetches sent, not answered yet, oldest first
   const BlobStore::Blob* cur_ = nullptr;  // the blob of queue_.front() once begun
   std::uint64_t blob_offset_ = 0;
   std::string scratch_;  // the bytes of one chunk read back from the store

@@ -130,6 +130,15 @@ std::string encode_relay_fetch(const Digest& d, std::uint64_t raw_size, std::uin
   return out;
 }
 
+std::string encode_relay_fetch_at(std::uint32_t index, bool patch) {
+  std::string p;
+  wire::put_u32(p, index);
+  wire::put_u8(p, patch ? 1 : 0);
+  std::string out;
+  put_frame(&out, kRelayFetch, p);
+  return out;
+}
+
 bool StreamParser::fail(std::string msg) {
   if (state_ != State::failed) error_ = std::move(msg);
   state_ = State::failed;
@@ -259,6 +268,16 @@ bool StreamParser::frame(std::uint8_t kind, std::string_view payload) {
         return true;
       }
       if (kind == kFanOutKey) return fan_out_key(payload);
+      if (kind == kRelayFetch && version_ >= 2) {
+        wire::Reader r(payload);
+        std::uint32_t index;
+        std::uint8_t flags;
+        if (!r.u32(&index) || !r.u8(&flags) || flags > 1 || !r.empty())
+          return fail("upload relay fetch frame is malformed");
+        if (!ev_.on_relay_fetch_at) return fail("upload stream: a fan-out frame, which this receiver does not take");
+        if (!ev_.on_relay_fetch_at(index, flags == 1, &err)) return fail(err);
+        return true;
+      }
       if (kind == kRelayFetch) {
         wire::Reader r(payload);
         std::string_view d, b;

@@ -6,11 +6,15 @@
 // the bytes in any chunking and emits events, refusing anything out of order,
 // oversized or truncated. It is the libFuzzer target.
 //
-// Version 2 differs only before the need line: the manifest's frames carry
-// one zstd frame of it, and with fan-out the manifest may instead be fetched
-// from the site's relay ('K' then 'X'). Why: with contents crossing a site's
-// link once, each host's own manifest (0.27 MB for 2000 files) was most of
-// what a redeploy sent over it. A client speaks 2 only to a server it knows
+// Version 2: the manifest's frames carry one zstd frame of it, and with
+// fan-out the manifest may instead be fetched from the site's relay ('K'
+// then 'X'); after it, contents are named by their index in the manifest
+// (the need line, 'R' frames) and answered in order, by count. Why: with
+// contents crossing a site's link once, what each host's own stream carried
+// was most of the link's bytes: its manifest (0.27 MB for 2000 files, most
+// of a redeploy), and on a first deploy its need line, its 'R' frames and
+// its answers (0.4 MB a host, against one copy of the release for the whole
+// site). A client speaks 2 only to a server it knows
 // (plugbox's own build), so a pinned older server still gets version 1.
 #pragma once
 
@@ -47,6 +51,8 @@ enum FrameKind : std::uint8_t {
   // 32-byte digest, u64 raw size, u64 compressed size, 32-byte base digest
   // (zeros: the whole content): fetch it sealed from the site's relay
   // instead of reading it here. No data frames follow.
+  // Version 2: u32 the manifest index of the content's first entry, u8 1
+  // when it comes as a patch against the base the server offered, else 0.
   kRelayFetch = 'R',
   // Version 2, instead of the manifest's frames, after 'K': 32-byte sha256
   // of the manifest, u64 its length, u64 its compressed size: fetch it from
@@ -83,6 +89,7 @@ std::string encode_end();
 std::string encode_fan_out_key(std::string_view key32, std::string_view token32, const std::string& endpoint);
 std::string encode_relay_fetch(const Digest& d, std::uint64_t raw_size, std::uint64_t compressed_size,
                                const Digest* base);
+std::string encode_relay_fetch_at(std::uint32_t index, bool patch);  // version 2
 
 class StreamParser {
  public:
@@ -109,6 +116,8 @@ class StreamParser {
     std::function<bool(const Digest&, std::uint64_t raw, std::uint64_t compressed,
                        std::optional<std::string>* fetched, std::string* error)>
         on_manifest_fetch;
+    // Version 2's 'R' (last too).
+    std::function<bool(std::uint32_t index, bool patch, std::string* error)> on_relay_fetch_at;
   };
   explicit StreamParser(Events ev) : ev_(std::move(ev)) {}
 

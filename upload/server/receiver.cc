@@ -340,6 +340,9 @@ Receiver::Receiver(std::string version_dir, std::vector<LocalSource> sources,
   };
   ev.on_relay_fetch = [this](const Digest& d, std::uint64_t raw, std::uint64_t comp, const Digest* base,
                              std::string* err) { return on_relay_fetch(d, raw, comp, base, err); };
+  ev.on_relay_fetch_at = [this](std::uint32_t index, bool patch, std::string* err) {
+    return on_relay_fetch_at(index, patch, err);
+  };
   ev.on_manifest_fetch = [this](const Digest& d, std::uint64_t raw, std::uint64_t comp,
                                 std::optional<std::string>* fetched,
                                 std::string* err) { return on_manifest_fetch(d, raw, comp, fetched, err); };
@@ -350,12 +353,21 @@ bool Receiver::on_manifest(Manifest&& m, std::string* err) {
   manifest_ = std::move(m);
   if (!impl_->root) return *err = errno_text("cannot open version directory " + impl_->dir), false;
   if (!clear_earlier_attempt(err) || !create_entries(err)) return false;
-  std::vector<std::string> need;
+  std::vector<std::size_t> need;
   if (!place_local_contents(&need, err)) return false;
   // "fan_out": this receiver takes 'K' and 'R' frames; a client sends them
   // only then, so it still works with servers older than fan-out.
-  nlohmann::json reply{{"need", need}, {"fan_out", true}};
-  offer_bases(need, &reply);
+  const bool by_index = parser_.version() >= 2;
+  nlohmann::json reply{{"fan_out", true}};
+  if (by_index) {
+    reply["need_at"] = need;
+  } else {
+    std::vector<std::string> hex;
+    hex.reserve(need.size());
+    for (std::size_t i : need) hex.push_back(to_hex(manifest_.entries[i].digest));
+    reply["need"] = std::move(hex);
+  }
+  offer_bases(need, by_index, &reply);
   reply_(reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return true;
 }
@@ -365,27 +377,44 @@ bool Receiver::on_manifest(Manifest&& m, std::string* err) {
 // against that file. Why that one: a release mostly changes files in place,
 // and the client keeps the contents it deployed before, so it has this base
 // too whenever the host runs a version this client deployed.
-void Receiver::offer_bases(const std::vector<std::string>& need, nlohmann::json* reply) {
+void Receiver::offer_bases(const std::vector<std::size_t>& need, bool by_index, nlohmann::json* reply) {
   auto& im = *impl_;
   if (need.empty() || im.sources.empty() || !im.source_fds[0]) return;
   std::unordered_map<std::string_view, const Entry*> newest;
   for (const auto& se : im.sources[0].manifest.entries)
     if (se.type == EntryType::file) newest.emplace(se.path, &se);
   nlohmann::json bases = nlohmann::json::object();
-  for (const auto& hex : need) {
-    Digest d;
-    if (!from_hex(hex, &d)) continue;
+  for (std::size_t i : need) {
+    const Digest& d = manifest_.entries[i].digest;
     const auto& entries = im.wanted[d];
     if (entries.front()->size < kMinPatchBytes || entries.front()->size > kMaxPatchBytes) continue;
     for (const Entry* x : entries) {
       auto it = newest.find(x->path);
       if (it == newest.end() || it->second->size == 0 || it->second->size > kMaxPatchBytes) continue;
       im.offers[d] = it->second;
-      bases[hex] = to_hex(it->second->digest);
+      bases[by_index ? std::to_string(i) : to_hex(d)] = to_hex(it->second->digest);
       break;
     }
   }
-  if (!bases.empty()) (*reply)["bases"] = std::move(bases);
+  if (!bases.empty()) (*reply)[by_index ? "bases_at" : "bases"] = std::move(bases);
+}
+
+void Receiver::answer_ok(const char* verdict, const Digest& d) {
+  if (parser_.version() >= 2) ++ok_unsaid_;
+  else reply_(nlohmann::json{{verdict, to_hex(d)}}.dump());
+}
+
+void Receiver::answer_resend(const Digest& d, const std::string& why) {
+  flush_answers();
+  nlohmann::json j{{"resend", to_hex(d)}};
+  if (!why.empty()) j["why"] = why;
+  reply_(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void Receiver::flush_answers() {
+  if (ok_unsaid_ == 0) return;
+  reply_(nlohmann::json{{"ok", ok_unsaid_}}.dump());
+  ok_unsaid_ = 0;
 }
 
 // A retry after an interrupted upload starts from an empty version: only the
@@ -443,7 +472,7 @@ bool Receiver::create_entries(std::string* err) {
 // Contents some local version already has are placed now; the rest go into
 // `need` (hex digests), in manifest order, so contents arrive directory by
 // directory (the directory cache stays warm).
-bool Receiver::place_local_contents(std::vector<std::string>* need, std::string* err) {
+bool Receiver::place_local_contents(std::vector<std::size_t>* need, std::string* err) {
   auto& im = *impl_;
   im.index_sources();
   for (auto& e : manifest_.entries) {
@@ -455,7 +484,7 @@ bool Receiver::place_local_contents(std::vector<std::string>* need, std::string*
     struct stat sst;
     if (!im.find_local(e, &sdir, &sname, &sst)) {
       im.needed[e.digest] = false;
-      need->push_back(to_hex(e.digest));
+      need->push_back(std::size_t(&e - manifest_.entries.data()));
       continue;
     }
     for (Entry* x : entries) {
@@ -524,8 +553,23 @@ bool Receiver::on_fan_out_key(std::string_view key, std::string_view token, cons
 // The content is fetched whole before anything is written; what cannot be
 // had from the relay (or fails its tag) is asked for directly (`resend`,
 // once), as a patch whose base does not match is.
-bool Receiver::on_relay_fetch(const Digest& d, std::uint64_t raw, std::uint64_t compressed, const Digest* base,
-                              std::string* err) {
+bool Receiver::on_relay_fetch_at(std::uint32_t index, bool patch, std::string* err) {
+  auto& im = *impl_;
+  if (index >= manifest_.entries.size() || manifest_.entries[index].type != EntryType::file)
+    return *err = "upload sent a fetch for manifest entry " + std::to_string(index) + ", which is not a file", false;
+  const Entry& e = manifest_.entries[index];
+  const Entry* base = nullptr;
+  if (patch) {
+    auto offer = im.offers.find(e.digest);
+    if (offer == im.offers.end())
+      return *err = "upload sent a patch fetch for '" + e.path + "', for which no base was offered", false;
+    base = offer->second;
+  }
+  return on_relay_fetch(e.digest, e.size, std::nullopt, base ? &base->digest : nullptr, err);
+}
+
+bool Receiver::on_relay_fetch(const Digest& d, std::uint64_t raw, std::optional<std::uint64_t> compressed,
+                              const Digest* base, std::string* err) {
   auto& im = *impl_;
   if (!im.relay) return *err = "upload asked for a relay fetch before sending the fan-out key", false;
   if (im.patch_failed.count(d))
@@ -535,21 +579,20 @@ bool Receiver::on_relay_fetch(const Digest& d, std::uint64_t raw, std::uint64_t 
     return *err = "upload sent a fetch for content " + to_hex(d) + " that is not wanted", false;
   std::string why;
   auto got = im.relay->fetch(relay_id(d, base), &why);
-  if (got && got->size() != compressed) {
+  if (got && compressed && got->size() != *compressed) {
     why = "a content from the relay has " + std::to_string(got->size()) + " bytes, not the announced " +
-          std::to_string(compressed);
+          std::to_string(*compressed);
     got.reset();
   }
   if (!got) {
     ++stats_.fetches_failed;
     im.patch_failed.insert(d);
-    reply_(nlohmann::json{{"resend", to_hex(d)}, {"why", why}}.dump(-1, ' ', false,
-                                                                     nlohmann::json::error_handler_t::replace));
+    answer_resend(d, why);
     return true;
   }
   if (!(base ? on_patch_begin(d, raw, *base, err) : begin_content(d, raw, err))) return false;
   im.cur_fetched = true;
-  stats_.bytes_fetched += compressed + kSealOverhead;
+  stats_.bytes_fetched += got->size() + kSealOverhead;
   if (!got->empty() && !on_file_data(*got, err)) return false;
   return on_file_end(err);
 }
@@ -666,7 +709,7 @@ bool Receiver::on_file_end(std::string* err) {
     ++stats_.patches_failed;
     im.patch_failed.insert(im.cur_digest);
     im.tmp_dir.reset();
-    reply_(nlohmann::json{{"resend", to_hex(im.cur_digest)}}.dump());
+    answer_resend(im.cur_digest, "");
     return true;
   }
   const auto& entries = im.wanted[im.cur_digest];
@@ -690,11 +733,11 @@ bool Receiver::on_file_end(std::string* err) {
   im.needed[im.cur_digest] = true;
   im.tmp_dir.reset();
   if (im.cur_fetched) ++stats_.files_fetched;
-  if (im.cur_fetched && !im.cur_patch) reply_(nlohmann::json{{"fetched", to_hex(im.cur_digest)}}.dump());
+  if (im.cur_fetched && !im.cur_patch) answer_ok("fetched", im.cur_digest);
   if (im.cur_patch) {
     ++stats_.files_patched;
     im.base_buf = std::string();
-    reply_(nlohmann::json{{"patched", to_hex(im.cur_digest)}}.dump());
+    answer_ok("patched", im.cur_digest);
   }
   return true;
 }
@@ -761,6 +804,7 @@ bool Receiver::fail(const std::string& msg) {
 bool Receiver::feed(std::string_view bytes) {
   if (!error_.empty()) return false;
   if (!parser_.feed(bytes)) return fail(parser_.error());
+  flush_answers();  // what this read caused is answered before the next read
   return true;
 }
 

@@ -118,16 +118,26 @@ class Receiver {
   // The part of on_file_begin and on_patch_begin that checks the content was
   // asked for and opens its temporary file.
   bool begin_content(const Digest& d, std::uint64_t raw, std::string* err);
-  // After need: which needed contents may come as patches, and against what.
-  void offer_bases(const std::vector<std::string>& need, nlohmann::json* reply);
+  // After need (manifest indices): which needed contents may come as
+  // patches, and against what; keyed by hex digest (protocol 1) or by index.
+  void offer_bases(const std::vector<std::size_t>& need, bool by_index, nlohmann::json* reply);
+  // The answers to patches and fetches: `patched`/`fetched` lines (protocol
+  // 1), or a count of those answered since the last line (2); a `resend`
+  // line names its content either way, after the count of those before it.
+  void answer_ok(const char* verdict, const Digest& d);
+  void answer_resend(const Digest& d, const std::string& why);
+  void flush_answers();
   // A patch that cannot be used: its data is skipped, and at its end the
   // content is asked for whole (`resend`).
   void drop_patch();
   // Fan-out: the deploy's key, token and relay; then contents fetched from
   // the relay (each fed to the same checks as a content of the stream).
   bool on_fan_out_key(std::string_view key, std::string_view token, const std::string& endpoint, std::string* err);
-  bool on_relay_fetch(const Digest& d, std::uint64_t raw, std::uint64_t compressed, const Digest* base,
+  // `compressed`: the size announced (protocol 1), or nullopt (2: the
+  // sealed box's own length and tag vouch for it).
+  bool on_relay_fetch(const Digest& d, std::uint64_t raw, std::optional<std::uint64_t> compressed, const Digest* base,
                       std::string* err);
+  bool on_relay_fetch_at(std::uint32_t index, bool patch, std::string* err);
   // Protocol 2: the manifest itself from the relay; a failure is answered
   // `resend_manifest` and its frames follow.
   bool on_manifest_fetch(const Digest& d, std::uint64_t raw, std::uint64_t compressed,
@@ -138,7 +148,7 @@ class Receiver {
   // The steps of on_manifest and on_end.
   bool clear_earlier_attempt(std::string* err);
   bool create_entries(std::string* err);
-  bool place_local_contents(std::vector<std::string>* need, std::string* err);
+  bool place_local_contents(std::vector<std::size_t>* need, std::string* err);
   bool finish_directories(std::string* err);
 
   std::unique_ptr<Impl> impl_;
@@ -147,6 +157,7 @@ class Receiver {
   ReceiveStats stats_;
   std::string error_;
   bool replied_error_ = false;
+  std::uint64_t ok_unsaid_ = 0;  // protocol 2: answers not yet counted in a line
   std::function<void(const std::string&)> reply_;
 };
 

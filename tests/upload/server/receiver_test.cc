@@ -476,10 +476,14 @@ TEST_CASE("a changed file whose old content both sides have crosses as a patch a
   fs::create_directories(t.path / "v2");
   auto tree2 = tree_of(t.path / "dist");
   auto blobs2 = BlobStore::lazy(tree2);
+  blobs2.add_manifest(tree2.manifest);
   MemoryBases bases;
   bases.add(old_big);
   blobs2.set_bases(&bases);
-  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}});
+  // Protocol 2 answers patches by count ("ok"), 1 by name.
+  const std::uint32_t protocol = GENERATE(1u, 2u);
+  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}}, nullptr,
+                 SIZE_MAX, LinkRule::content, nullptr, protocol);
   INFO(r2.client_error << " / " << r2.server_error);
   REQUIRE(r2.ok);
   CHECK(read_file(t.path / "v2/big.bin") == new_big);
@@ -523,8 +527,12 @@ TEST_CASE("a patch against a base that turns out different is detected by the di
   // agree, whatever else differs).
   bases.contents[sha256(old_big + "b")] = new_b;
   blobs2.set_bases(&bases);
+  blobs2.add_manifest(tree2.manifest);
+  // Protocol 2 names each resend after a count of the answers before it.
+  const std::uint32_t protocol = GENERATE(1u, 2u);
   // The local source's manifest still says a.bin holds old_big.
-  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}});
+  auto r2 = pump(tree2, blobs2, t.path / "v2", {LocalSource{(t.path / "v1").string(), r1.stored, {}}}, nullptr,
+                 SIZE_MAX, LinkRule::content, nullptr, protocol);
   INFO(r2.client_error << " / " << r2.server_error);
   REQUIRE(r2.ok);
   CHECK(read_file(t.path / "v2/a.bin") == new_a);
