@@ -167,20 +167,27 @@ transport::Awaitable<void> DeployRun::start_relays(const std::vector<Host*>& all
   std::map<std::string, std::vector<Host*>> sites;
   for (Host* h : all)
     if (h->locked && !h->conn.plan().via.empty()) sites[h->conn.plan().via.front()].push_back(h);
-  for (auto& [site, hosts] : sites) {
-    if (hosts.size() < 2) continue;  // one host: nothing to share
-    auto relay = std::make_unique<SiteRelay>(site);
+  // Every site's relay at once: one round trip, not one per site.
+  std::vector<std::pair<std::unique_ptr<SiteRelay>, std::vector<Host*>>> starting;
+  for (auto& [site, hosts] : sites)
+    if (hosts.size() >= 2)  // one host: nothing to share
+      starting.emplace_back(std::make_unique<SiteRelay>(site), std::move(hosts));
+  const double timeout = std::min(d.connect_timeout, 15.0);
+  auto start_one = [this, &starting, timeout, port = d.fan_out_port](std::size_t i) -> transport::Awaitable<void> {
+    SiteRelay& relay = *starting[i].first;
+    const std::vector<Host*>& hosts = starting[i].second;
     Host& at = *hosts.front();
-    if (co_await relay->start(at.conn, d.fan_out_port, std::min(d.connect_timeout, 15.0))) {
-      for (Host* h : hosts) h->relay = relay.get();
-      report("stage", &at, "fan-out: relay for the " + std::to_string(hosts.size()) + " hosts behind " + site +
-                               " at " + relay->endpoint(), Event::Level::info);
+    if (co_await relay.start(at.conn, port, timeout)) {
+      for (Host* h : hosts) h->relay = &relay;
+      report("stage", &at, "fan-out: relay for the " + std::to_string(hosts.size()) + " hosts behind " +
+                               relay.site() + " at " + relay.endpoint(), Event::Level::info);
     } else {
-      report("stage", &at, "fan-out: no relay behind " + site + " (" + relay->why() +
+      report("stage", &at, "fan-out: no relay behind " + relay.site() + " (" + relay.why() +
                                "): its hosts are sent their own copies", Event::Level::info);
     }
-    relays_.push_back(std::move(relay));
-  }
+  };
+  co_await parallel_for(starting.size(), int(std::max<std::size_t>(1, starting.size())), start_one);
+  for (auto& s : starting) relays_.push_back(std::move(s.first));
 }
 
 transport::Awaitable<void> DeployRun::finish_relays() {

@@ -181,10 +181,12 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
       c.admitted = true;
       c.in.erase(0, hello);
     }
-    while (c.in.size() >= upload::kRelayIdBytes) {
-      c.wanted.emplace_back(c.in.substr(0, upload::kRelayIdBytes));
-      c.in.erase(0, upload::kRelayIdBytes);
-    }
+    // Every whole id at once, then one erase: erasing each from the front
+    // moved the rest of the buffer once per id.
+    std::size_t at = 0;
+    for (; c.in.size() - at >= upload::kRelayIdBytes; at += upload::kRelayIdBytes)
+      c.wanted.emplace_back(c.in.substr(at, upload::kRelayIdBytes));
+    c.in.erase(0, at);
     while (!c.wanted.empty()) {
       auto b = blobs.find(c.wanted.front());
       if (b == blobs.end()) break;

@@ -159,7 +159,12 @@ bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
         via_relay_ = true;
       }
   }
-  while (out->size() < max_bytes && !queue_.empty()) {
+  // Relay frames are ~10 bytes: one chunk could name thousands of contents,
+  // each compressed (on first use) right here on the caller's thread, the
+  // event loop. Bounded, so other hosts' streams move between chunks.
+  constexpr std::uint64_t kRelayRawPerChunk = 4 << 20;
+  std::uint64_t relayed_raw = 0;
+  while (out->size() < max_bytes && !queue_.empty() && relayed_raw < kRelayRawPerChunk) {
     Item& item = queue_.front();
     if (!cur_) {
       if (item.base) {
@@ -175,6 +180,7 @@ bool UploadClient::next_chunk(std::string* out, std::size_t max_bytes) {
         *out += manifest_blob_ ? encode_relay_fetch_at(item.at, base != nullptr)
                                : encode_relay_fetch(item.d, cur_->raw_size, cur_->size, base);
         unanswered_.push_back(item.d);
+        relayed_raw += cur_->raw_size;
         queue_.pop_front();
         cur_ = nullptr;
         continue;
