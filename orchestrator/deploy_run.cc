@@ -160,13 +160,14 @@ transport::Awaitable<void> DeployRun::stage(Host& h) {
 transport::Awaitable<void> DeployRun::start_relays(const std::vector<Host*>& all) {
   const auto& d = plan_.deploy;
   if (!d.fan_out || abort_staging_ || stopping()) co_return;
-  // A site: the hosts behind the same outermost jump host, the far end of
-  // the slow link. A host of the site that cannot reach the relay (another
-  // network behind a second jump host, a firewall) fetches nothing and is
-  // sent its contents directly; hosts reached directly are not a site.
+  // A site (PlannedHost::site): the hosts with the same `site` var, else
+  // behind the same outermost jump host, the far end of the slow link. A
+  // host of the site that cannot reach the relay (another network behind a
+  // second jump host, a firewall) fetches nothing and is sent its contents
+  // directly; hosts reached directly without the var are not a site.
   std::map<std::string, std::vector<Host*>> sites;
   for (Host* h : all)
-    if (h->locked && !h->conn.plan().via.empty()) sites[h->conn.plan().via.front()].push_back(h);
+    if (h->locked && !h->conn.plan().site.empty()) sites[h->conn.plan().site].push_back(h);
   // Every site's relay at once: one round trip, not one per site.
   std::vector<std::pair<std::unique_ptr<SiteRelay>, std::vector<Host*>>> starting;
   for (auto& [site, hosts] : sites)
@@ -179,10 +180,10 @@ transport::Awaitable<void> DeployRun::start_relays(const std::vector<Host*>& all
     Host& at = *hosts.front();
     if (co_await relay.start(at.conn, port, timeout)) {
       for (Host* h : hosts) h->relay = &relay;
-      report("stage", &at, "fan-out: relay for the " + std::to_string(hosts.size()) + " hosts behind " +
+      report("stage", &at, "fan-out: relay for the " + std::to_string(hosts.size()) + " hosts of site " +
                                relay.site() + " at " + relay.endpoint(), Event::Level::info);
     } else {
-      report("stage", &at, "fan-out: no relay behind " + relay.site() + " (" + relay.why() +
+      report("stage", &at, "fan-out: no relay for site " + relay.site() + " (" + relay.why() +
                                "): its hosts are sent their own copies", Event::Level::info);
     }
   };

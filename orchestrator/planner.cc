@@ -46,6 +46,10 @@ PlannedHost plan_host(const inventory::Inventory& inv, const inventory::Host& ho
   }
   p.ctx.owner = owner;
   p.via = host.jump_chain;
+  // An explicit site wins: hosts in one network reached through different
+  // jump hosts, or directly over a slow link, share one copy all the same.
+  if (auto s = host.vars.find("site"); s != host.vars.end() && !s->second.empty()) p.site = s->second;
+  else if (!p.via.empty()) p.site = p.via.front();
   if (host.transport == inventory::TransportKind::local) {
     p.target = transport::local_target(host.name, p.ctx.home);
   } else {

@@ -20,6 +20,10 @@ struct PlannedHost {
   HostContext ctx;
   transport::Target target;
   std::vector<std::string> via;  // jump chain names, outermost first
+  // Its site for fan-out (docs/DESIGN.md §6): the `site` var, else the
+  // outermost jump host (the far end of the slow link); "" (reached directly,
+  // no var): none.
+  std::string site;
 };
 
 // An inventory host as the transport sees it: its endpoint and the endpoints

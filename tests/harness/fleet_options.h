@@ -34,9 +34,11 @@ struct FleetOptions {
   // Jump hosts must be listed before the hosts behind them.
   std::vector<HostSpec> hosts = {};
   // Lines put at the top of every sshd_config. sshd keeps the first value it
-  // reads for a keyword, so these override the harness's own settings (no
-  // Match blocks). SetEnv lines are merged into the harness's own SetEnv
-  // (sshd reads only one), before its HOME.
+  // reads for most keywords, so these override the harness's own settings
+  // (no Match blocks); MaxStartups, whose last value wins, is left out of the
+  // harness's own lines when one is given here (fleet_files.cc). SetEnv
+  // lines are merged into the harness's own SetEnv (sshd reads only one),
+  // before its HOME.
   std::vector<std::string> sshd_config_extra = {};
   // Raw TOML lines ("server = \"/path/plugbox-server\"") added to
   // inventory_toml()'s [defaults] table.

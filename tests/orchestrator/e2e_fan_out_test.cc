@@ -6,6 +6,8 @@
 // off: every deploy succeeds with every host's tree checked.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "tests/orchestrator/e2e_fleet.h"
 #include "tests/orchestrator/e2e_scenarios.h"
 
@@ -143,6 +145,23 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
       CHECK(u.at("fetches_failed") == 0);  // none was tried through it
       CHECK(u.at("fetch_failure").get<std::string>().find("AEAD") != std::string::npos);
     }
+  }
+  SECTION("a site var takes a host out of its jump host's site: alone in its own, it fetches nothing") {
+    {
+      std::ofstream inv(f->inventory(), std::ios::app);
+      inv << "\n[groups.far]\nhosts = [\"deep\"]\nvars = { site = \"far\" }\n";
+    }
+    r.tag = "fan6";
+    f->write_release(r);
+    Deployed d6 = deploy(*f);
+    INFO(d6.run.describe());
+    REQUIRE(d6.run.rc == 0);
+    require_everywhere(*f, d6.version, "fan6");
+    rec = fan_out_records(*f);
+    REQUIRE(rec.relays.size() == 1);  // "far" has one host: nothing to share
+    CHECK(rec.relays[0]["site"] == "bastion");
+    CHECK(rec.upload.at("web2").at("manifest_fetched") == true);
+    CHECK_FALSE(rec.upload.at("deep").contains("files_fetched"));  // no relay was even tried
   }
   SECTION("fan_out = \"off\": every host is sent its own copy") {
     f->write_service(E2eFleet::default_deploy_table() + "fan_out = \"off\"\n");

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "orchestrator/planner.h"
 #include "orchestrator/server_install.h"
 
@@ -140,4 +142,25 @@ TEST_CASE("version names are recognised by their shape") {
   CHECK_FALSE(is_version_name("2026-11-25 21:40:00"));
   CHECK_FALSE(is_version_name("2026-11-25T21:40:0x"));
   CHECK_FALSE(is_version_name(""));
+}
+
+TEST_CASE("a host's fan-out site: its site var, else its outermost jump host, else none") {
+  auto inv = plugbox::inventory::Inventory::parse(std::string(kInventory) + R"(
+[hosts.far]
+address = "far.internal"
+jump = "bastion"
+site = "fra1"
+[hosts.near]
+address = "10.0.9.9"
+site = "fra1"
+[groups.all]
+hosts = ["web1", "far", "near", "lab"]
+)",
+                                                  "inventory.toml");
+  auto hosts = inv.select({{"all"}, {}});
+  DeployOptions o{"2026-11-25T21:40:00", "owner-1", std::nullopt, std::nullopt, 50, "me@here", "abc123"};
+  auto plan = plan_deploy(service(), inv, hosts, o);
+  std::map<std::string, std::string> site;
+  for (const auto& h : plan.hosts) site[h.name] = h.site;
+  CHECK(site == std::map<std::string, std::string>{{"web1", "edge"}, {"far", "fra1"}, {"near", "fra1"}, {"lab", ""}});
 }
