@@ -1,5 +1,6 @@
 #include "orchestrator/deploy_run.h"
 
+#include <cmath>
 #include <algorithm>
 #include <map>
 
@@ -168,35 +169,79 @@ transport::Awaitable<void> DeployRun::start_relays(const std::vector<Host*>& all
   std::map<std::string, std::vector<Host*>> sites;
   for (Host* h : all)
     if (h->locked && !h->conn.plan().site.empty()) sites[h->conn.plan().site].push_back(h);
-  // Every site's relay at once: one round trip, not one per site.
-  std::vector<std::pair<std::unique_ptr<SiteRelay>, std::vector<Host*>>> starting;
+  // Every site's relay at once: one round trip, not one per site. Each on
+  // the site's first host, for the first group of its hosts; then a relay
+  // per further group, fetching from it (SiteRelay::start's `upstream`).
+  struct Group {
+    std::unique_ptr<SiteRelay> relay;
+    std::vector<Host*> hosts;
+    SiteRelay* upstream = nullptr;  // none: the site's own relay
+    std::vector<Host*> site_hosts;  // of a site's relay: all its site's hosts
+  };
+  std::vector<Group> roots;
   for (auto& [site, hosts] : sites)
     if (hosts.size() >= 2)  // one host: nothing to share
-      starting.emplace_back(std::make_unique<SiteRelay>(site), std::move(hosts));
+      roots.push_back({std::make_unique<SiteRelay>(site), {}, nullptr, std::move(hosts)});
   const double timeout = std::min(d.connect_timeout, 15.0);
-  auto start_one = [this, &starting, timeout, port = d.fan_out_port](std::size_t i) -> transport::Awaitable<void> {
-    SiteRelay& relay = *starting[i].first;
-    const std::vector<Host*>& hosts = starting[i].second;
-    Host& at = *hosts.front();
-    if (co_await relay.start(at.conn, port, timeout)) {
-      for (Host* h : hosts) h->relay = &relay;
-      report("stage", &at, "fan-out: relay for the " + std::to_string(hosts.size()) + " hosts of site " +
-                               relay.site() + " at " + relay.endpoint(), Event::Level::info);
-    } else {
-      report("stage", &at, "fan-out: no relay for site " + relay.site() + " (" + relay.why() +
-                               "): its hosts are sent their own copies", Event::Level::info);
-    }
+  const int port = d.fan_out_port;
+  auto start_all = [this, timeout, port](std::vector<Group>& list) -> transport::Awaitable<void> {
+    auto one = [this, &list, timeout, port](std::size_t i) -> transport::Awaitable<void> {
+      Group& g = list[i];
+      Host& at = *g.hosts.front();
+      if (co_await g.relay->start(at.conn, port, timeout, g.upstream)) {
+        for (Host* h : g.hosts) h->relay = g.relay.get();
+        report("stage", &at, "fan-out: relay for " + std::to_string(g.hosts.size()) + " host(s) of site " +
+                                 g.relay->site() + " at " + g.relay->endpoint() +
+                                 (g.upstream ? ", fetching from " + g.upstream->endpoint() : std::string()),
+               Event::Level::info);
+      } else {
+        report("stage", &at, "fan-out: no relay on " + at.conn.name() + " for site " + g.relay->site() + " (" +
+                                 g.relay->why() + "): " +
+                                 (g.upstream ? "its hosts fetch from the site's relay" : "its hosts are sent their own copies"),
+               Event::Level::info);
+      }
+    };
+    co_await parallel_for(list.size(), int(std::max<std::size_t>(1, list.size())), one);
   };
-  co_await parallel_for(starting.size(), int(std::max<std::size_t>(1, starting.size())), start_one);
-  for (auto& s : starting) relays_.push_back(std::move(s.first));
+  // The site's first sqrt(N) hosts take the site's relay, every further
+  // group of as many a relay of its own (a host whose server is older than
+  // upload protocol 2 has no --upstream: its group stays with the site's).
+  for (Group& r : roots) {
+    const std::size_t n = r.site_hosts.size();
+    const std::size_t per = std::max<std::size_t>(1, std::size_t(std::sqrt(double(n))));
+    r.hosts.assign(r.site_hosts.begin(), r.site_hosts.begin() + std::ptrdiff_t(std::min(per, n)));
+  }
+  co_await start_all(roots);
+  std::vector<Group> groups;
+  for (Group& r : roots) {
+    if (r.hosts.front()->relay != r.relay.get()) continue;  // the site's relay did not start
+    const std::size_t n = r.site_hosts.size(), per = r.hosts.size();
+    for (std::size_t at = per; at < n; at += per) {
+      std::vector<Host*> hosts(r.site_hosts.begin() + std::ptrdiff_t(at),
+                               r.site_hosts.begin() + std::ptrdiff_t(std::min(at + per, n)));
+      for (Host* h : hosts) h->relay = r.relay.get();  // unless its group's relay starts
+      if (hosts.front()->conn.upload_protocol() < 2) continue;
+      groups.push_back({std::make_unique<SiteRelay>(r.relay->site()), std::move(hosts), r.relay.get(), {}});
+    }
+  }
+  co_await start_all(groups);
+  for (auto& g : roots) relays_.push_back(std::move(g.relay));
+  for (auto& g : groups) relays_.push_back(std::move(g.relay));
 }
 
 transport::Awaitable<void> DeployRun::finish_relays() {
-  for (auto& r : relays_) {
-    co_await r->finish(30);
-    journal_.record({{"event", "fan_out"}, {"site", r->site()}, {"endpoint", r->endpoint()},
-                     {"bytes_to_relay", r->bytes_to_relay()}, {"served", r->served()}, {"problem", r->why()}});
+  // Group relays first: they end before the site's relay they fetch from.
+  for (bool site_relays : {false, true}) {
+    std::vector<SiteRelay*> now;
+    for (auto& r : relays_)
+      if ((r->upstream() == nullptr) == site_relays) now.push_back(r.get());
+    auto one = [&now](std::size_t i) -> transport::Awaitable<void> { co_await now[i]->finish(30); };
+    co_await parallel_for(now.size(), int(std::max<std::size_t>(1, now.size())), one);
   }
+  for (auto& r : relays_)
+    journal_.record({{"event", "fan_out"}, {"site", r->site()}, {"host", r->host()}, {"endpoint", r->endpoint()},
+                     {"upstream", r->upstream() ? nlohmann::json(r->upstream()->endpoint()) : nlohmann::json(nullptr)},
+                     {"bytes_to_relay", r->bytes_to_relay()}, {"served", r->served()}, {"problem", r->why()}});
 }
 
 transport::Awaitable<bool> DeployRun::health(Host& h) {

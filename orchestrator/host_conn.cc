@@ -307,14 +307,7 @@ transport::Awaitable<HostUploadResult> HostConn::upload(const std::string& versi
   }
   auto cmd = server_cmd::receive(plan_.ctx, version, flags);
   journal_.record({{"host", name()}, {"step", "upload"}, {"command", cmd.render()}});
-  // The newest both speak: what the server's session said, else (no session:
-  // one exec per step) ours if it is our own build, and 1 if it is pinned,
-  // since a pinned server may be older.
-  const std::uint32_t protocol =
-      std::min<std::uint32_t>(upload::kProtocolVersion,
-                              upload_protocol_                                 ? upload_protocol_
-                              : plan_.ctx.server_source == ServerSource::pinned ? 1
-                                                                                 : upload::kProtocolVersion);
+  const std::uint32_t protocol = upload_protocol();
   auto up = co_await upload_to_host(*session_, std::move(cmd), manifest, blobs, after(timeout_s), relay, protocol);
   nlohmann::json rec{{"host", name()}, {"step", "upload"}, {"ok", up.ok}, {"error", up.error},
                      {"files_sent", up.stats.files_sent}, {"files_linked", up.stats.files_linked},
@@ -332,8 +325,19 @@ transport::Awaitable<HostUploadResult> HostConn::upload(const std::string& versi
   co_return up;
 }
 
-transport::Awaitable<transport::ExecResult> HostConn::relay(const std::string& listen, transport::ExecOptions o) {
-  auto cmd = server_cmd::relay(plan_.ctx, listen);
+// The newest both speak: what the server's session said, else (no session:
+// one exec per step) ours if it is our own build, and 1 if it is pinned,
+// since a pinned server may be older.
+std::uint32_t HostConn::upload_protocol() const {
+  return std::min<std::uint32_t>(upload::kProtocolVersion,
+                                 upload_protocol_                                 ? upload_protocol_
+                                 : plan_.ctx.server_source == ServerSource::pinned ? 1
+                                                                                    : upload::kProtocolVersion);
+}
+
+transport::Awaitable<transport::ExecResult> HostConn::relay(const std::string& listen, const std::string& upstream,
+                                                            transport::ExecOptions o) {
+  auto cmd = server_cmd::relay(plan_.ctx, listen, upstream);
   journal_.record({{"host", name()}, {"step", "relay"}, {"command", cmd.render()}});
   auto r = co_await session_->exec(std::move(cmd), std::move(o));
   journal_.record({{"host", name()}, {"step", "relay"}, {"ended", r.describe()}});

@@ -112,7 +112,12 @@ class HostConn {
                                                 upload::RelayLink* relay = nullptr);
   // `relay --listen ADDR:PORT` (fan-out: site_relay.h) on its own channel,
   // with `o`'s stdin and stdout. Journaled.
-  transport::Awaitable<transport::ExecResult> relay(const std::string& listen, transport::ExecOptions o);
+  // `upstream`: as server_cmd::relay's.
+  transport::Awaitable<transport::ExecResult> relay(const std::string& listen, const std::string& upstream,
+                                                    transport::ExecOptions o);
+  // The newest upload protocol the host's server speaks (what its session
+  // said; without a session, ours for our own build, else 1).
+  std::uint32_t upload_protocol() const;
   // Lets go of the lock (EOF on its stdin) and closes the session.
   transport::Awaitable<void> release();
 

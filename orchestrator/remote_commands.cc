@@ -54,7 +54,8 @@ transport::Command receive(const HostContext& h, const std::string& version, con
   return server_command(h, args);
 }
 
-transport::Command relay(const HostContext& h, const std::string& listen) {
+transport::Command relay(const HostContext& h, const std::string& listen, const std::string& upstream) {
+  if (!upstream.empty()) return server_command(h, {"relay", "--listen", listen, "--upstream", upstream});
   return server_command(h, {"relay", "--listen", listen});
 }
 

@@ -46,7 +46,8 @@ transport::Command release(const HostContext& h, bool force);
 // `receive V FLAGS...` (DeployPlan::receive_flags: --create, --seal, provenance).
 transport::Command receive(const HostContext& h, const std::string& version, const std::vector<std::string>& flags);
 // Fan-out's relay on this host (server-tools/relay.h).
-transport::Command relay(const HostContext& h, const std::string& listen);
+// `upstream` (ADDR:PORT, or ""): the site's relay it fetches from.
+transport::Command relay(const HostContext& h, const std::string& listen, const std::string& upstream = "");
 transport::Command seal(const HostContext& h, const std::string& version);
 transport::Command upgrade_to(const HostContext& h, const std::string& version);
 transport::Command rollback_to(const HostContext& h, const std::string& version);

@@ -68,7 +68,8 @@ transport::Awaitable<std::optional<std::string>> next_relay_piece(std::shared_pt
   }
 }
 
-transport::Awaitable<void> run_relay(std::shared_ptr<SiteRelay::State> st, HostConn* host, std::string listen) {
+transport::Awaitable<void> run_relay(std::shared_ptr<SiteRelay::State> st, HostConn* host, std::string listen,
+                                     std::string upstream) {
   transport::ExecOptions o;
   o.capture_stderr = true;
   o.on_stdout = [st](std::string_view data) {
@@ -86,7 +87,7 @@ transport::Awaitable<void> run_relay(std::shared_ptr<SiteRelay::State> st, HostC
     st->changed.notify();
   };
   o.stdin_source = [st]() { return next_relay_piece(st); };
-  transport::ExecResult r = co_await host->relay(listen, std::move(o));
+  transport::ExecResult r = co_await host->relay(listen, upstream, std::move(o));
   if (!r.ok() && st->why.empty()) {
     const std::string err = r.err.substr(0, r.err.find('\n'));
     st->why = "relay on " + host->name() + " " + (err.empty() ? r.describe() : err);
@@ -103,10 +104,26 @@ std::string relay_listen_arg(int port) { return "auto:" + std::to_string(port); 
 SiteRelay::SiteRelay(std::string site) : site_(std::move(site)) {}
 SiteRelay::~SiteRelay() = default;
 
-transport::Awaitable<bool> SiteRelay::start(HostConn& host, int port, double timeout_s) {
+transport::Awaitable<bool> SiteRelay::start(HostConn& host, int port, double timeout_s, SiteRelay* upstream) {
   auto ex = co_await transport::asio::this_coro::executor;
   st_ = std::make_shared<State>(ex);
-  transport::asio::co_spawn(ex, run_relay(st_, &host, relay_listen_arg(port)), transport::asio::detached);
+  host_ = host.name();
+  upstream_ = upstream;
+  std::string upstream_at;
+  if (upstream) {
+    if (!upstream->st_ || !upstream->st_->listening) {
+      st_->why = "its upstream relay is not there";
+      co_return false;
+    }
+    upstream_at = upstream->endpoint();
+    st_->key = upstream->st_->key;  // hosts open what the upstream sealed
+    // Its own token at the upstream: first on its stdin, before any host's.
+    const upload::RelayToken t = upload::new_relay_token();
+    st_->tokens.push_back(upload::encode_relay_upstream_token(t));
+    upstream->st_->tokens.push_back(upload::encode_relay_token(t));
+    upstream->st_->wake.notify();
+  }
+  transport::asio::co_spawn(ex, run_relay(st_, &host, relay_listen_arg(port), upstream_at), transport::asio::detached);
   transport::asio::steady_timer timer(
       ex, std::chrono::duration_cast<transport::Clock::duration>(std::chrono::duration<double>(timeout_s)));
   auto st = st_;
@@ -132,6 +149,7 @@ std::optional<std::string> SiteRelay::key_frame() {
 }
 
 void SiteRelay::carry(const std::string& id, const upload::BlobStore& store, const upload::BlobStore::Blob& blob) {
+  if (upstream_) return upstream_->carry(id, store, blob);  // it fetches from there
   if (!st_ || st_->ended || st_->closing || !st_->carried.insert(id).second) return;
   st_->blobs.push_back({id, &store, &blob});
   st_->wake.notify();

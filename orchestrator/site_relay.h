@@ -33,7 +33,15 @@ class SiteRelay : public upload::RelayLink {
   // connection came in on (`auto`), port `port`; waits up to `timeout_s` for
   // it to say where it listens. False (why()) when it did not start: the
   // site's hosts are then sent everything directly.
-  transport::Awaitable<bool> start(HostConn& host, int port, double timeout_s);
+  //
+  // With `upstream` (a started relay of the same site) this one is a relay
+  // of a group of the site's hosts: it fetches each content its hosts ask
+  // for from `upstream`, once, with a token of its own there; contents are
+  // carried to `upstream`, and sealed with its key. Why: one relay for a
+  // whole site sends each content once per host from one host's uplink (500
+  // copies for a site of 500); groups of about sqrt(N) hosts, each behind a
+  // relay of its own, take about 2 sqrt(N) from any one host.
+  transport::Awaitable<bool> start(HostConn& host, int port, double timeout_s, SiteRelay* upstream = nullptr);
   std::optional<std::string> key_frame() override;
   void carry(const std::string& id, const upload::BlobStore& store, const upload::BlobStore::Blob& blob) override;
   // Ends the relay's stdin, so it exits, and waits up to `timeout_s` for
@@ -41,6 +49,8 @@ class SiteRelay : public upload::RelayLink {
   transport::Awaitable<void> finish(double timeout_s);
 
   const std::string& site() const { return site_; }
+  SiteRelay* upstream() const { return upstream_; }
+  const std::string& host() const { return host_; }
   const std::string& why() const;            // why it did not start, or ended early
   std::uint64_t bytes_to_relay() const;      // written to the relay's channel: this site's bytes over the link
   const std::string& endpoint() const;       // ADDR:PORT, once it listens
@@ -49,7 +59,8 @@ class SiteRelay : public upload::RelayLink {
   struct State;  // shared with the relay's channel (site_relay.cc)
 
  private:
-  std::string site_;
+  std::string site_, host_;
+  SiteRelay* upstream_ = nullptr;
   std::shared_ptr<State> st_;
 };
 

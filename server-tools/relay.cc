@@ -88,7 +88,7 @@ base::UniqueFd bind_relay(const std::string& listen, std::string* bound) {
   return fd;
 }
 
-bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error) {
+bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error, const std::string& upstream) {
   // Fault injection for the fan-out tests (tests/orchestrator/e2e): a relay
   // that dies after N fetches (mid-transfer), that damages every Nth
   // content it serves, or every content but the first N it was given (the
@@ -110,6 +110,53 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
   std::set<std::string> tokens;  // not used yet: each admits one connection
   std::vector<std::unique_ptr<Conn>> conns;
   Feed feed;
+  // --upstream: one connection to the upstream relay, made at the first
+  // content a host asks for; ids asked there, answered in order.
+  struct Up {
+    std::string token;  // from stdin's 'U'
+    base::UniqueFd fd;
+    bool dead = false;
+    std::string out, in;
+    std::deque<std::string> asked;
+    std::set<std::string> asked_set;
+  } up;
+  auto up_fail = [&](const std::string& why) {
+    if (!up.dead && stats->upstream_failure.empty()) stats->upstream_failure = why;
+    up.dead = true;
+    up.fd.reset();
+  };
+  // Blocking connect (5 s at most), as a host's fetch does: it happens once.
+  auto up_connect = [&]() -> bool {
+    upload::RelayEndpoint ep;
+    std::string why;
+    if (!upload::parse_relay_endpoint(upstream, &ep, &why)) return up_fail("upstream " + why), false;
+    base::UniqueFd fd(::socket(ep.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) return up_fail(std::string("upstream socket: ") + std::strerror(errno)), false;
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ep.addr), ep.len) != 0) {
+      if (errno != EINPROGRESS) return up_fail("connect to upstream " + upstream + ": " + std::strerror(errno)), false;
+      pollfd p{fd.get(), POLLOUT, 0};
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (::poll(&p, 1, 5000) != 1 || ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+        return up_fail("connect to upstream " + upstream + ": " + (err ? std::strerror(err) : "timed out after 5 s")),
+               false;
+    }
+    int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    up.fd = std::move(fd);
+    up.out = std::string(upload::kRelayGetMagic) + up.token;
+    return true;
+  };
+  // Asks the upstream for `id` once; false when it cannot be had there.
+  auto up_ask = [&](const std::string& id) -> bool {
+    if (up.asked_set.count(id)) return !up.dead;
+    if (up.dead || up.token.empty()) return false;
+    if (!up.fd && !up_connect()) return false;
+    up.asked.push_back(id);
+    up.asked_set.insert(id);
+    up.out += id;
+    return true;
+  };
   std::string readbuf(256 * 1024, '\0');
 
   // Parses what stdin brought; false on a bad stream.
@@ -138,6 +185,9 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
       pos += 5 + n;
       if (kind == upload::kRelayToken && n == upload::kRelayTokenBytes && feed.cur_left == 0) {
         tokens.emplace(p);
+      } else if (kind == upload::kRelayUpstreamToken && n == upload::kRelayTokenBytes && !upstream.empty() &&
+                 up.token.empty()) {
+        up.token.assign(p);
       } else if (kind == upload::kRelayBlob && n == upload::kRelayIdBytes + 8 && feed.cur_left == 0) {
         upload::wire::Reader br(p.substr(upload::kRelayIdBytes));
         std::uint64_t size = 0;
@@ -187,6 +237,12 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
     for (; c.in.size() - at >= upload::kRelayIdBytes; at += upload::kRelayIdBytes)
       c.wanted.emplace_back(c.in.substr(at, upload::kRelayIdBytes));
     c.in.erase(0, at);
+    if (!upstream.empty())
+      for (const auto& id : c.wanted)
+        if (!blobs.count(id) && !up_ask(id)) {
+          c.dead = true;  // its host fetches that content (and the rest) directly
+          return;
+        }
     while (!c.wanted.empty()) {
       auto b = blobs.find(c.wanted.front());
       if (b == blobs.end()) break;
@@ -230,6 +286,8 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
     fds.push_back({in_fd, POLLIN, 0});
     fds.push_back({listen_fd, POLLIN, 0});
     for (auto& c : conns) fds.push_back({c->fd.get(), short(POLLIN | (c->out.empty() ? 0 : POLLOUT)), 0});
+    const std::size_t up_at = fds.size();
+    if (up.fd) fds.push_back({up.fd.get(), short(POLLIN | (up.out.empty() ? 0 : POLLOUT)), 0});
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       return *error = std::string("relay: poll: ") + std::strerror(errno), false;
@@ -265,8 +323,46 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
         c.dead = true;
       }
     }
+    if (up.fd && up_at < fds.size() && fds[up_at].revents) {
+      const short re = fds[up_at].revents;
+      if (re & POLLOUT && !up.out.empty()) {
+        ssize_t w = ::send(up.fd.get(), up.out.data(), up.out.size(), MSG_NOSIGNAL);
+        if (w > 0) up.out.erase(0, std::size_t(w));
+        else if (w < 0 && errno != EAGAIN && errno != EINTR) up_fail(std::string("upstream: ") + std::strerror(errno));
+      }
+      if (up.fd && re & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t n = ::recv(up.fd.get(), readbuf.data(), readbuf.size(), 0);
+        if (n > 0) up.in.append(readbuf.data(), std::size_t(n));
+        else if (n == 0) up_fail("the upstream relay closed the connection");
+        else if (errno != EAGAIN && errno != EINTR) up_fail(std::string("upstream: ") + std::strerror(errno));
+      }
+      // Whole answers, in the order asked: 'Y' u64 size, then the content.
+      std::size_t at = 0;
+      while (up.in.size() - at >= 9 && !up.asked.empty()) {
+        upload::wire::Reader r(std::string_view(up.in).substr(at, 9));
+        std::uint8_t y = 0;
+        std::uint64_t size = 0;
+        r.u8(&y);
+        r.u64(&size);
+        if (y != 'Y' || size > upload::kMaxRelayBlob) {
+          up_fail("the upstream relay sent something that is not an answer");
+          break;
+        }
+        if (up.in.size() - at - 9 < size) break;
+        blobs[up.asked.front()] = std::make_shared<const std::string>(up.in.substr(at + 9, size));
+        stats->bytes_stored += size;
+        ++stats->upstream_fetches;
+        up.asked.pop_front();
+        at += 9 + size;
+      }
+      up.in.erase(0, at);
+    }
     for (auto& c : conns) {
       if (c->dead) continue;
+      if (up.dead && !c->wanted.empty() && !blobs.count(c->wanted.front())) {
+        c->dead = true;  // what it waits for will not come: its host fetches it directly
+        continue;
+      }
       advance(*c);
       flush(*c);
     }

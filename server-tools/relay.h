@@ -20,10 +20,15 @@ base::UniqueFd bind_relay(const std::string& listen, std::string* bound);
 
 struct RelayStats {
   std::uint64_t connections = 0, fetches = 0, bytes_served = 0, bytes_stored = 0, refused = 0;
+  std::uint64_t upstream_fetches = 0;  // contents fetched from the upstream relay (--upstream)
+  std::string upstream_failure;        // why the upstream stopped serving, if it did
 };
 
 // Serves until `in_fd` ends (or the stream on it is bad: then false and
-// *error). Prints nothing itself.
-bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error);
+// *error). Prints nothing itself. `upstream` (ADDR:PORT, or ""): fetch
+// contents from that relay, with the 'U' token stdin brings, instead of
+// getting them on stdin. When the upstream fails, the hosts waiting for a
+// content it did not bring are cut off: they fetch it directly.
+bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error, const std::string& upstream = "");
 
 }  // namespace plugbox::server

@@ -34,13 +34,14 @@ struct LiveRelay {
   bool ok = false;
   std::thread thread;
 
-  LiveRelay() {
+  // `upstream`: a group's relay, fetching from that one (--upstream).
+  explicit LiveRelay(std::string upstream = "") {
     listen = bind_relay("127.0.0.1:0", &endpoint);
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     in_read = base::UniqueFd(p[0]);
     in_write = base::UniqueFd(p[1]);
-    thread = std::thread([this] { ok = serve_relay(listen.get(), in_read.get(), &stats, &error); });
+    thread = std::thread([this, upstream] { ok = serve_relay(listen.get(), in_read.get(), &stats, &error, upstream); });
     write(encode_relay_hello());
   }
   ~LiveRelay() { stop(); }
@@ -317,7 +318,7 @@ TEST_CASE("protocol 2: a manifest the relay cannot serve is sent over the stream
   CHECK(carried->size() == 1);  // only the manifest was carried
 }
 
-TEST_CASE("protocol 2 without a relay sends the manifest compressed; protocol 1 as before") {
+TEST_CASE("protocol 2 without a relay sends the manifest compressed, protocol 1 as before") {
   Trees tr;
   auto blobs = BlobStore::lazy(tr.tree);
   blobs.add_manifest(tr.tree.manifest);
@@ -332,8 +333,76 @@ TEST_CASE("protocol 2 without a relay sends the manifest compressed; protocol 1 
   Receiver rx((tr.t.path / "v1").string(), {}, [&](const std::string& l) { lines.push_back(l); }, LinkRule::content);
   REQUIRE(rx.feed(first));
   REQUIRE(lines.size() == 1);
-  CHECK(nlohmann::json::parse(lines[0])["need"].size() == 7);
+  const auto need = nlohmann::json::parse(lines[0]);
+  CHECK(need[protocol == 1 ? "need" : "need_at"].size() == 7);
   CHECK(rx.manifest().entries.size() == tr.tree.manifest.entries.size());
+}
+
+// A group's relay (--upstream) in front of the site's: hosts get tokens and
+// the address of the group's relay, contents go to the site's.
+struct GroupLink : RelayLink {
+  LiveRelay& site;
+  LiveRelay& group;
+  SealKey key = new_seal_key();
+  std::set<std::string> carried;
+  GroupLink(LiveRelay& s, LiveRelay& g) : site(s), group(g) {
+    const RelayToken t = new_relay_token();
+    site.write(encode_relay_token(t));
+    group.write(encode_relay_upstream_token(t));
+  }
+  std::optional<std::string> key_frame() override {
+    const RelayToken t = new_relay_token();
+    group.write(encode_relay_token(t));
+    return encode_fan_out_key(std::string_view(reinterpret_cast<const char*>(key.data()), 32), token_bytes(t),
+                              group.endpoint);
+  }
+  void carry(const std::string& id, const BlobStore& store, const BlobStore::Blob& blob) override {
+    if (carried.insert(id).second && site.in_write) site.write(encode_relay_blob(id, seal(key, id, store.compressed(blob))));
+  }
+};
+
+TEST_CASE("a group's relay fetches each content from the site's relay once, and serves every host of its group") {
+  Trees tr;
+  LiveRelay site;
+  LiveRelay group(site.endpoint);
+  GroupLink link(site, group);
+  auto blobs = BlobStore::lazy(tr.tree);
+  blobs.add_manifest(tr.tree.manifest);
+  for (const char* v : {"v1", "v2"}) {
+    INFO(v);
+    fs::create_directories(tr.t.path / v);
+    auto r = pump(tr.tree, blobs, tr.t.path / v, {}, nullptr, SIZE_MAX, LinkRule::content, &link, 2);
+    INFO(r.client_error << " / " << r.server_error);
+    REQUIRE(r.ok);
+    require_matches_manifest(tr.t.path / v, r.stored);
+    CHECK(r.result->manifest_fetched);
+    CHECK(r.result->files_fetched == 7);
+  }
+  group.stop();
+  site.stop();
+  CHECK(group.ok);
+  CHECK(group.stats.fetches == 16);           // 2 hosts x (7 contents + the manifest)
+  CHECK(group.stats.upstream_fetches == 8);   // each once
+  CHECK(site.stats.fetches == 8);             // all to the group's relay
+  CHECK(group.stats.upstream_failure.empty());
+}
+
+TEST_CASE("a group's relay whose upstream is gone cuts its hosts off, and they are sent everything directly") {
+  Trees tr;
+  LiveRelay group(closed_endpoint());
+  LiveRelay site;  // gets the carried contents, but the group's relay looks elsewhere
+  GroupLink link(site, group);
+  auto blobs = BlobStore::lazy(tr.tree);
+  blobs.add_manifest(tr.tree.manifest);
+  auto r = pump(tr.tree, blobs, tr.t.path / "v1", {}, nullptr, SIZE_MAX, LinkRule::content, &link, 2);
+  INFO(r.client_error << " / " << r.server_error);
+  REQUIRE(r.ok);
+  require_matches_manifest(tr.t.path / "v1", r.stored);
+  CHECK_FALSE(r.result->manifest_fetched);
+  CHECK(r.result->files_fetched == 0);
+  CHECK(r.result->files_sent == 7);
+  group.stop();
+  CHECK(group.stats.upstream_failure.find("connect to upstream") == 0);
 }
 
 TEST_CASE("fan-out frames out of order are refused") {

@@ -90,6 +90,12 @@ std::string encode_relay_token(const RelayToken& t) {
   return out;
 }
 
+std::string encode_relay_upstream_token(const RelayToken& t) {
+  std::string out;
+  put_frame(&out, kRelayUpstreamToken, token_bytes(t));
+  return out;
+}
+
 std::string encode_relay_blob(std::string_view id, std::string_view sealed) {
   std::string out, begin(id);
   wire::put_u64(begin, sealed.size());

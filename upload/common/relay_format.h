@@ -5,6 +5,12 @@
 //      'T' token[32]                       admit one host connection with it
 //      'B' id[64] u64 size                 a sealed content follows, `size` bytes
 //      'D' bytes                           the next bytes of that content
+//      'U' token[32]                       (a relay started with --upstream) its
+//                                          token at the upstream relay; before any 'T'
+//  A relay started with --upstream gets no contents on stdin: it fetches
+//  each one a host asks for from its upstream relay (as a host would, with
+//  its 'U' token), once, and serves it to all its hosts: hosts serve hosts,
+//  so no one relay's uplink carries a copy per host of a big site.
 //  host -> relay, over TCP inside the site:
 //    "PBXRGET\n" token[32], then requests id[64]; the relay answers each, in
 //    order, with 'Y' u64 size bytes[size] once it has that content.
@@ -35,7 +41,7 @@ inline constexpr std::uint64_t kMaxRelayBlob = 2ull << 30;
 
 using RelayToken = std::array<std::uint8_t, kRelayTokenBytes>;
 
-enum RelayFrame : std::uint8_t { kRelayToken = 'T', kRelayBlob = 'B', kRelayData = 'D' };
+enum RelayFrame : std::uint8_t { kRelayToken = 'T', kRelayBlob = 'B', kRelayData = 'D', kRelayUpstreamToken = 'U' };
 
 // The 64 id bytes of a content (base: nullptr for whole).
 std::string relay_id(const Digest& content, const Digest* base);
@@ -56,6 +62,7 @@ std::string relay_endpoint_text(const sockaddr_storage& addr);
 
 std::string encode_relay_hello();
 std::string encode_relay_token(const RelayToken& t);
+std::string encode_relay_upstream_token(const RelayToken& t);
 // The 'B' frame and as many 'D' frames as `sealed` needs.
 std::string encode_relay_blob(std::string_view id, std::string_view sealed);
 
