@@ -233,16 +233,16 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
     }
     // Every whole id at once, then one erase: erasing each from the front
     // moved the rest of the buffer once per id.
+    // A group's relay asks its upstream for each new id it lacks, once.
     std::size_t at = 0;
-    for (; c.in.size() - at >= upload::kRelayIdBytes; at += upload::kRelayIdBytes)
+    for (; c.in.size() - at >= upload::kRelayIdBytes; at += upload::kRelayIdBytes) {
       c.wanted.emplace_back(c.in.substr(at, upload::kRelayIdBytes));
+      if (!upstream.empty() && !blobs.count(c.wanted.back()) && !up_ask(c.wanted.back())) {
+        c.dead = true;  // its host fetches that content (and the rest) directly
+        return;
+      }
+    }
     c.in.erase(0, at);
-    if (!upstream.empty())
-      for (const auto& id : c.wanted)
-        if (!blobs.count(id) && !up_ask(id)) {
-          c.dead = true;  // its host fetches that content (and the rest) directly
-          return;
-        }
     while (!c.wanted.empty()) {
       auto b = blobs.find(c.wanted.front());
       if (b == blobs.end()) break;
