@@ -41,6 +41,18 @@ void require_everywhere(const E2eFleet& f, const std::string& version, const std
   }
 }
 
+// Deploys release `r` with `tag`: it must succeed (whatever fan-out met on
+// the way) and put that release live everywhere, verified.
+Deployed deploy_tagged(E2eFleet& f, Release& r, const std::string& tag) {
+  r.tag = tag;
+  f.write_release(r);
+  Deployed d = deploy(f);
+  INFO(d.run.describe());
+  REQUIRE(d.run.rc == 0);
+  require_everywhere(f, d.version, tag);
+  return d;
+}
+
 // web1 and web2 after the relay damaged what it served: every content came
 // over their own streams, for the reason the tag gave. With the manifest
 // fetched, each content was tried through the relay and failed; without
@@ -62,13 +74,9 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
   E2E_SSH_FLEET_OR_SKIP(f);
   f->hook_server();
   Release r;
-  r.tag = "fan1";
   r.extra_file = "assets/extra.txt";
-  f->write_release(r);
-  Deployed d1 = deploy(*f);
+  Deployed d1 = deploy_tagged(*f, r, "fan1");
   INFO(d1.run.describe());
-  REQUIRE(d1.run.rc == 0);
-  require_everywhere(*f, d1.version, "fan1");
   FanOutRecords rec = fan_out_records(*f);
   // The site's 3 hosts (web1, web2, deep): groups of floor(sqrt(3)) = 1, so
   // the site's relay on web1 and a group's relay on each of the others,
@@ -111,13 +119,9 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
 
   SECTION("a relay that dies mid-transfer: the rest comes directly") {
     write_file(f->host("web1").home / "RELAY_FAULT", "exit-after:3");
-    r.tag = "fan2";
     r.extra_file = "assets/extra2.txt";
-    f->write_release(r);
-    Deployed d2 = deploy(*f);
+    Deployed d2 = deploy_tagged(*f, r, "fan2");
     INFO(d2.run.describe());
-    REQUIRE(d2.run.rc == 0);
-    require_everywhere(*f, d2.version, "fan2");
     rec = fan_out_records(*f);
     int fetched = 0, failed = 0, manifests = 0;
     for (const char* h : {"web1", "web2"}) {
@@ -137,22 +141,14 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
     // changes one or two: an every-Nth fault would hit one host or the
     // other depending on the order they ask in).
     write_file(f->host("web1").home / "RELAY_FAULT", "corrupt-after:1");
-    r.tag = "fan3";
-    f->write_release(r);
-    Deployed d3 = deploy(*f);
+    Deployed d3 = deploy_tagged(*f, r, "fan3");
     INFO(d3.run.describe());
-    REQUIRE(d3.run.rc == 0);
-    require_everywhere(*f, d3.version, "fan3");
     require_damage_fell_back(fan_out_records(*f), /*manifest_fetched=*/true);
   }
   SECTION("a relay that damages the manifest: it comes directly, and so does everything after it") {
     write_file(f->host("web1").home / "RELAY_FAULT", "corrupt-every:1");
-    r.tag = "fan5";
-    f->write_release(r);
-    Deployed d5 = deploy(*f);
+    Deployed d5 = deploy_tagged(*f, r, "fan5");
     INFO(d5.run.describe());
-    REQUIRE(d5.run.rc == 0);
-    require_everywhere(*f, d5.version, "fan5");
     require_damage_fell_back(fan_out_records(*f), /*manifest_fetched=*/false);
   }
   SECTION("a site var takes a host out of its jump host's site: alone in its own, it fetches nothing") {
@@ -160,12 +156,8 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
       std::ofstream inv(f->inventory(), std::ios::app);
       inv << "\n[groups.far]\nhosts = [\"deep\"]\nvars = { site = \"far\" }\n";
     }
-    r.tag = "fan6";
-    f->write_release(r);
-    Deployed d6 = deploy(*f);
+    Deployed d6 = deploy_tagged(*f, r, "fan6");
     INFO(d6.run.describe());
-    REQUIRE(d6.run.rc == 0);
-    require_everywhere(*f, d6.version, "fan6");
     rec = fan_out_records(*f);
     REQUIRE(rec.relays.size() == 2);  // web1's and web2's; "far" has one host: nothing to share
     for (const auto& relay : rec.relays) CHECK(relay["site"] == "bastion");
@@ -174,12 +166,8 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
   }
   SECTION("fan_out = \"off\": every host is sent its own copy") {
     f->write_service(E2eFleet::default_deploy_table() + "fan_out = \"off\"\n");
-    r.tag = "fan4";
-    f->write_release(r);
-    Deployed d4 = deploy(*f);
+    Deployed d4 = deploy_tagged(*f, r, "fan4");
     INFO(d4.run.describe());
-    REQUIRE(d4.run.rc == 0);
-    require_everywhere(*f, d4.version, "fan4");
     rec = fan_out_records(*f);
     CHECK(rec.relays.empty());
     for (const auto& n : f->names()) CHECK_FALSE(rec.upload.at(n).contains("files_fetched"));
