@@ -113,6 +113,7 @@ transport::Awaitable<bool> SiteRelay::start(HostConn& host, int port, double tim
   if (upstream) {
     if (!upstream->st_ || !upstream->st_->listening) {
       st_->why = "its upstream relay is not there";
+      st_->ended = true;  // nothing was started: finish() has nothing to wait for
       co_return false;
     }
     upstream_at = upstream->endpoint();
