@@ -1,6 +1,7 @@
 // Client side of one host's upload, as a state machine independent of the
 // transport: the transport writes initial_bytes(), feeds each line the server
-// prints to on_line(), and after the need list pulls next_chunk() until it
+// prints to on_line(), and whenever may_send() (after the need list, or
+// when the host asked for the manifest after all) pulls next_chunk() until it
 // returns false; then, if waiting(), it pulls again after the next line,
 // else it closes stdin. Backpressure is the caller's: it pulls only when the
 // channel can take more.
@@ -41,9 +42,10 @@ struct UploadResult {
 class UploadClient {
  public:
   // `relay`: the host's site relay, or nullptr (everything over this stream).
-  // `protocol`: 2 only to a server known to speak it (plugbox's own build,
-  // never a pinned one, which may be older); it also needs the store to hold
-  // the manifest (BlobStore::add_manifest), else 1 is spoken. In 2 the
+  // `protocol`: 2 only to a server known to speak it
+  // (HostConn::upload_protocol: its session hello says so); it also needs
+  // the store to hold this same manifest (BlobStore::add_manifest), else 1
+  // is spoken. In 2 the
   // manifest goes compressed, or, with a relay, is fetched from the relay
   // like a content (stream_format.h).
   UploadClient(const Manifest& manifest, const BlobStore& blobs, RelayLink* relay = nullptr,
