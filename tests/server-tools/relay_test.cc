@@ -59,6 +59,15 @@ struct LiveRelay {
   }
 };
 
+// A host's 'K' frame for relay `r`: a fresh token, which `r` gets first on
+// its stdin (as SiteRelay::key_frame does over the relay's channel).
+std::string admit_host(LiveRelay& r, const SealKey& key) {
+  const RelayToken t = new_relay_token();
+  r.write(encode_relay_token(t));
+  return encode_fan_out_key(std::string_view(reinterpret_cast<const char*>(key.data()), 32), token_bytes(t),
+                            r.endpoint);
+}
+
 // The client's side of the relay in process (the orchestrator's SiteRelay
 // does this over the relay host's SSH channel): tokens and sealed contents
 // go into the relay's stdin as they are asked for.
@@ -69,12 +78,7 @@ struct InProcessLink : RelayLink {
   int stop_after = -1;  // end the relay after this many contents were carried
   bool corrupt = false;
   explicit InProcessLink(LiveRelay& r) : relay(r) {}
-  std::optional<std::string> key_frame() override {
-    const RelayToken t = new_relay_token();
-    relay.write(encode_relay_token(t));
-    return encode_fan_out_key(std::string_view(reinterpret_cast<const char*>(key.data()), 32), token_bytes(t),
-                              relay.endpoint);
-  }
+  std::optional<std::string> key_frame() override { return admit_host(relay, key); }
   void carry(const std::string& id, const BlobStore& store, const BlobStore::Blob& blob) override {
     if (!carried.insert(id).second || !relay.in_write) return;
     std::string sealed = seal(key, id, store.compressed(blob));
@@ -347,12 +351,7 @@ struct GroupLink : RelayLink {
     site.write(encode_relay_token(t));
     group.write(encode_relay_upstream_token(t));
   }
-  std::optional<std::string> key_frame() override {
-    const RelayToken t = new_relay_token();
-    group.write(encode_relay_token(t));
-    return encode_fan_out_key(std::string_view(reinterpret_cast<const char*>(key.data()), 32), token_bytes(t),
-                              group.endpoint);
-  }
+  std::optional<std::string> key_frame() override { return admit_host(group, key); }
   void carry(const std::string& id, const BlobStore& store, const BlobStore::Blob& blob) override {
     if (carried.insert(id).second && site.in_write) site.write(encode_relay_blob(id, seal(key, id, store.compressed(blob))));
   }
