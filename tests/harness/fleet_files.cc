@@ -151,6 +151,11 @@ std::string ssh_client_config(const std::vector<RunningHost>& hosts, const Clien
       "  CheckHostIP no\n"
       "  BatchMode yes\n"
       "  ConnectTimeout 5\n"
+      // Every hop, jump hosts included, gives up on a peer silent for 15 s:
+      // a connection whose end never reached it (its host's network torn
+      // down first) fails the test that holds it instead of hanging it.
+      "  ServerAliveInterval 5\n"
+      "  ServerAliveCountMax 3\n"
       "  ControlMaster no\n"
       "  ControlPath none\n"
       "  LogLevel ERROR\n";

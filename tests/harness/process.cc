@@ -382,6 +382,17 @@ bool process_ended(long pid) {
   return line[rp + 2] == 'Z' || line[rp + 2] == 'X';
 }
 
+bool wait_ended(const std::vector<pid_t>& pids, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  for (pid_t p : pids) {
+    while (!process_ended(p)) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      ::usleep(2000);
+    }
+  }
+  return true;
+}
+
 std::string find_program(const std::string& name) {
   for (const char* dir : {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"}) {
     std::string p = dir + name;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,11 @@ bool process_exists(long pid);
 // Whether it has ended: gone, or a zombie nobody has reaped yet (a killed
 // process whose parent died with it waits for init).
 bool process_ended(long pid);
+
+// Waits until every pid has ended (process_ended), at most `limit`: false if
+// one still runs then. SIGKILL only queues a death; what the process holds
+// (its sockets) is released when it has exited, not when kill() returns.
+bool wait_ended(const std::vector<pid_t>& pids, std::chrono::milliseconds limit);
 
 // The first executable named `name` in /usr/sbin, /usr/bin, /sbin, /bin; "" if none.
 std::string find_program(const std::string& name);

@@ -337,6 +337,13 @@ class FleetImpl {
           h.sshd_pid = 0;
         }
       if (!dir.empty() && user.uid != 0) kill_processes_with_env(user.uid, "HOME=" + dir + "/hosts/");
+      // Only a session that has exited has closed its socket, and only a
+      // socket closed while its veth is still there sends the FIN that tells
+      // the client. Removing the network first left a client connected
+      // through a deleted veth waiting for ever (a CI run's teardown test
+      // timed out that way).
+      if (!wait_ended(all, std::chrono::seconds(10)))
+        std::fprintf(stderr, "plugbox sshd harness: a killed sshd process has not ended after 10 s\n");
     } catch (const std::exception& e) {
       std::fprintf(stderr, "plugbox sshd harness: stopping the fleet: %s\n", e.what());
     }

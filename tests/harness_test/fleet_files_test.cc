@@ -110,7 +110,8 @@ TEST_CASE("the OpenSSH client config names every host, jumps through the immedia
   REQUIRE(star != std::string::npos);
   for (const char* line : {"  User plugbox-test", "  IdentityFile \"/tmp/f/client_key\"", "  IdentitiesOnly yes",
                            "  UserKnownHostsFile \"/tmp/f/known_hosts\"", "  GlobalKnownHostsFile /dev/null",
-                           "  StrictHostKeyChecking yes", "  BatchMode yes"}) {
+                           "  StrictHostKeyChecking yes", "  BatchMode yes", "  ServerAliveInterval 5",
+                           "  ServerAliveCountMax 3"}) {
     INFO(line);
     CHECK(c.find("\n" + std::string(line) + "\n", star) != std::string::npos);
   }
