@@ -138,6 +138,20 @@ bool read_whole(int dirfd, const std::string& name, std::uint64_t size, std::str
   return fd && read_exact(fd.get(), size, out);
 }
 
+// A content (or manifest) from the relay, opened: nothing, and *why, if the
+// relay cannot give it or it is not as long as the host's own channel
+// announced (a relay's answer is never trusted further than its tag).
+std::optional<std::string> fetch_announced(RelayFetcher& relay, std::string_view id, std::string_view what,
+                                           std::optional<std::uint64_t> announced, std::string* why) {
+  auto got = relay.fetch(id, why);
+  if (got && announced && got->size() != *announced) {
+    *why = std::string(what) + " from the relay has " + std::to_string(got->size()) + " bytes, not the announced " +
+           std::to_string(*announced);
+    got.reset();
+  }
+  return got;
+}
+
 }  // namespace
 
 struct Receiver::Impl {
@@ -578,12 +592,7 @@ bool Receiver::on_relay_fetch(const Digest& d, std::uint64_t raw, std::optional<
   if (it == im.needed.end() || it->second)
     return *err = "upload sent a fetch for content " + to_hex(d) + " that is not wanted", false;
   std::string why;
-  auto got = im.relay->fetch(relay_id(d, base), &why);
-  if (got && compressed && got->size() != *compressed) {
-    why = "a content from the relay has " + std::to_string(got->size()) + " bytes, not the announced " +
-          std::to_string(*compressed);
-    got.reset();
-  }
+  auto got = fetch_announced(*im.relay, relay_id(d, base), "a content", compressed, &why);
   if (!got) {
     ++stats_.fetches_failed;
     im.patch_failed.insert(d);
@@ -602,12 +611,7 @@ bool Receiver::on_manifest_fetch(const Digest& d, std::uint64_t raw, std::uint64
   auto& im = *impl_;
   if (!im.relay) return *err = "upload asked for a manifest fetch before sending the fan-out key", false;
   std::string why, bytes;
-  auto got = im.relay->fetch(relay_id(d, nullptr), &why);
-  if (got && got->size() != compressed) {
-    why = "the manifest from the relay has " + std::to_string(got->size()) + " bytes, not the announced " +
-          std::to_string(compressed);
-    got.reset();
-  }
+  auto got = fetch_announced(*im.relay, relay_id(d, nullptr), "the manifest", compressed, &why);
   if (got && !decompress_manifest(*got, raw, &bytes, &why)) got.reset();
   if (got && sha256(bytes) != d) {
     why = "the manifest from the relay does not have the announced SHA-256";
