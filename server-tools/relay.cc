@@ -28,6 +28,13 @@ namespace {
 
 using Blob = std::shared_ptr<const std::string>;
 
+// Connections whose token has not been matched yet. A host of ours is
+// pending only until its token comes (stdin carries tokens ahead of any
+// content), so a site of N hosts has about 2*sqrt(N) pending at most; more
+// is a stranger on the port, and the oldest is dropped (counted refused) so
+// it cannot hold the relay's descriptors.
+constexpr std::size_t kMaxPending = 256;
+
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 // One host's connection: its token first, then ids, answered in order once
@@ -110,6 +117,7 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
   std::set<std::string> tokens;  // not used yet: each admits one connection
   std::vector<std::unique_ptr<Conn>> conns;
   Feed feed;
+  bool accept_paused = false;
   // --upstream: one connection to the upstream relay, made at the first
   // content a host asks for; ids asked there, answered in order.
   struct Up {
@@ -284,7 +292,9 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
   for (;;) {
     std::vector<pollfd> fds;
     fds.push_back({in_fd, POLLIN, 0});
-    fds.push_back({listen_fd, POLLIN, 0});
+    // Out of descriptors, a readable listening socket would wake poll for
+    // ever: it is left out until a connection closes.
+    fds.push_back({accept_paused ? -1 : listen_fd, POLLIN, 0});
     for (auto& c : conns) fds.push_back({c->fd.get(), short(POLLIN | (c->out.empty() ? 0 : POLLOUT)), 0});
     const std::size_t up_at = fds.size();
     if (up.fd) fds.push_back({up.fd.get(), short(POLLIN | (up.out.empty() ? 0 : POLLOUT)), 0});
@@ -302,7 +312,10 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
     if (fds[1].revents & POLLIN) {
       for (;;) {
         int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) break;
+        if (fd < 0) {
+          if (errno == EMFILE || errno == ENFILE) accept_paused = true;
+          break;
+        }
         int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         auto c = std::make_unique<Conn>();
@@ -310,6 +323,14 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
         conns.push_back(std::move(c));
         ++stats->connections;
       }
+      std::size_t pending = 0;
+      for (auto& c : conns) pending += !c->admitted && !c->dead;
+      for (auto it = conns.begin(); pending > kMaxPending; ++it)  // oldest first
+        if (!(*it)->admitted && !(*it)->dead) {
+          (*it)->dead = true;
+          ++stats->refused;
+          --pending;
+        }
     }
     for (std::size_t i = 0; i < conns.size(); ++i) {
       Conn& c = *conns[i];
@@ -366,7 +387,7 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
       advance(*c);
       flush(*c);
     }
-    std::erase_if(conns, [](const auto& c) { return c->dead; });
+    if (std::erase_if(conns, [](const auto& c) { return c->dead; }) > 0) accept_paused = false;
   }
 }
 

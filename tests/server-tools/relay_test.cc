@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
@@ -152,6 +153,45 @@ TEST_CASE("a token admits one connection, and an unknown one none") {
   RelayFetcher stranger(relay.endpoint, new_relay_token(), key, std::chrono::milliseconds(300));
   CHECK_FALSE(stranger.fetch(id, &why));
   relay.stop();
+  CHECK(relay.stats.fetches == 1);
+}
+
+TEST_CASE("strangers holding connections with unknown tokens are dropped oldest first, and a host is still served") {
+  LiveRelay relay;
+  const SealKey key = new_seal_key();
+  RelayEndpoint ep;
+  std::string why;
+  REQUIRE(parse_relay_endpoint(relay.endpoint, &ep, &why));
+  // More strangers than the relay keeps pending, each sending a whole hello
+  // with a token nobody gave it, and then waiting.
+  const std::size_t strangers = 300;
+  std::vector<base::UniqueFd> held;
+  const std::string hello = std::string(kRelayGetMagic) + std::string(kRelayTokenBytes, 'x');
+  for (std::size_t i = 0; i < strangers; ++i) {
+    base::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(fd);
+    REQUIRE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&ep.addr), ep.len) == 0);
+    REQUIRE(::send(fd.get(), hello.data(), hello.size(), MSG_NOSIGNAL) == ssize_t(hello.size()));
+    held.push_back(std::move(fd));
+  }
+  const RelayToken t = new_relay_token();
+  relay.write(encode_relay_token(t));
+  const std::string id = relay_id(sha256("x"), nullptr);
+  relay.write(encode_relay_blob(id, seal(key, id, "x")));
+  RelayFetcher host(relay.endpoint, t, key);
+  auto got = host.fetch(id, &why);
+  INFO(why);
+  REQUIRE(got);
+  CHECK(*got == "x");
+  // The first stranger was dropped: its connection reads end of stream.
+  timeval tv{5, 0};
+  ::setsockopt(held.front().get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char c;
+  CHECK(::recv(held.front().get(), &c, 1, 0) == 0);
+  relay.stop();
+  CHECK(relay.ok);
+  CHECK(relay.stats.connections == strangers + 1);
+  CHECK(relay.stats.refused >= strangers - 256);
   CHECK(relay.stats.fetches == 1);
 }
 
