@@ -2,8 +2,9 @@
 // site"): web1, web2 and deep sit behind the bastion; the relay runs on web1,
 // web2 fetches from it, deep (behind a second jump host, in another network)
 // cannot reach it and is sent everything directly, solo is direct. Then the
-// relay dies mid-transfer, then it damages what it serves, then fan-out is
-// off: every deploy succeeds with every host's tree checked.
+// relay dies mid-transfer, then it damages what it serves, then a group's
+// relay cannot listen, then fan-out is off: every deploy succeeds with every
+// host's tree checked.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -150,6 +151,29 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
     Deployed d5 = deploy_tagged(*f, r, "fan5");
     INFO(d5.run.describe());
     require_damage_fell_back(fan_out_records(*f), /*manifest_fetched=*/false);
+  }
+  SECTION("a group's relay whose port is taken does not start: its hosts fetch from the site's relay") {
+    f->mark("web2", "TAKE_RELAY_PORT");
+    r.extra_file = "assets/extra7.txt";
+    Deployed d7 = deploy_tagged(*f, r, "fan7");
+    INFO(d7.run.describe());
+    rec = fan_out_records(*f);
+    REQUIRE(rec.relays.size() == 3);
+    CHECK(rec.relays[0]["problem"] == "");
+    CHECK(rec.relays[1]["host"] == "web2");
+    CHECK(rec.relays[1]["problem"].get<std::string>().find("cannot listen") != std::string::npos);
+    const auto sent7 = rec.upload.at("web2").at("files_sent").get<int>();
+    REQUIRE(sent7 >= 1);
+    for (const char* h : {"web1", "web2"}) {
+      INFO(h);
+      CHECK(rec.upload.at(h).at("files_fetched") == sent7);
+      CHECK(rec.upload.at(h).at("fetches_failed") == 0);
+      CHECK(rec.upload.at(h).at("bytes_sent") == 0);
+      CHECK(rec.upload.at(h).at("manifest_fetched") == true);
+    }
+    // web1's relay served web1 and web2 themselves: no group relay between.
+    CHECK(rec.relays[0]["served"]["fetches"] == 2 * (sent7 + 1));
+    CHECK(rec.relays[0]["served"]["connections"] == 2);
   }
   SECTION("a site var takes a host out of its jump host's site: alone in its own, it fetches nothing") {
     {

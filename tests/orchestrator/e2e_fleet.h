@@ -24,6 +24,10 @@
 //   RELAY_FAULT        its content is put in PLUGBOX_RELAY_FAULT: a fan-out
 //                      relay started there dies or damages what it serves
 //                      (server-tools/relay.cc)
+//   TAKE_RELAY_PORT    the next relay started there finds its port taken on
+//                      its address: a relay started just before it, with the
+//                      same arguments, holds it (for 120 s); the marker is
+//                      used up by that one start
 #pragma once
 
 #include <memory>
