@@ -1,11 +1,10 @@
 #include "orchestrator/bootstrap_run.h"
 
 #include <algorithm>
-#include <array>
 #include <memory>
-#include <sstream>
 
 #include "orchestrator/host_conn.h"
+#include "orchestrator/text_table.h"
 
 namespace plugbox::orchestrator {
 
@@ -37,19 +36,10 @@ transport::Awaitable<std::vector<BootstrapRow>> fleet_bootstrap(FleetContext ctx
 
 std::string render_bootstrap_table(const std::vector<BootstrapRow>& rows) {
   auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
-  std::vector<std::array<std::string, 4>> t;
-  t.push_back({"HOST", "ARCH", "SERVER", "ACTION"});
+  std::vector<std::vector<std::string>> t{{"HOST", "ARCH", "SERVER", "ACTION"}};
   for (const auto& r : rows)
     t.push_back({r.host, or_dash(r.arch), or_dash(r.server), r.error.empty() ? r.action : r.action + ": " + r.error});
-  std::array<std::size_t, 4> w{};
-  for (const auto& row : t)
-    for (int c = 0; c < 3; ++c) w[c] = std::max(w[c], row[c].size());
-  std::ostringstream o;
-  for (const auto& row : t) {
-    for (int c = 0; c < 3; ++c) o << row[c] << std::string(w[c] - row[c].size() + 2, ' ');
-    o << row[3] << "\n";
-  }
-  return o.str();
+  return render_table(t);
 }
 
 nlohmann::json bootstrap_rows_json(const std::vector<BootstrapRow>& rows) {

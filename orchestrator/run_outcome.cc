@@ -1,7 +1,6 @@
 #include "orchestrator/run_outcome.h"
 
-#include <iomanip>
-#include <sstream>
+#include "orchestrator/text_table.h"
 
 namespace plugbox::orchestrator {
 
@@ -12,17 +11,10 @@ std::vector<HostState> RunOutcome::states() const {
 }
 
 std::string render_standings(const RunOutcome& o) {
-  std::size_t wh = 4, wl = 4;
-  for (const auto& h : o.hosts) wh = std::max(wh, h.host.size()), wl = std::max(wl, h.live.size());
-  std::ostringstream s;
-  s << std::left << std::setw(int(wh) + 2) << "HOST" << std::setw(int(wl) + 2) << "LIVE" << "STATE\n";
-  for (const auto& h : o.hosts) {
-    s << std::setw(int(wh) + 2) << h.host << std::setw(int(wl) + 2) << (h.live.empty() ? "-" : h.live)
-      << h.describe();
-    if (!h.error.empty()) s << ": " << h.error;
-    s << "\n";
-  }
-  return s.str();
+  std::vector<std::vector<std::string>> t{{"HOST", "LIVE", "STATE"}};
+  for (const auto& h : o.hosts)
+    t.push_back({h.host, h.live.empty() ? "-" : h.live, h.error.empty() ? h.describe() : h.describe() + ": " + h.error});
+  return render_table(t);
 }
 
 nlohmann::json outcome_json(const RunOutcome& o) {

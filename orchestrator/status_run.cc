@@ -1,11 +1,10 @@
 #include "orchestrator/status_run.h"
 
 #include <algorithm>
-#include <array>
 #include <memory>
-#include <sstream>
 
 #include "orchestrator/host_conn.h"
+#include "orchestrator/text_table.h"
 #include "orchestrator/parallel_for.h"
 
 namespace plugbox::orchestrator {
@@ -34,8 +33,7 @@ transport::Awaitable<std::vector<HostStatusRow>> fleet_status(FleetContext ctx) 
 
 std::string render_status_table(const std::vector<HostStatusRow>& rows) {
   auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
-  std::vector<std::array<std::string, 6>> t;
-  t.push_back({"HOST", "LIVE", "PREVIOUS", "VERSIONS", "LOCK", "REACHABLE"});
+  std::vector<std::vector<std::string>> t{{"HOST", "LIVE", "PREVIOUS", "VERSIONS", "LOCK", "REACHABLE"}};
   for (const auto& r : rows) {
     const HostStatus none;
     const HostStatus& st = r.status ? *r.status : none;
@@ -46,15 +44,7 @@ std::string render_status_table(const std::vector<HostStatusRow>& rows) {
                  lock,
                  r.reachable ? (r.error.empty() ? "yes" : "yes (" + r.error + ")") : "NO (" + r.error + ")"});
   }
-  std::array<std::size_t, 6> w{};
-  for (const auto& row : t)
-    for (int c = 0; c < 5; ++c) w[c] = std::max(w[c], row[c].size());
-  std::ostringstream o;
-  for (const auto& row : t) {
-    for (int c = 0; c < 6; ++c) o << (c < 5 ? std::string(row[c]) + std::string(w[c] - row[c].size() + 2, ' ') : row[c]);
-    o << "\n";
-  }
-  return o.str();
+  return render_table(t);
 }
 
 nlohmann::json status_rows_json(const std::vector<HostStatusRow>& rows) {
