@@ -25,6 +25,8 @@ void bad_input(const std::string& line) {
 orchestrator::Journal open_journal(const std::string& kind, const std::string& run_name) {
   try {
     return orchestrator::Journal::open(kind, run_name);
+  } catch (const orchestrator::JournalTaken& e) {
+    bad_input(std::string(e.what()) + "; no host was touched: run the command again");
   } catch (const std::exception& e) {
     bad_input(std::string(e.what()) + " (nothing was touched; set XDG_STATE_HOME to a writable directory)");
   }

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <set>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,7 +113,11 @@ Journal Journal::open(const std::string& kind, const std::string& run_name) {
   std::filesystem::create_directories(j.dir_, ec);
   if (ec) throw std::runtime_error("cannot create the run journal " + j.dir_.string() + ": " + ec.message());
   auto file = j.dir_ / (kind + ".jsonl");
-  j.file_ = std::fopen(file.c_str(), "a");
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST)
+    throw JournalTaken("another run from this machine took the name " + run_name + " (its journal " +
+                       file.string() + " exists)");
+  if (fd >= 0 && !(j.file_ = ::fdopen(fd, "a"))) ::close(fd);
   if (!j.file_) throw std::runtime_error("cannot write the run journal " + file.string());
   // The test hook (journal.h): kill -9 ourselves after the Nth record.
   j.kill_at_ = env_count("PLUGBOX_TEST_KILL_AT");

@@ -22,15 +22,25 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace plugbox::orchestrator {
 
+class JournalTaken : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Journal {
  public:
   Journal() = default;  // a journal that records nothing (dry-run, tests)
-  // Creates the run directory; throws std::runtime_error naming it on failure.
+  // Creates the run directory and the journal, which must be new: two runs
+  // never share one (fresh_run_name picks a free name, but two runs started
+  // in the same second from two shells both saw it free; the later to open
+  // it gets JournalTaken). Throws std::runtime_error naming the path on any
+  // other failure.
   static Journal open(const std::string& kind, const std::string& run_name);
   ~Journal();
   Journal(Journal&&) noexcept;

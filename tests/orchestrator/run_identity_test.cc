@@ -65,6 +65,22 @@ TEST_CASE("a run's name is a new second for its kind: two runs in a row never sh
   }
 }
 
+TEST_CASE("two runs that picked the same name in the same second never share its journal: the later is refused") {
+  using plugbox::orchestrator::Journal;
+  StateHome home;
+  const std::string name = plugbox::cli::fresh_run_name("deploy");  // both saw it free
+  Journal first = Journal::open("deploy", name);
+  first.record({{"event", "plan"}, {"service", "app"}});
+  CHECK_THROWS_AS(Journal::open("deploy", name), plugbox::orchestrator::JournalTaken);
+  std::ifstream in(first.dir() / "deploy.jsonl");
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  CHECK(line.find("\"plan\"") != std::string::npos);
+  CHECK_FALSE(std::getline(in, line));  // the refused one wrote nothing
+  // Another kind of run may share the second: its journal is its own file.
+  CHECK_NOTHROW(Journal::open("gc", name));
+}
+
 TEST_CASE("newest_deploy: the newest deploy of the service that is unfinished or got past a host's lock") {
   using plugbox::orchestrator::Journal;
   StateHome home;
