@@ -7,17 +7,36 @@
 using namespace plugbox::upload;
 
 namespace {
+// The events the parser raises, as strings; the fan-out and patch events
+// are left unset (the parser refuses their frames then).
+StreamParser::Events recording(std::vector<std::string>* events) {
+  StreamParser::Events ev;
+  ev.on_manifest = [events](Manifest&& m, std::string*) {
+    events->push_back("manifest:" + std::to_string(m.entries.size()));
+    return true;
+  };
+  ev.on_file_begin = [events](const Digest&, std::uint64_t raw, std::uint64_t comp, std::string*) {
+    events->push_back("begin:" + std::to_string(raw) + "/" + std::to_string(comp));
+    return true;
+  };
+  ev.on_file_data = [events](std::string_view d, std::string*) {
+    events->push_back("data:" + std::string(d));
+    return true;
+  };
+  ev.on_file_end = [events](std::string*) {
+    events->push_back("end-file");
+    return true;
+  };
+  ev.on_end = [events](std::string*) {
+    events->push_back("end");
+    return true;
+  };
+  return ev;
+}
+
 struct Recorder {
   std::vector<std::string> events;
-  StreamParser parser{StreamParser::Events{
-      [this](Manifest&& m, std::string*) { events.push_back("manifest:" + std::to_string(m.entries.size())); return true; },
-      [this](const Digest&, std::uint64_t raw, std::uint64_t comp, std::string*) {
-        events.push_back("begin:" + std::to_string(raw) + "/" + std::to_string(comp));
-        return true;
-      },
-      [this](std::string_view d, std::string*) { events.push_back("data:" + std::string(d)); return true; },
-      [this](std::string*) { events.push_back("end-file"); return true; },
-      [this](std::string*) { events.push_back("end"); return true; }}};
+  StreamParser parser{recording(&events)};
 };
 
 std::string sample_stream() {
