@@ -70,6 +70,18 @@ void require_damage_fell_back(const FanOutRecords& rec, bool manifest_fetched) {
   }
 }
 
+// web1 and web2 fetched all `sent` contents they needed through a relay:
+// no content crossed their own streams, nor their manifests (protocol 2).
+void require_all_fetched(const FanOutRecords& rec, int sent) {
+  for (const char* h : {"web1", "web2"}) {
+    INFO(h);
+    CHECK(rec.upload.at(h).at("files_fetched") == sent);
+    CHECK(rec.upload.at(h).at("fetches_failed") == 0);
+    CHECK(rec.upload.at(h).at("bytes_sent") == 0);
+    CHECK(rec.upload.at(h).at("manifest_fetched") == true);
+  }
+}
+
 TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per content when the relay fails",
           "[e2e][sshd]") {
   E2E_SSH_FLEET_OR_SKIP(f);
@@ -93,13 +105,7 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
   const auto sent = rec.upload.at("web2").at("files_sent").get<int>();
   REQUIRE(sent >= 8);
   // web1 runs the relay and fetches from it too; web2 fetches everything.
-  for (const char* h : {"web1", "web2"}) {
-    INFO(h);
-    CHECK(rec.upload.at(h).at("files_fetched") == sent);
-    CHECK(rec.upload.at(h).at("fetches_failed") == 0);
-    CHECK(rec.upload.at(h).at("bytes_sent") == 0);  // no content crossed its own stream
-    CHECK(rec.upload.at(h).at("manifest_fetched") == true);  // nor its manifest (protocol 2)
-  }
+  require_all_fetched(rec, sent);
   // deep is behind b2, in another network: web1's relay's address is not
   // its. Its own relay cannot reach web1's, so deep's manifest fetch fails,
   // and from then on everything, the manifest first, comes over its own
@@ -164,13 +170,7 @@ TEST_CASE("sshd e2e: fan-out sends a site's contents once and falls back per con
     CHECK(rec.relays[1]["problem"].get<std::string>().find("cannot listen") != std::string::npos);
     const auto sent7 = rec.upload.at("web2").at("files_sent").get<int>();
     REQUIRE(sent7 >= 1);
-    for (const char* h : {"web1", "web2"}) {
-      INFO(h);
-      CHECK(rec.upload.at(h).at("files_fetched") == sent7);
-      CHECK(rec.upload.at(h).at("fetches_failed") == 0);
-      CHECK(rec.upload.at(h).at("bytes_sent") == 0);
-      CHECK(rec.upload.at(h).at("manifest_fetched") == true);
-    }
+    require_all_fetched(rec, sent7);
     // web1's relay served web1 and web2 themselves: no group relay between.
     CHECK(rec.relays[0]["served"]["fetches"] == 2 * (sent7 + 1));
     CHECK(rec.relays[0]["served"]["connections"] == 2);
