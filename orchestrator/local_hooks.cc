@@ -11,6 +11,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "orchestrator/local_shell.h"
+
 namespace plugbox::orchestrator {
 
 namespace {
@@ -114,19 +116,8 @@ HookResult run_hook(const std::string& name, const std::string& line, const Hook
   const std::string what = "hook " + name + " (`" + line + "`)";
   const auto vars = hook_environment(env);
   SignalFlag flag;
-  pid_t pid = ::fork();
+  const pid_t pid = start_shell_line(line, cwd, vars, /*own_group=*/true);
   if (pid < 0) return {false, false, what + " could not start: fork failed"};
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) _exit(127);
-    for (const auto& [k, v] : vars) ::setenv(k.c_str(), v.c_str(), 1);
-    ::dup2(STDERR_FILENO, STDOUT_FILENO);  // stdout stays ours (JSON events)
-    ::execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  ::setpgid(pid, pid);  // also here: no race with the child's own call
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(static_cast<long long>(std::llround(timeout_s * 1000)));

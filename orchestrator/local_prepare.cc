@@ -3,8 +3,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
+
+#include "orchestrator/local_shell.h"
 
 namespace plugbox::orchestrator {
 
@@ -23,17 +26,14 @@ std::string source_rev(const std::filesystem::path& dir) {
 bool run_prepare(const ServiceConfig& svc, const std::string& version) {
   for (const auto& line : svc.prepare) {
     std::cerr << "prepare: $ " << line << "\n";
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      if (::chdir(svc.source_dir.c_str()) != 0) _exit(127);
-      ::setenv("PLUGBOX_SERVICE", svc.name.c_str(), 1);
-      ::setenv("PLUGBOX_VERSION", version.c_str(), 1);
-      ::dup2(STDERR_FILENO, STDOUT_FILENO);  // stdout stays ours (JSON events)
-      ::execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    const pid_t pid = start_shell_line(line, svc.source_dir,
+                                       {{"PLUGBOX_SERVICE", svc.name}, {"PLUGBOX_VERSION", version}},
+                                       /*own_group=*/false);
     int status = 0;
-    if (pid < 0 || ::waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    pid_t r = -1;
+    while (pid > 0 && (r = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+    }
+    if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       std::cerr << "plugbox: prepare failed: `" << line << "` in " << svc.source_dir.string() << " exited "
                 << (WIFEXITED(status) ? std::to_string(WEXITSTATUS(status)) : "on a signal")
                 << "; nothing was sent to any host\n";
