@@ -28,13 +28,6 @@ namespace {
 
 using Blob = std::shared_ptr<const std::string>;
 
-// Connections whose token has not been matched yet. A host of ours is
-// pending only until its token comes (stdin carries tokens ahead of any
-// content), so a site of N hosts has about 2*sqrt(N) pending at most; more
-// is a stranger on the port, and the oldest is dropped (counted refused) so
-// it cannot hold the relay's descriptors.
-constexpr std::size_t kMaxPending = 256;
-
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 // One host's connection: its token first, then ids, answered in order once
@@ -325,7 +318,7 @@ bool serve_relay(int listen_fd, int in_fd, RelayStats* stats, std::string* error
       }
       std::size_t pending = 0;
       for (auto& c : conns) pending += !c->admitted && !c->dead;
-      for (auto it = conns.begin(); pending > kMaxPending; ++it)  // oldest first
+      for (auto it = conns.begin(); pending > kRelayMaxPending; ++it)  // oldest first
         if (!(*it)->admitted && !(*it)->dead) {
           (*it)->dead = true;
           ++stats->refused;

@@ -7,6 +7,8 @@
 // staging and ends when its stdin does, so it leaves nothing behind.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <ostream>
 #include <string>
 
@@ -17,6 +19,13 @@ namespace plugbox::server {
 // A listening socket on ADDR:PORT (numeric IPv4, or [IPv6]); port 0 picks a
 // free one. Throws a refusal (one line) when it cannot be had.
 base::UniqueFd bind_relay(const std::string& listen, std::string* bound);
+
+// Connections whose token has not been matched yet. A host of ours is
+// pending only until its token comes (stdin carries tokens ahead of any
+// content), so a site of N hosts has about 2*sqrt(N) pending at most; more
+// is a stranger on the port, and the oldest is dropped (counted refused) so
+// it cannot hold the relay's descriptors.
+inline constexpr std::size_t kRelayMaxPending = 256;
 
 struct RelayStats {
   std::uint64_t connections = 0, fetches = 0, bytes_served = 0, bytes_stored = 0, refused = 0;

@@ -164,7 +164,7 @@ TEST_CASE("strangers holding connections with unknown tokens are dropped oldest 
   REQUIRE(parse_relay_endpoint(relay.endpoint, &ep, &why));
   // More strangers than the relay keeps pending, each sending a whole hello
   // with a token nobody gave it, and then waiting.
-  const std::size_t strangers = 300;
+  const std::size_t strangers = kRelayMaxPending + 44;
   std::vector<base::UniqueFd> held;
   const std::string hello = std::string(kRelayGetMagic) + std::string(kRelayTokenBytes, 'x');
   for (std::size_t i = 0; i < strangers; ++i) {
@@ -191,7 +191,7 @@ TEST_CASE("strangers holding connections with unknown tokens are dropped oldest 
   relay.stop();
   CHECK(relay.ok);
   CHECK(relay.stats.connections == strangers + 1);
-  CHECK(relay.stats.refused >= strangers - 256);
+  CHECK(relay.stats.refused >= strangers - kRelayMaxPending);
   CHECK(relay.stats.fetches == 1);
 }
 

@@ -45,9 +45,8 @@ class UploadClient {
   // `protocol`: 2 only to a server known to speak it
   // (HostConn::upload_protocol: its session hello says so); it also needs
   // the store to hold this same manifest (BlobStore::add_manifest), else 1
-  // is spoken. In 2 the
-  // manifest goes compressed, or, with a relay, is fetched from the relay
-  // like a content (stream_format.h).
+  // is spoken. In 2 the manifest goes compressed, or, with a relay, is
+  // fetched from the relay like a content (stream_format.h).
   UploadClient(const Manifest& manifest, const BlobStore& blobs, RelayLink* relay = nullptr,
                std::uint32_t protocol = 1);
 
